@@ -1,0 +1,58 @@
+# fraudmine — run `make help` for the targets.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCALE ?= s
+SEED ?= 42
+DATE ?= 2026-11-01
+DATA ?= data/synth-$(SCALE)
+OUT ?= out/$(SCALE)
+PYTEST_ARGS ?=
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON := $(abspath $(BIN)/python)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-fast lint format bench contract clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, with the exact pin: a looser pin pulls a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed ## create .venv and install the pinned dependencies (idempotent)
+
+demo: setup ## generate the synthetic marketplace (SCALE=s) and run the nightly pipeline end to end
+	$(BIN)/fraudmine generate --scale $(SCALE) --seed $(SEED) --out $(DATA)
+	$(BIN)/fraudmine nightly --input $(DATA)/raw --out $(OUT) --date $(DATE)
+	$(BIN)/fraudmine evaluate --truth $(DATA)/truth --run $(OUT)/current
+
+test: setup ## run the whole test suite (Spark, pipeline, subprocess tests included)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## run the tests not marked slow
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup ## ruff (lint + format check) and mypy on every package
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## apply ruff format and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## wall time and peak memory of generate + nightly (SCALES="xs s"); writes docs/benchmarks.md rows
+	$(BIN)/python bench/bench_pipeline.py --scales $(or $(SCALES),xs s)
+
+contract: setup ## regenerate docs/data-contract.md from the code
+	$(BIN)/fraudmine contract > docs/data-contract.md
+
+clean: ## remove generated data and outputs (keeps .venv)
+	rm -rf data out

@@ -1,0 +1,131 @@
+"""Benchmark: wall time and peak memory of `fraudmine generate` and `fraudmine nightly` per scale.
+
+Each command runs as a subprocess; peak memory is the highest total RSS of the
+subprocess tree (Python driver + Spark JVM + Python workers), sampled every
+0.2 s from /proc.  Prints a Markdown table (with command, machine and date) and
+writes the raw numbers to bench/results/pipeline-<date>.json.
+
+    python bench/bench_pipeline.py --scales xs s
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d.name))
+    return kids
+
+
+def _tree_rss(pid: int) -> int:
+    kids, total, todo = _children(), 0, [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+        todo.extend(kids.get(p, []))
+    return total
+
+
+def measure(cmd: list[str]) -> dict[str, float]:
+    """Run ``cmd``; return wall seconds and peak tree RSS in MiB. Raises on failure."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.2)
+    wall = time.monotonic() - t0
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
+    return {"wall_s": round(wall, 1), "peak_rss_mib": round(peak / 2**20)}
+
+
+def machine() -> str:
+    """One line describing this machine."""
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) // 2**20
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, Python {platform.python_version()}"
+
+
+def main() -> int:
+    """Run the benchmark for the requested scales."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", nargs="+", default=["xs", "s"], choices=["xs", "s", "m", "l"])
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--work", type=Path, default=REPO / "bench" / "results" / "work")
+    args = ap.parse_args()
+    exe = [sys.executable, "-m", "fraudmine.cli"]
+    rows = []
+    for scale in args.scales:
+        data, out = args.work / f"data-{scale}", args.work / f"out-{scale}"
+        subprocess.run(["rm", "-rf", str(data), str(out)], check=True)
+        gen = measure([*exe, "generate", "--scale", scale, "--seed", str(args.seed), "--out", str(data)])
+        night = measure([*exe, "nightly", "--input", str(data / "raw"), "--out", str(out), "--date", "2026-11-01"])
+        manifest = json.loads((out / "current" / "manifest.json").read_text())
+        stages = {k: v["duration_s"] for k, v in manifest["stages"].items()}
+        ev = subprocess.run(
+            [*exe, "evaluate", "--truth", str(data / "truth"), "--run", str(out / "current"), "--json"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append(
+            {
+                "scale": scale,
+                "generate": gen,
+                "nightly": night,
+                "stages": stages,
+                "evaluate": json.loads(ev.stdout),
+            }
+        )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    result = {"date": stamp, "machine": machine(), "command": " ".join(sys.argv), "rows": rows}
+    res_dir = REPO / "bench" / "results"
+    res_dir.mkdir(parents=True, exist_ok=True)
+    (res_dir / f"pipeline-{stamp}.json").write_text(json.dumps(result, indent=2))
+    print(f"machine: {result['machine']}\ndate: {stamp}\ncommand: python {result['command']}\n")
+    print("| scale | generate wall (s) | generate peak RSS (MiB) | nightly wall (s) | nightly peak RSS (MiB) |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['scale']} | {r['generate']['wall_s']} | {r['generate']['peak_rss_mib']} | "
+            f"{r['nightly']['wall_s']} | {r['nightly']['peak_rss_mib']} |"
+        )
+    print("\nstage durations (s):")
+    for r in rows:
+        print(f"- {r['scale']}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

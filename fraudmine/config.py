@@ -1,0 +1,216 @@
+"""Configuration: pydantic models loaded from YAML.
+
+Every model forbids unknown keys, so a misspelt key fails with its path and the
+file it came from.  The written config (YAML) is separate from the resolved
+runtime object: :func:`load_config` applies environment overrides for paths
+and secrets and returns a new, validated :class:`Config`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "default.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(_Strict):
+    """Where the raw input is read and the outputs are written."""
+
+    input: str = "data/raw"
+    output: str = "out"
+
+
+class SparkConfig(_Strict):
+    """Spark session settings; ``conf`` takes any ``spark.*`` key."""
+
+    master: str = "local[*]"
+    app_name: str = "fraudmine"
+    shuffle_partitions: int = Field(4, ge=1)
+    driver_memory: str = "4g"
+    log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _spark_keys(self) -> SparkConfig:
+        bad = [k for k in self.conf if not k.startswith("spark.")]
+        if bad:
+            raise ValueError(f"spark.conf keys must start with 'spark.': {bad}")
+        return self
+
+
+class ValidationConfig(_Strict):
+    """Row-rule settings of the validation stage."""
+
+    future_tolerance_minutes: int = Field(0, ge=0)
+    max_quarantine_fraction: float = Field(0.2, ge=0.0, le=1.0)
+
+
+class GraphConfig(_Strict):
+    """Graph construction settings."""
+
+    hub_identifier_min_degree: int = Field(
+        25, ge=2, description="an identifier used by at least this many accounts is a public hub"
+    )
+
+
+class FeaturesConfig(_Strict):
+    """Feature settings."""
+
+    label_window_days: int = Field(
+        60, ge=1, description="training features are taken this many days before the run date"
+    )
+
+
+class RegistryConfig(_Strict):
+    """Model registry back end, chosen by ``type``."""
+
+    type: Literal["mlflow", "none"] = "mlflow"
+    tracking_uri: str | None = Field(None, description="defaults to sqlite:///<output>/mlflow.db")
+    model_name: str = "fraudmine-merchant-risk"
+    experiment: str = "fraudmine-nightly"
+
+
+class ModelConfig(_Strict):
+    """Baseline LightGBM model settings."""
+
+    type: Literal["lightgbm"] = "lightgbm"
+    seed: int = 7
+    n_estimators: int = Field(300, ge=1)
+    learning_rate: float = Field(0.05, gt=0)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(20, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    n_jobs: int = Field(2, ge=1)
+    min_positive_labels: int = Field(10, ge=1)
+    min_negative_labels: int = Field(10, ge=1)
+    calibration_folds: int = Field(5, ge=2)
+    registry: RegistryConfig = RegistryConfig()
+
+
+class ScoringConfig(_Strict):
+    """Risk bands on the calibrated fraud probability, and reasons."""
+
+    band_medium: float = Field(0.2, ge=0, le=1)
+    band_high: float = Field(0.5, ge=0, le=1)
+    band_critical: float = Field(0.8, ge=0, le=1)
+    reasons_top_k: int = Field(3, ge=1, le=10)
+    reasons_min_band: Literal["medium", "high", "critical"] = "medium"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoringConfig:
+        if not self.band_medium <= self.band_high <= self.band_critical:
+            raise ValueError("scoring bands must satisfy band_medium <= band_high <= band_critical")
+        return self
+
+
+class PublishConfig(_Strict):
+    """Audit gates applied before a run is published."""
+
+    max_score_row_change: float = Field(0.5, ge=0, description="relative change vs the previous published run")
+    min_scored_rows: int = Field(1, ge=0)
+
+
+class Neo4jConfig(_Strict):
+    """Neo4j connection (secrets come from the environment)."""
+
+    uri: str | None = None
+    user: str = "neo4j"
+    password: str | None = None
+
+
+class Config(_Strict):
+    """The resolved configuration of a fraudmine run."""
+
+    paths: PathsConfig = PathsConfig()
+    spark: SparkConfig = SparkConfig()
+    validation: ValidationConfig = ValidationConfig()
+    graph: GraphConfig = GraphConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    model: ModelConfig = ModelConfig()
+    scoring: ScoringConfig = ScoringConfig()
+    publish: PublishConfig = PublishConfig()
+    neo4j: Neo4jConfig = Neo4jConfig()
+    policy_path: str = Field("conf/policy.yaml", description="decision policy YAML, relative to the repo root")
+
+    def fingerprint(self) -> str:
+        """Stable hash of the resolved config (secrets excluded), used in run ids."""
+        data = self.model_dump(mode="json")
+        data["neo4j"].pop("password", None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# Environment variables that override config values: (variable, dotted key).
+ENV_OVERRIDES: tuple[tuple[str, str], ...] = (
+    ("FRAUDMINE_INPUT", "paths.input"),
+    ("FRAUDMINE_OUTPUT", "paths.output"),
+    ("FRAUDMINE_SPARK_MASTER", "spark.master"),
+    ("MLFLOW_TRACKING_URI", "model.registry.tracking_uri"),
+    ("NEO4J_URI", "neo4j.uri"),
+    ("NEO4J_USER", "neo4j.user"),
+    ("NEO4J_PASSWORD", "neo4j.password"),
+)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[leaf] = value
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Load and validate a YAML config, then apply environment and explicit overrides.
+
+    Args:
+        path: YAML file; ``None`` means ``conf/default.yaml`` of this repository.
+        env: environment to read overrides from (defaults to ``os.environ``).
+        overrides: dotted keys to values (``{"paths.output": "/tmp/x"}``), applied last.
+
+    Returns:
+        The resolved :class:`Config`.
+
+    Raises:
+        ConfigError: naming the file and every offending key.
+    """
+    cfg_path = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        raw = yaml.safe_load(cfg_path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {cfg_path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{cfg_path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{cfg_path}: top level must be a mapping, got {type(raw).__name__}")
+    environ = os.environ if env is None else env
+    for var, dotted in ENV_OVERRIDES:
+        if environ.get(var):
+            _set_dotted(raw, dotted, environ[var])
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"{cfg_path}: invalid config: {problems}") from None

@@ -1,0 +1,1 @@
+"""Contracts shared by every package: raw input tables, typed ids, output tables."""

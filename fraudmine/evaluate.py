@@ -1,0 +1,168 @@
+"""Evaluate a run's scores against the synthetic ground truth.
+
+For every (typology, entity type) in the truth whose entity type was scored:
+positives are the members (victims excluded), negatives are the scored
+entities of that type with no fraud typology and not low quality.  Reported:
+AUROC, AUPRC (average precision) and recall within the top ``budget`` fraction
+of all scored entities of that type.  ``low_quality`` uses ``low_quality_risk``,
+every other typology uses ``fraud_risk``.  An ``overall_fraud`` row per entity
+type compares all fraud members with the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from fraudmine.contracts.typologies import TYPOLOGIES
+
+NON_MEMBER_ROLES = frozenset({"victim"})
+TYPOLOGY_ORDER = TYPOLOGIES
+
+
+def _read_parquet_dir(path: Path, what: str) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    return pq.read_table(path).to_pandas()
+
+
+def _metrics(scores: pd.Series, pos: pd.Series, neg: pd.Series, budget: float) -> dict[str, Any]:
+    """AUROC / AUPRC on pos vs neg, recall@budget over all scored entities of the type."""
+    n_pos, n_neg = int(pos.sum()), int(neg.sum())
+    row: dict[str, Any] = {"n_pos": n_pos, "n_neg": n_neg}
+    if n_pos == 0 or n_neg == 0:
+        return {
+            **row,
+            "auroc": None,
+            "auprc": None,
+            "recall_at_budget": None,
+            "status": "no_positives" if n_pos == 0 else "no_negatives",
+        }
+    sel = pos | neg
+    y = pos[sel].to_numpy(dtype=int)
+    s = scores[sel].to_numpy(dtype=float)
+    k = max(1, math.ceil(budget * len(scores)))
+    order = np.argsort(-scores.to_numpy(dtype=float), kind="stable")
+    top = np.zeros(len(scores), dtype=bool)
+    top[order[:k]] = True
+    recall = float((top & pos.to_numpy()).sum() / n_pos)
+    return {
+        **row,
+        "auroc": float(roc_auc_score(y, s)),
+        "auprc": float(average_precision_score(y, s)),
+        "recall_at_budget": recall,
+        "status": "ok",
+    }
+
+
+def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, Any]:
+    """Score a run against the truth.
+
+    Args:
+        truth_dir: folder with ``merchants.parquet`` and ``entities.parquet`` (generator truth).
+        run_dir: run output folder containing ``scores/`` (Parquet folder with
+            ``entity_type``, ``entity_id``, ``fraud_risk``, ``low_quality_risk``).
+        budget: review budget as a fraction of scored entities per type (0 < budget <= 1).
+
+    Returns:
+        ``{"budget": float, "metrics": [{typology, entity_type, n_pos, n_neg, auroc,
+        auprc, recall_at_budget, status}, ...]}``; status is ``ok``, ``not_scored``,
+        ``no_positives`` or ``no_negatives``.
+
+    Raises:
+        FileNotFoundError: the scores folder or a truth file is missing (names the path).
+        ValueError: ``budget`` outside ``(0, 1]`` or scores lack required columns.
+    """
+    if not 0 < budget <= 1:
+        raise ValueError(f"budget must be in (0, 1], got {budget}")
+    truth_dir, run_dir = Path(truth_dir), Path(run_dir)
+    scores = _read_parquet_dir(run_dir / "scores", "scores folder")
+    merchants = _read_parquet_dir(truth_dir / "merchants.parquet", "truth file")
+    entities = _read_parquet_dir(truth_dir / "entities.parquet", "truth file")
+    need = {"entity_type", "entity_id", "fraud_risk", "low_quality_risk"}
+    missing = need - set(scores.columns)
+    if missing:
+        raise ValueError(f"{run_dir / 'scores'}: missing columns {sorted(missing)}")
+    scores = scores.drop_duplicates(["entity_type", "entity_id"], keep="last")
+    members = entities[~entities["role"].isin(NON_MEMBER_ROLES)]
+    fraud_members = members[members["typology"] != "low_quality"]
+    lq_ids = set(merchants.loc[merchants["is_low_quality"], "merchant_id"]) | set(
+        members.loc[members["typology"] == "low_quality", "entity_id"]
+    )
+    fraud_merchants = set(merchants.loc[merchants["is_fraud"], "merchant_id"])
+    out: list[dict[str, Any]] = []
+    pairs = members[["typology", "entity_type"]].drop_duplicates()
+    pairs = pairs.assign(o=pairs["typology"].map({t: i for i, t in enumerate(TYPOLOGY_ORDER)}).fillna(99))
+    for typ, etype in pairs.sort_values(["o", "entity_type"])[["typology", "entity_type"]].itertuples(index=False):
+        sc = scores[scores["entity_type"] == etype]
+        base = {"typology": typ, "entity_type": etype}
+        if sc.empty:
+            out.append(
+                {
+                    **base,
+                    "n_pos": 0,
+                    "n_neg": 0,
+                    "auroc": None,
+                    "auprc": None,
+                    "recall_at_budget": None,
+                    "status": "not_scored",
+                }
+            )
+            continue
+        ids = sc["entity_id"]
+        bad = set(fraud_members.loc[fraud_members["entity_type"] == etype, "entity_id"])
+        if etype == "merchant":
+            bad |= fraud_merchants
+        pos = ids.isin(set(members.loc[(members["typology"] == typ) & (members["entity_type"] == etype), "entity_id"]))
+        neg = ~ids.isin(bad) & ~ids.isin(lq_ids)
+        col = "low_quality_risk" if typ == "low_quality" else "fraud_risk"
+        out.append(
+            {
+                **base,
+                **_metrics(
+                    sc[col].reset_index(drop=True),
+                    pos.reset_index(drop=True),
+                    neg.reset_index(drop=True),
+                    budget,
+                ),
+            }
+        )
+    for etype in sorted(scores["entity_type"].unique()):
+        sc = scores[scores["entity_type"] == etype].reset_index(drop=True)
+        bad = set(fraud_members.loc[fraud_members["entity_type"] == etype, "entity_id"])
+        if etype == "merchant":
+            bad |= fraud_merchants
+        if not bad:
+            continue
+        pos = sc["entity_id"].isin(bad)
+        out.append(
+            {
+                "typology": "overall_fraud",
+                "entity_type": etype,
+                **_metrics(sc["fraud_risk"], pos, ~pos, budget),
+            }
+        )
+    return {"budget": budget, "metrics": out}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """Render an :func:`evaluate` result as a fixed-width text table."""
+
+    def f(v: Any) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    head = f"{'typology':<22}{'entity':<10}{'n_pos':>8}{'n_neg':>9}{'AUROC':>8}{'AUPRC':>8}"
+    head += f"{'R@' + format(result['budget'], 'g'):>9}  status"
+    lines = [head, "-" * len(head)]
+    for r in result["metrics"]:
+        lines.append(
+            f"{r['typology']:<22}{r['entity_type']:<10}{r['n_pos']:>8}{r['n_neg']:>9}{f(r['auroc']):>8}"
+            f"{f(r['auprc']):>8}{f(r['recall_at_budget']):>9}  {r['status']}"
+        )
+    return "\n".join(lines)

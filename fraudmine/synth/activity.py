@@ -1,0 +1,286 @@
+"""Identities, promotions and moderation-queue rows; the creators and brands chunks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fraudmine.synth import text as tx
+from fraudmine.synth.blocks import Block, buyer_ids, creator_ids, merchant_ids, product_ids
+from fraudmine.synth.entities import BRANDS, Plan
+from fraudmine.synth.util import US_PER_DAY, US_PER_HOUR, IntArray, hmac_hex, make_ids, uniform_between
+from fraudmine.synth.writer import to_table
+
+OWN: tuple[tuple[str, float], ...] = (
+    ("device", 0.95),
+    ("payment", 0.85),
+    ("bank_account", 0.55),
+    ("address", 0.6),
+    ("phone", 0.75),
+)
+OWN += (("ip", 0.6),)
+POOL: tuple[tuple[str, int], ...] = (
+    ("device", 0),
+    ("device", 1),
+    ("payment", 0),
+    ("payment", 1),
+    ("bank_account", 0),
+)
+POOL += (("address", 0), ("phone", 0), ("ip", 0), ("ip", 1))
+
+
+class IdentityRows:
+    """Accumulates identity observations (raw values are hashed on emit and never written)."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.etype: list[str] = []
+        self.eid: list[str] = []
+        self.itype: list[str] = []
+        self.raw: list[str] = []
+        self.lo: list[int] = []
+
+    def add(self, etype: str, eid: str, itype: str, raw: str, lo: int) -> None:
+        """One observation of identifier ``raw`` (type ``itype``) by an entity, seen after ``lo``."""
+        self.etype.append(etype)
+        self.eid.append(eid)
+        self.itype.append(itype)
+        self.raw.append(raw)
+        self.lo.append(lo)
+
+    def columns(self, plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
+        """The identities columns, with first_seen/last_seen strictly before end_date."""
+        lo = np.asarray(self.lo, dtype=np.int64)
+        n = lo.shape[0]
+        first = np.minimum(
+            lo + np.floor(rng.exponential(2 * US_PER_DAY, n)).astype(np.int64), plan.end_us - 2 * US_PER_HOUR
+        )
+        last = uniform_between(rng, first, np.full(n, plan.end_us, dtype=np.int64))
+        return {
+            "entity_type": self.etype,
+            "entity_id": self.eid,
+            "identifier_type": self.itype,
+            "identifier_hash": hmac_hex(plan.scenario.hash_key, self.raw),
+            "first_seen": first,
+            "last_seen": last,
+        }
+
+
+def _own(ids: IdentityRows, rng: np.random.Generator, etype: str, eid: str, key: str, lo: int, f: float) -> None:
+    for t, prob in OWN:
+        if rng.random() < prob * f:
+            ids.add(etype, eid, t, f"{key}-{t}-0", lo)
+    if rng.random() < 0.3 * f:
+        ids.add(etype, eid, "device", f"{key}-device-1", lo)
+
+
+def _pool(
+    ids: IdentityRows, rng: np.random.Generator, etype: str, eid: str, g: int, lo: int, k: int, prob: float
+) -> None:
+    """Share a random subset (each with ``prob``, at least ``k``) of ring ``g``'s identifier pool."""
+    share = rng.random(len(POOL)) < prob
+    if share.sum() < k:
+        share[rng.choice(len(POOL), size=k, replace=False)] = True
+    for j in np.flatnonzero(share).tolist():
+        t, i = POOL[j]
+        ids.add(etype, eid, t, f"ring{g}-{t}-{i}", lo)
+
+
+def identity_rows(blk: Block) -> None:
+    """Merchant identities of the block, plus those of its fake buyers, reporters and some buyers."""
+    p, rng = blk.plan, blk.rng
+    ids = IdentityRows()
+    hubs = [(name, name.rsplit("-", 1)[1], mem[(mem >= blk.a) & (mem < blk.b)]) for name, mem, _ in p.hub_members]
+    in_hub: dict[int, list[tuple[str, str]]] = {}
+    for name, kind, mem in hubs:
+        for m in mem.tolist():
+            in_hub.setdefault(m, []).append((name, kind))
+    cam = p.scenario.camouflage.hub_links
+    dev = (p.scenario.brushing.shared_devices.min, p.scenario.brushing.shared_devices.max)
+    for m, eid in zip(range(blk.a, blk.b), merchant_ids(np.arange(blk.a, blk.b)), strict=True):
+        reg = int(p.registered[m])
+        ring = int(p.ring[m])
+        _own(ids, rng, "merchant", eid, f"m{m}", reg, 0.6 if ring >= 0 else 1.0)
+        if ring >= 0:
+            _pool(
+                ids,
+                rng,
+                "merchant",
+                eid,
+                ring,
+                reg,
+                p.scenario.collusion_ring.min_shared,
+                p.scenario.collusion_ring.share_prob,
+            )
+        s = int(p.sock[m])
+        if s >= 0:
+            t = ("device", "payment", "phone")[s % 3]
+            ids.add("merchant", eid, t, f"op{s}-{t}", reg)
+        h = int(p.household[m])
+        if h >= 0:
+            t = "address" if h % 2 == 0 else "payment"
+            ids.add("merchant", eid, t, f"fam{h}-{t}", reg)
+        for name, kind in in_hub.get(m, []):
+            ids.add("merchant", eid, kind, name, reg)
+        if p.camo[m] and p.hub_members:
+            k = min(int(rng.integers(cam.min, cam.max + 1)), len(p.hub_members))
+            for j in rng.choice(len(p.hub_members), size=k, replace=False).tolist():
+                name = p.hub_members[j][0]
+                ids.add("merchant", eid, name.rsplit("-", 1)[1], name, reg)
+        if p.brush[m] >= 0:
+            g = int(p.brush[m])
+            _shared_buyers(
+                ids,
+                rng,
+                p.brush_buyer_off[g],
+                int(p.brush_buyer_n[g]),
+                f"brush{g}",
+                int(p.brush_start[g]),
+                dev,
+            )
+        if p.victim[m] >= 0:
+            g = int(p.victim[m])
+            _shared_buyers(ids, rng, p.rep_off[g], int(p.rep_n[g]), f"mrep{g}", int(p.rep_start[g]), (1, 3))
+    bpm = p.scale.buyers_per_merchant
+    real = np.arange(blk.a * bpm, blk.b * bpm)
+    real = real[rng.random(real.shape[0]) < 0.1]
+    for b, eid in zip(real.tolist(), buyer_ids(real), strict=True):
+        ids.add("buyer", eid, "device", f"b{b}-device-0", p.start_us)
+    blk.add("identities", ids.columns(p, rng))
+
+
+def _shared_buyers(
+    ids: IdentityRows, rng: np.random.Generator, off: int, n: int, key: str, t0: int, dev: tuple[int, int]
+) -> None:
+    """Fake accounts created in a burst, sharing a small device pool and an IP pool."""
+    ndev = int(rng.integers(dev[0], dev[1] + 1))
+    lo = t0 - 5 * US_PER_DAY
+    for b, eid in zip(range(off, off + n), buyer_ids(np.arange(off, off + n)), strict=True):
+        ids.add("buyer", eid, "device", f"{key}-device-{int(rng.integers(ndev))}", lo)
+        if rng.random() < 0.7:
+            ids.add("buyer", eid, "ip", f"{key}-ip-{int(rng.integers(2))}", lo)
+        if rng.random() < 0.3:
+            ids.add("buyer", eid, "device", f"b{b}-device-0", lo)
+
+
+def promotions_rows(blk: Block, collusive: list[tuple[int, int]]) -> None:
+    """Background promotions (Zipf creators) plus collusive ones with inflated engagement."""
+    p, rng = blk.plan, blk.rng
+    cc = p.scenario.creator_collusion
+    m = np.repeat(np.arange(blk.a, blk.b), rng.poisson(2.0, blk.b - blk.a))
+    prod = blk.local_product(m, 1.5)
+    creators = np.floor(p.n_creators * rng.random(m.shape[0]) ** 1.5).astype(np.int64)
+    fake = np.zeros(m.shape[0] + len(collusive), dtype=bool)
+    fake[m.shape[0] :] = True
+    if collusive:
+        prod = np.concatenate([prod, np.array([c[0] for c in collusive], dtype=np.int64)])
+        creators = np.concatenate([creators, np.array([c[1] for c in collusive], dtype=np.int64)])
+    n = prod.shape[0]
+    lo = np.maximum(np.maximum(blk.p_created[prod], p.start_us), p.c_registered[creators])
+    t = uniform_between(rng, lo, np.full(n, p.end_us, dtype=np.int64))
+    views = p.c_followers[creators] * rng.lognormal(-1.0, 1.0, n)
+    views = np.where(fake, views * cc.view_multiplier + 2000, views)
+    like_rate = np.where(fake, rng.beta(8, 40, n), rng.beta(2, 60, n))
+    gmv = views * 0.002 * rng.lognormal(0, 0.7, n) * blk.p_usd[prod] * np.where(fake, cc.gmv_multiplier, 1.0)
+    blk.add(
+        "promotions",
+        {
+            "promotion_id": make_ids("pr", blk.counters.take("promotions", n), 9),
+            "creator_id": creator_ids(creators),
+            "product_id": product_ids(blk.p_gidx[prod]),
+            "channel": np.where(rng.random(n) < 0.3, "live", "video").tolist(),
+            "started_at": t,
+            "views": np.floor(views).astype(np.int64),
+            "likes": np.floor(views * like_rate).astype(np.int64),
+            "gmv": np.round(gmv, 2),
+        },
+    )
+
+
+def queue_rows(blk: Block) -> None:
+    """Moderation queue: listings, videos and live sessions submitted in the last two weeks."""
+    p, rng = blk.plan, blk.rng
+    mm = np.arange(blk.a, blk.b)
+    m = np.repeat(mm, rng.poisson(0.5 * np.where(p.fraud[mm], 2.0, 1.0)))
+    n = m.shape[0]
+    prod = blk.local_product(m, 1.0)
+    u = rng.random(n)
+    itype = np.where(u < 0.6, "product_listing", np.where(u < 0.85, "video", "live_session"))
+    creators = rng.integers(p.n_creators, size=n)
+    has_c = itype != "product_listing"
+    has_p = itype != "live_session"
+    lo = np.maximum(blk.p_created[prod], p.end_us - 14 * US_PER_DAY)
+    t = uniform_between(rng, lo, np.full(n, p.end_us, dtype=np.int64))
+    cids = creator_ids(creators)
+    pids = product_ids(blk.p_gidx[prod])
+    blk.add(
+        "moderation_queue",
+        {
+            "item_id": make_ids("q", blk.counters.take("queue", n), 8),
+            "item_type": itype.tolist(),
+            "merchant_id": merchant_ids(m),
+            "creator_id": [c if h else None for c, h in zip(cids, has_c, strict=True)],
+            "product_id": [x if h else None for x, h in zip(pids, has_p, strict=True)],
+            "submitted_at": t,
+        },
+    )
+
+
+def creators_chunk(plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
+    """Creators table rows and their identity rows (colluders share ring identifiers)."""
+    n = plan.n_creators
+    ids = IdentityRows()
+    hub_of: dict[int, list[str]] = {}
+    for name, _, cmem in plan.hub_members:
+        for c in cmem.tolist():
+            hub_of.setdefault(c, []).append(name)
+    cids = creator_ids(np.arange(n))
+    for c, eid in enumerate(cids):
+        reg = int(plan.c_registered[c])
+        _own(ids, rng, "creator", eid, f"c{c}", reg, 0.8)
+        g = int(plan.c_ring[c])
+        if g >= 0:
+            _pool(ids, rng, "creator", eid, g, reg, 2, plan.scenario.collusion_ring.share_prob)
+        for name in hub_of.get(c, []):
+            ids.add("creator", eid, name.rsplit("-", 1)[1], name, reg)
+    creators = {
+        "creator_id": cids,
+        "handle": [tx.handle(rng) for _ in range(n)],
+        "country": [tx.COUNTRY_CODES[c] for c in plan.c_country.tolist()],
+        "follower_count": plan.c_followers,
+        "registered_at": plan.c_registered,
+    }
+    return {
+        "creators": to_table("creators", creators),
+        "identities": to_table("identities", ids.columns(plan, rng)),
+    }
+
+
+def brands_chunk(plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
+    """Brand library and authorisations (current ones open-ended, some with an expired predecessor)."""
+    brands = {
+        "brand_id": make_ids("br", np.arange(1, len(BRANDS) + 1), 3),
+        "name": [b[0] for b in BRANDS],
+        "aliases": [b[3] for b in BRANDS],
+        "protected": np.array([b[2] for b in BRANDS]),
+    }
+    m = np.flatnonzero(plan.auth_brand >= 0)
+    b = plan.auth_brand[m]
+    frm = plan.auth_from[m]
+    old = rng.random(m.shape[0]) < 0.25
+    old_from = frm - np.floor((90 + rng.random(m.shape[0]) * 200) * US_PER_DAY).astype(np.int64)
+    bb: IntArray = np.concatenate([b, b[old]])
+    mm: IntArray = np.concatenate([m, m[old]])
+    vf: IntArray = np.concatenate([frm, old_from[old]])
+    vt = np.concatenate([np.zeros(m.shape[0], dtype=np.int64), frm[old] - US_PER_DAY])
+    auth = {
+        "brand_id": make_ids("br", bb + 1, 3),
+        "merchant_id": merchant_ids(mm),
+        "valid_from": vf,
+        "valid_to": (vt, np.arange(vt.shape[0]) < m.shape[0]),
+    }
+    return {
+        "brands": to_table("brands", brands),
+        "brand_authorizations": to_table("brand_authorizations", auth),
+    }

@@ -1,0 +1,248 @@
+"""Global plan of the marketplace: per-merchant and per-creator attributes, brands, hubs.
+
+The plan holds only per-account arrays (a few per merchant), so it fits in
+memory at every scale; row-level tables are produced block by block from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from fraudmine.contracts.raw import CATEGORIES
+from fraudmine.synth.scales import Scale
+from fraudmine.synth.scenario import Scenario
+from fraudmine.synth.text import COUNTRY_CODES, COUNTRY_WEIGHTS
+from fraudmine.synth.util import US_PER_DAY, IntArray
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# (name, category, protected, aliases)
+BRANDS: tuple[tuple[str, str, bool, str | None], ...] = (
+    ("Nike", "fashion", True, "NIKE|耐克|ナイキ"),
+    ("Adidas", "fashion", True, "adidas|阿迪达斯"),
+    ("Gucci", "fashion", True, "GUCCI|古驰"),
+    ("Louis Vuitton", "fashion", True, "LV|路易威登"),
+    ("Chanel", "beauty", True, "CHANEL|香奈儿"),
+    ("Dior", "beauty", True, "Christian Dior|迪奥"),
+    ("Apple", "electronics", True, "iPhone|苹果"),
+    ("Samsung", "electronics", True, "SAMSUNG|三星"),
+    ("Sony", "electronics", True, "SONY|ソニー"),
+    ("Rolex", "jewelry", True, "ROLEX|劳力士"),
+    ("Pandora", "jewelry", True, None),
+    ("Lego", "toys", True, "LEGO|乐高"),
+    ("Puma", "sports", True, "PUMA|彪马"),
+    ("Under Armour", "sports", True, "UA"),
+    ("Estee Lauder", "beauty", True, "Estée Lauder|雅诗兰黛"),
+    ("Bosch", "automotive", True, "BOSCH|博世"),
+    ("Michelin", "automotive", True, None),
+    ("Dyson", "home", True, "戴森"),
+    ("Zara", "fashion", False, None),
+    ("Uniqlo", "fashion", False, "ユニクロ|优衣库"),
+    ("H&M", "fashion", False, "HM"),
+    ("Xiaomi", "electronics", False, "MI|小米"),
+    ("Anker", "electronics", False, None),
+    ("Baseus", "electronics", False, None),
+    ("Lenovo", "electronics", False, "联想"),
+    ("Maybelline", "beauty", False, None),
+    ("Wardah", "beauty", False, None),
+    ("Innisfree", "beauty", False, None),
+    ("Ikea", "home", False, "IKEA"),
+    ("Tupperware", "home", False, None),
+    ("Muji", "home", False, "無印良品"),
+    ("Hasbro", "toys", False, None),
+    ("Mattel", "toys", False, None),
+    ("Decathlon", "sports", False, "迪卡侬"),
+    ("Yonex", "sports", False, None),
+    ("Nestle", "grocery", False, "Nestlé|雀巢"),
+    ("Indomie", "grocery", False, None),
+    ("Lipton", "grocery", False, None),
+    ("Swarovski", "jewelry", False, None),
+    ("Penguin", "books", False, "Penguin Books"),
+    ("Gramedia", "books", False, None),
+    ("Castrol", "automotive", False, None),
+    ("Philips", "home", False, "飞利浦"),
+    ("Casio", "electronics", False, "カシオ"),
+    ("New Balance", "sports", False, "NB"),
+    ("Converse", "fashion", False, None),
+    ("Nivea", "beauty", False, None),
+    ("Hot Wheels", "toys", False, None),
+    ("Oxford", "books", False, None),
+    ("Garmin", "electronics", False, None),
+)
+BRAND_CAT = np.array([CATEGORIES.index(b[1]) for b in BRANDS])
+PROTECTED = np.array([b[2] for b in BRANDS])
+PROTECTED_IDX = np.flatnonzero(PROTECTED)
+UNPROTECTED_IDX = np.flatnonzero(~PROTECTED)
+
+
+@dataclass
+class Plan:
+    """Every per-account decision; see module docstring.  Arrays are indexed by merchant index."""
+
+    scale: Scale
+    scenario: Scenario
+    end_us: int
+    start_us: int
+    country: IntArray
+    category: IntArray
+    registered: IntArray
+    n_base: IntArray
+    activity: FloatArray
+    price_shift: FloatArray
+    refund_rate: FloatArray
+    report_mult: FloatArray
+    rating_shift: FloatArray
+    low_quality: BoolArray
+    fraud_start: IntArray
+    ring: IntArray
+    dup_group: IntArray
+    n_dup: IntArray
+    counterfeit: BoolArray
+    brush: IntArray
+    camo: BoolArray
+    victim: IntArray
+    auth_brand: IntArray
+    auth_from: IntArray
+    n_auth: IntArray
+    prod_off: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    n_dup_groups: int = 0
+    dup_group_ring: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ring_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ring_creators: list[IntArray] = field(default_factory=list)
+    brush_buyer_off: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    brush_buyer_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    brush_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rep_off: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rep_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rep_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_buyers_total: int = 0
+    hub_members: list[tuple[str, IntArray, IntArray]] = field(default_factory=list)
+    household: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sock: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    c_country: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    c_followers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    c_registered: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    c_ring: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def n_merchants(self) -> int:
+        """Number of merchants."""
+        return int(self.country.shape[0])
+
+    @property
+    def n_creators(self) -> int:
+        """Number of creators."""
+        return int(self.c_country.shape[0])
+
+    @property
+    def fraud(self) -> BoolArray:
+        """Merchants with at least one fraud typology."""
+        return (self.ring >= 0) | (self.n_dup > 0) | self.counterfeit | (self.brush >= 0)
+
+    def finalise(self) -> None:
+        """Compute product offsets once all per-merchant product counts are known."""
+        total = self.n_base + self.n_auth + self.n_dup
+        self.prod_off = np.concatenate([[0], np.cumsum(total)]).astype(np.int64)
+
+
+def base_plan(scale: Scale, sc: Scenario, rng: np.random.Generator) -> Plan:
+    """Draw honest baseline attributes for every merchant and creator.
+
+    Args:
+        scale: dataset scale.
+        sc: scenario.
+        rng: random generator (consumed deterministically).
+
+    Returns:
+        A :class:`Plan` with no typologies assigned yet.
+    """
+    n = scale.merchants
+    end_us = int(sc.timeline.end_date.timestamp() * 1_000_000)
+    start_us = end_us - sc.timeline.history_days * US_PER_DAY
+    country = rng.choice(len(COUNTRY_CODES), size=n, p=COUNTRY_WEIGHTS).astype(np.int64)
+    category = rng.choice(len(CATEGORIES), size=n, p=_cat_weights()).astype(np.int64)
+    registered = registration_times(rng, n, sc.tabular_shift.honest_recent_prob, start_us, end_us, sc)
+    n_base = np.minimum(1 + np.floor(rng.lognormal(1.75, 1.0, n)), 3000).astype(np.int64)
+    activity = rng.lognormal(0.0, 1.0, n) / np.exp(0.5)
+    c = scale.creators
+    plan = Plan(
+        scale=scale,
+        scenario=sc,
+        end_us=end_us,
+        start_us=start_us,
+        country=country,
+        category=category,
+        registered=registered,
+        n_base=n_base,
+        activity=activity,
+        price_shift=rng.normal(0.0, 0.25, n),
+        refund_rate=np.clip(rng.normal(sc.background.refund_rate, 0.015, n), 0.0, 1.0),
+        report_mult=rng.lognormal(0.0, 0.5, n) / np.exp(0.125),
+        rating_shift=rng.normal(0.0, 0.25, n),
+        low_quality=np.zeros(n, dtype=bool),
+        fraud_start=np.maximum(registered, start_us),
+        ring=np.full(n, -1, dtype=np.int64),
+        dup_group=np.full(n, -1, dtype=np.int64),
+        n_dup=np.zeros(n, dtype=np.int64),
+        counterfeit=np.zeros(n, dtype=bool),
+        brush=np.full(n, -1, dtype=np.int64),
+        camo=np.zeros(n, dtype=bool),
+        victim=np.full(n, -1, dtype=np.int64),
+        auth_brand=np.full(n, -1, dtype=np.int64),
+        auth_from=np.zeros(n, dtype=np.int64),
+        n_auth=np.zeros(n, dtype=np.int64),
+        c_country=rng.choice(len(COUNTRY_CODES), size=c, p=COUNTRY_WEIGHTS).astype(np.int64),
+        c_followers=np.floor(rng.lognormal(7.5, 1.8, c)).astype(np.int64),
+        c_registered=registration_times(rng, c, 0.3, start_us, end_us, sc),
+        c_ring=np.full(c, -1, dtype=np.int64),
+    )
+    plan.n_buyers_total = scale.buyers
+    plan.sock = np.full(n, -1, dtype=np.int64)
+    return plan
+
+
+def _cat_weights() -> npt.NDArray[np.float64]:
+    w = np.array([1.4, 2.0, 1.3, 1.2, 0.8, 0.8, 0.7, 0.6, 0.5, 0.7])
+    out: npt.NDArray[np.float64] = w / w.sum()
+    return out
+
+
+def registration_times(
+    rng: np.random.Generator, n: int, recent_prob: float, start_us: int, end_us: int, sc: Scenario
+) -> IntArray:
+    """Account registration instants: inside the window with ``recent_prob``, else older.
+
+    In-window registrations stop 20 days before ``end_date`` so every account has activity.
+    """
+    recent = rng.random(n) < recent_prob
+    oldest = end_us - sc.timeline.max_account_age_days * US_PER_DAY
+    old_t = oldest + np.floor(rng.random(n) * max(start_us - oldest, 1)).astype(np.int64)
+    new_t = start_us + np.floor(rng.random(n) * (end_us - 20 * US_PER_DAY - start_us)).astype(np.int64)
+    return np.where(recent, new_t, old_t).astype(np.int64)
+
+
+def assign_hubs(plan: Plan, rng: np.random.Generator, honest: BoolArray) -> None:
+    """Pick the innocent members of each public hub identifier and the honest household pairs.
+
+    Hubs are office Wi-Fi IPs (identifier type ``ip``) and marketplace warehouse
+    addresses (``address``); members are honest merchants and creators.
+    """
+    h = plan.scenario.hubs
+    honest_idx = np.flatnonzero(honest)
+    kinds = ["ip"] * h.wifi_ips + ["address"] * h.warehouses
+    for k, kind in enumerate(kinds):
+        size = int(rng.integers(h.members.min, h.members.max + 1))
+        n_c = min(size // 5, plan.n_creators)
+        n_m = min(size - n_c, honest_idx.shape[0])
+        m = np.sort(rng.choice(honest_idx, size=n_m, replace=False)).astype(np.int64)
+        c = np.sort(rng.choice(plan.n_creators, size=n_c, replace=False)).astype(np.int64)
+        plan.hub_members.append((f"hub{k:03d}-{kind}", m, c))
+    household = np.full(plan.n_merchants, -1, dtype=np.int64)
+    n_pairs = int(h.household_pair_rate * honest_idx.shape[0] / 2)
+    chosen = rng.choice(honest_idx, size=2 * n_pairs, replace=False)
+    household[chosen] = np.repeat(np.arange(n_pairs), 2)
+    plan.household = household

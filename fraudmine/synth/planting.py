@@ -1,0 +1,220 @@
+"""Row-level evidence of the planted typologies inside one merchant block.
+
+* duplicate listings: templates seeded per group, so ring members in different
+  blocks post copies of the same template;
+* counterfeit: protected-brand claims by unauthorised sellers and typo-squats;
+* brushing: dense fake-buyer x product order/review blocks;
+* malicious reporting: reporter rings against an honest competitor;
+* creator collusion: inflated-engagement, low-GMV promotions of ring products.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fraudmine.contracts.raw import CATEGORIES
+from fraudmine.synth import text as tx
+from fraudmine.synth.blocks import (
+    LANG_OF,
+    MED,
+    SIG,
+    Block,
+    buyer_ids,
+    merchant_ids,
+    orders_rows,
+    product_ids,
+    reports_rows,
+    reviews_rows,
+)
+from fraudmine.synth.entities import BRAND_CAT, BRANDS, PROTECTED_IDX
+from fraudmine.synth.util import US_PER_DAY, US_PER_HOUR, IntArray, flip_bits, uniform_between
+
+
+def group_name(kind: str, g: int) -> str:
+    """Truth group id, e.g. ``ring-0003``."""
+    return f"{kind}-{g:04d}"
+
+
+def _template(blk: Block, gid: int) -> tuple[str, int, str, str, int, float]:
+    """(lang, category, title, description, phash, usd) of duplicate group ``gid`` (seeded per group)."""
+    g = np.random.default_rng([blk.seed, 7_000_003, gid])
+    lang = tx.LANGS[int(g.integers(len(tx.LANGS)))]
+    cat = int(g.integers(len(CATEGORIES)))
+    title, desc = tx.listing_text(g, lang, cat)
+    phash = int(g.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True))
+    usd = float(MED[cat] * np.exp(SIG[cat] * g.standard_normal() - 0.3))
+    return lang, cat, title, desc, phash, usd
+
+
+def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
+    """Overwrite kind-2 rows with perturbed copies of their group's template."""
+    p, rng = blk.plan, blk.rng
+    rows = np.flatnonzero(blk.p_kind == 2)
+    if rows.shape[0] == 0:
+        return
+    titles: list[str] = d["titles"]
+    descs: list[str] = d["descs"]
+    cat: IntArray = d["cat"]
+    brand: IntArray = d["brand"]
+    usd: np.ndarray = d["usd"]
+    phash: np.ndarray = d["phash"]
+    created: IntArray = d["created"]
+    gids = p.dup_group[blk.p_m[rows]]
+    half = max(p.scenario.duplicate_listing.max_bit_flips // 2, 0)
+    cache: dict[int, tuple[str, int, str, str, int, float]] = {}
+    for j, gid in zip(rows.tolist(), gids.tolist(), strict=True):
+        if gid not in cache:
+            cache[gid] = _template(blk, gid)
+        lang, c, title, desc, ph, price = cache[gid]
+        titles[j] = tx.perturb(rng, title, lang) if rng.random() < 0.85 else title
+        descs[j] = tx.perturb(rng, desc, lang) if rng.random() < 0.5 else desc
+        cat[j], brand[j], phash[j] = c, -1, ph
+        usd[j] = price * rng.uniform(0.9, 1.1)
+        ring = int(p.ring[blk.p_m[j]])
+        group = group_name("ring", ring) if ring >= 0 else group_name("dup", gid)
+        blk.truth.append(("product", product_ids([blk.p_gidx[j]])[0], "duplicate_listing", group, "listing"))
+    phash[rows] = flip_bits(rng, phash[rows], half, 0)
+    fs = p.fraud_start[blk.p_m[rows]]
+    created[rows] = uniform_between(rng, fs, np.minimum(fs + 20 * US_PER_DAY, p.end_us - US_PER_DAY))
+
+
+def counterfeit_listings(blk: Block, d: dict[str, Any]) -> None:
+    """Turn a share of a counterfeiter's base listings into protected-brand claims or typo-squats."""
+    p, rng = blk.plan, blk.rng
+    cfg = p.scenario.counterfeit
+    pm = blk.p_m
+    share = rng.uniform(cfg.listing_share[0], cfg.listing_share[1], size=blk.b - blk.a)[pm - blk.a]
+    rows = np.flatnonzero((blk.p_kind == 0) & p.counterfeit[pm] & (rng.random(pm.shape[0]) < share))
+    if rows.shape[0] == 0:
+        return
+    titles: list[str] = d["titles"]
+    langs: list[str] = d["langs"]
+    descs: list[str] = d["descs"]
+    cat: IntArray = d["cat"]
+    brand: IntArray = d["brand"]
+    usd: np.ndarray = d["usd"]
+    created: IntArray = d["created"]
+    chosen = PROTECTED_IDX[rng.integers(PROTECTED_IDX.shape[0], size=rows.shape[0])]
+    squat = rng.random(rows.shape[0]) < cfg.typo_squat_share
+    for j, b, sq in zip(rows.tolist(), chosen.tolist(), squat.tolist(), strict=True):
+        name = BRANDS[b][0]
+        shown = tx.typo_squat(rng, name) if sq else name
+        cat[j] = BRAND_CAT[b]
+        title, desc = tx.listing_text(rng, langs[j], int(cat[j]), shown)
+        titles[j] = title + (" original 1:1" if rng.random() < 0.2 else "")
+        descs[j] = desc
+        brand[j] = -1 if sq else b
+        usd[j] = MED[cat[j]] * np.exp(SIG[cat[j]] * rng.standard_normal()) * 0.45
+        ring = int(p.ring[pm[j]])
+        blk.truth.append(
+            (
+                "product",
+                product_ids([blk.p_gidx[j]])[0],
+                "counterfeit",
+                group_name("ring", ring) if ring >= 0 else None,
+                "typo_squat" if sq else "brand_claim",
+            )
+        )
+    fs = p.fraud_start[pm[rows]]
+    created[rows] = uniform_between(rng, fs, np.full(rows.shape[0], p.end_us - US_PER_DAY, dtype=np.int64))
+
+
+def brushing(blk: Block) -> None:
+    """Fake buyers x target products: short-window orders and 5-star reviews (plus decoy orders)."""
+    p, rng = blk.plan, blk.rng
+    cfg = p.scenario.brushing
+    n_prod = blk.p_m.shape[0]
+    for mi in np.flatnonzero(p.brush[blk.a : blk.b] >= 0).tolist():
+        m = blk.a + mi
+        g = int(p.brush[m])
+        lo, hi = blk.local_range(m)
+        k = min(int(rng.integers(cfg.products.min, cfg.products.max + 1)), hi - lo)
+        targets = lo + rng.choice(hi - lo, size=k, replace=False)
+        buyers = p.brush_buyer_off[g] + np.arange(p.brush_buyer_n[g])
+        bb, pp = np.meshgrid(buyers, targets, indexing="ij")
+        keep = rng.random(bb.shape) < cfg.density
+        bb, pp = bb[keep], pp[keep]
+        t0 = max(int(p.brush_start[g]), int(blk.p_created[targets].max()) + US_PER_HOUR)
+        t0 = min(t0, p.end_us - (cfg.window_days + 1) * US_PER_DAY)
+        t = t0 + np.floor(rng.random(bb.shape[0]) * cfg.window_days * US_PER_DAY).astype(np.int64)
+        t = np.maximum(t, blk.p_created[pp] + 1)
+        orders_rows(blk, pp, bb, t, ["completed"] * bb.shape[0])
+        rv = rng.random(bb.shape[0]) < cfg.review_prob
+        rating = np.where(rng.random(int(rv.sum())) < 0.95, 5, 4).astype(np.int64)
+        rt = t[rv] + US_PER_HOUR + np.floor(rng.random(int(rv.sum())) * 2 * US_PER_DAY).astype(np.int64)
+        reviews_rows(blk, pp[rv], bb[rv], rt, rating)
+        if p.camo[m]:
+            _decoy_orders(blk, buyers, n_prod)
+        grp = group_name("brush", g)
+        for b in buyer_ids(buyers):
+            blk.truth.append(("buyer", b, "brushing", grp, "fake_buyer"))
+        for pid in product_ids(blk.p_gidx[targets]):
+            blk.truth.append(("product", pid, "brushing", grp, "target"))
+
+
+def _decoy_orders(blk: Block, buyers: IntArray, n_prod: int) -> None:
+    """Camouflage: each buyer also orders a few random products of the block."""
+    cfg = blk.plan.scenario.camouflage.buyer_decoy_orders
+    cnt = blk.rng.integers(cfg.min, cfg.max + 1, size=buyers.shape[0])
+    bb = np.repeat(buyers, cnt)
+    pp = blk.rng.integers(n_prod, size=bb.shape[0])
+    lo = np.maximum(blk.p_created[pp], blk.plan.start_us)
+    t = uniform_between(blk.rng, lo, np.full(bb.shape[0], blk.plan.end_us, dtype=np.int64))
+    orders_rows(blk, pp, bb, t, ["completed"] * bb.shape[0])
+
+
+def malicious_reporting(blk: Block) -> None:
+    """Reporter rings mass-reporting a victim merchant and its products; mostly rejected."""
+    p, rng = blk.plan, blk.rng
+    cfg = p.scenario.malicious_reporting
+    for mi in np.flatnonzero(p.victim[blk.a : blk.b] >= 0).tolist():
+        m = blk.a + mi
+        g = int(p.victim[m])
+        reporters = p.rep_off[g] + np.arange(p.rep_n[g])
+        cnt = rng.integers(cfg.reports_per_reporter.min, cfg.reports_per_reporter.max + 1, reporters.shape[0])
+        rr = np.repeat(reporters, cnt)
+        n = rr.shape[0]
+        lo, hi = blk.local_range(m)
+        on_product = rng.random(n) < 0.4
+        prod = lo + rng.integers(hi - lo, size=n)
+        tid = np.where(on_product, product_ids(blk.p_gidx[prod]), merchant_ids(np.full(n, m)))
+        ttype = np.where(on_product, "product", "merchant")
+        reason = rng.choice(np.array(["counterfeit", "fraud", "not_as_described", "prohibited_item"]), n)
+        t0 = int(p.rep_start[g])
+        t = t0 + np.floor(rng.random(n) * cfg.window_days * US_PER_DAY).astype(np.int64)
+        t = np.where(on_product, np.maximum(t, blk.p_created[prod] + 1), t)
+        reviewed = rng.random(n) < cfg.reviewed_prob
+        upheld = rng.random(n) >= cfg.rejected_prob
+        reports_rows(blk, rr, ttype.tolist(), tid.tolist(), reason.tolist(), t, reviewed, upheld)
+        _decoy_orders(blk, reporters, blk.p_m.shape[0])
+        grp = group_name("mrep", g)
+        for b in buyer_ids(reporters):
+            blk.truth.append(("buyer", b, "malicious_reporting", grp, "reporter"))
+        blk.truth.append(("merchant", merchant_ids([m])[0], "malicious_reporting", grp, "victim"))
+
+
+def collusive_promotions(blk: Block) -> list[tuple[int, int]]:
+    """Ring creators promoting ring members' products: many views and likes, little GMV.
+
+    Returns:
+        ``(block-local product row, creator index)`` pairs; :mod:`activity` emits the rows.
+    """
+    p, rng = blk.plan, blk.rng
+    cfg = p.scenario.creator_collusion
+    pairs: list[tuple[int, int]] = []
+    if not p.ring_creators:
+        return pairs
+    for mi in np.flatnonzero(p.ring[blk.a : blk.b] >= 0).tolist():
+        m = blk.a + mi
+        creators = p.ring_creators[int(p.ring[m])]
+        lo, hi = blk.local_range(m)
+        for c in creators.tolist():
+            k = int(rng.integers(cfg.promotions_per_member.min, cfg.promotions_per_member.max + 1))
+            for r in rng.integers(lo, hi, size=k).tolist():
+                pairs.append((int(r), int(c)))
+    return pairs
+
+
+__all__ = ["LANG_OF", "brushing", "collusive_promotions", "counterfeit_listings", "duplicate_listings"]

@@ -1,0 +1,213 @@
+"""Plan-level planting of each fraud typology (who is involved, when, with whom).
+
+One function per typology; each consumes merchants from a shared
+:class:`Picker` so that typologies of solo actors do not overlap by accident,
+while rings deliberately also post duplicates and counterfeits.  Row-level
+evidence (listings, orders, reports) is emitted block by block in
+:mod:`fraudmine.synth.planting`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fraudmine.synth.entities import BRAND_CAT, PROTECTED_IDX, Plan, registration_times
+from fraudmine.synth.util import US_PER_DAY, IntArray
+
+
+class Picker:
+    """Hands out distinct random merchant indices."""
+
+    def __init__(self, rng: np.random.Generator, n: int) -> None:
+        """Shuffle ``range(n)`` once; :meth:`take` pops from the front."""
+        self._order = rng.permutation(n).astype(np.int64)
+        self._pos = 0
+
+    def take(self, k: int) -> IntArray:
+        """Return up to ``k`` merchant indices not handed out before."""
+        out = self._order[self._pos : self._pos + k]
+        self._pos += out.shape[0]
+        return out
+
+
+def _fraud_registration(plan: Plan, rng: np.random.Generator, idx: IntArray) -> None:
+    """Re-draw registration (and fraud start) of fraud merchants with the fraud recency."""
+    sc = plan.scenario
+    reg = registration_times(rng, idx.shape[0], sc.tabular_shift.fraud_recent_prob, plan.start_us, plan.end_us, sc)
+    plan.registered[idx] = reg
+    lo = np.maximum(reg, plan.start_us)
+    span = np.maximum(plan.end_us - 45 * US_PER_DAY - lo, US_PER_DAY)
+    plan.fraud_start[idx] = lo + np.floor(rng.random(idx.shape[0]) * span * 0.5).astype(np.int64)
+
+
+def assign_collusion_rings(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Group merchants into rings registered in bursts; some rings post duplicates/counterfeits."""
+    cfg = plan.scenario.collusion_ring
+    target = round(cfg.merchant_rate * plan.n_merchants)
+    starts: list[int] = []
+    dup_ring: list[int] = []
+    done = 0
+    while done < target:
+        size = min(int(rng.integers(cfg.size.min, cfg.size.max + 1)), max(target - done, cfg.size.min))
+        members = picker.take(size)
+        if members.shape[0] < 2:
+            break
+        g = len(starts)
+        plan.ring[members] = g
+        recent = rng.random() < plan.scenario.tabular_shift.fraud_recent_prob
+        oldest = plan.end_us - plan.scenario.timeline.max_account_age_days * US_PER_DAY
+        lo, hi = (plan.start_us, plan.end_us - 40 * US_PER_DAY) if recent else (oldest, plan.start_us)
+        t0 = int(lo + rng.random() * (hi - lo))
+        burst = np.floor(rng.random(members.shape[0]) * (cfg.burst_days + 1) * US_PER_DAY).astype(np.int64)
+        plan.registered[members] = t0 + burst
+        fs = max(t0, plan.start_us) + int(rng.random() * 30 * US_PER_DAY)
+        plan.fraud_start[members] = fs + burst
+        starts.append(fs)
+        if rng.random() < cfg.duplicate_prob:
+            gid = plan.n_dup_groups + len(dup_ring)
+            dup_ring.append(g)
+            plan.dup_group[members] = gid
+            dc = plan.scenario.duplicate_listing.ring_copies
+            plan.n_dup[members] = rng.integers(dc.min, dc.max + 1, size=members.shape[0])
+        if rng.random() < cfg.counterfeit_prob:
+            plan.counterfeit[members] = True
+        done += members.shape[0]
+    plan.ring_start = np.array(starts, dtype=np.int64)
+    plan.n_dup_groups += len(dup_ring)
+    plan.dup_group_ring = np.concatenate([plan.dup_group_ring, np.array(dup_ring, dtype=np.int64)])
+
+
+def assign_duplicate_listing(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Solo spammers: each posts one template many times with small perturbations."""
+    cfg = plan.scenario.duplicate_listing
+    idx = picker.take(round(cfg.merchant_rate * plan.n_merchants))
+    _fraud_registration(plan, rng, idx)
+    plan.dup_group[idx] = plan.n_dup_groups + np.arange(idx.shape[0])
+    plan.n_dup[idx] = rng.integers(cfg.copies.min, cfg.copies.max + 1, size=idx.shape[0])
+    plan.n_dup_groups += idx.shape[0]
+    plan.dup_group_ring = np.concatenate([plan.dup_group_ring, np.full(idx.shape[0], -1, dtype=np.int64)])
+
+
+def assign_counterfeit(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Solo counterfeiters (listing share and typo-squats are drawn per listing later)."""
+    idx = picker.take(round(plan.scenario.counterfeit.merchant_rate * plan.n_merchants))
+    _fraud_registration(plan, rng, idx)
+    plan.counterfeit[idx] = True
+
+
+def assign_brushing(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Brushing merchants, each with its own block of fake buyers (ids after real buyers)."""
+    cfg = plan.scenario.brushing
+    idx = picker.take(round(cfg.merchant_rate * plan.n_merchants))
+    _fraud_registration(plan, rng, idx)
+    k = idx.shape[0]
+    plan.brush[idx] = np.arange(k)
+    n: IntArray = np.asarray(rng.integers(cfg.buyers.min, cfg.buyers.max + 1, size=k), dtype=np.int64)
+    plan.brush_buyer_n = n
+    plan.brush_buyer_off = plan.n_buyers_total + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    plan.n_buyers_total += int(n.sum())
+    lo = np.maximum(plan.fraud_start[idx], plan.registered[idx])
+    span = np.maximum(plan.end_us - (cfg.window_days + 2) * US_PER_DAY - lo, US_PER_DAY)
+    plan.brush_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
+
+
+def assign_creator_collusion(plan: Plan, rng: np.random.Generator) -> None:
+    """Attach colluding creators to some rings; they share ring identifiers and promote ring products."""
+    cfg = plan.scenario.creator_collusion
+    free = rng.permutation(plan.n_creators)
+    pos = 0
+    plan.ring_creators = []
+    for g in range(plan.ring_start.shape[0]):
+        chosen = np.zeros(0, dtype=np.int64)
+        if rng.random() < cfg.ring_prob:
+            k = int(rng.integers(cfg.creators_per_ring.min, cfg.creators_per_ring.max + 1))
+            chosen = np.sort(free[pos : pos + k]).astype(np.int64)
+            pos += chosen.shape[0]
+            plan.c_ring[chosen] = g
+        plan.ring_creators.append(chosen)
+
+
+def assign_low_quality(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Low-quality sellers: more refunds, lower ratings, more upheld complaints."""
+    cfg = plan.scenario.low_quality
+    idx = picker.take(round(cfg.merchant_rate * plan.n_merchants))
+    plan.low_quality[idx] = True
+    plan.refund_rate[idx] = np.clip(rng.normal(cfg.refund_rate, 0.05, idx.shape[0]), 0.02, 0.9)
+    plan.rating_shift[idx] += cfg.rating_shift * rng.uniform(0.5, 1.5, idx.shape[0])
+    plan.report_mult[idx] *= cfg.report_multiplier
+
+
+def assign_malicious_reporting(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Reporter rings (new buyer accounts) each targeting one honest competitor merchant."""
+    cfg = plan.scenario.malicious_reporting
+    k = max(1, round(cfg.rings_per_1k_merchants * plan.n_merchants / 1000))
+    victims = picker.take(k)
+    k = victims.shape[0]
+    plan.victim[victims] = np.arange(k)
+    n: IntArray = np.asarray(rng.integers(cfg.reporters.min, cfg.reporters.max + 1, size=k), dtype=np.int64)
+    plan.rep_n = n
+    plan.rep_off = plan.n_buyers_total + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    plan.n_buyers_total += int(n.sum())
+    lo = np.maximum(plan.registered[victims], plan.start_us)
+    span = np.maximum(plan.end_us - (cfg.window_days + 30) * US_PER_DAY - lo, US_PER_DAY)
+    plan.rep_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
+
+
+def assign_sock_puppets(plan: Plan, rng: np.random.Generator, rate: float) -> None:
+    """Pair up a share of solo fraud merchants: one operator behind two shops sharing an identifier."""
+    solo = np.flatnonzero(plan.fraud & (plan.ring < 0))
+    chosen = solo[rng.random(solo.shape[0]) < rate]
+    k = chosen.shape[0] // 2
+    plan.sock[chosen[: 2 * k]] = np.repeat(np.arange(k), 2)
+
+
+def assign_camouflage_and_shift(plan: Plan, rng: np.random.Generator) -> None:
+    """Mark camouflaged fraud merchants and apply the scenario's tabular shift to fraud merchants."""
+    ts = plan.scenario.tabular_shift
+    fraud = np.flatnonzero(plan.fraud)
+    plan.camo[fraud] = rng.random(fraud.shape[0]) < plan.scenario.camouflage.rate
+    plan.price_shift[fraud] += ts.fraud_price_log_shift
+    plan.activity[fraud] *= np.exp(ts.fraud_activity_log_shift)
+    plan.refund_rate[fraud] = np.clip(rng.normal(ts.fraud_refund_rate, 0.03, fraud.shape[0]), 0.0, 1.0)
+    plan.report_mult[fraud] *= ts.fraud_report_multiplier
+    brush = plan.brush >= 0
+    plan.activity[brush] *= 0.5
+    dup = plan.n_dup > 0
+    plan.n_base[dup] = np.maximum(1, plan.n_base[dup] - plan.n_dup[dup] // 2)
+
+
+def assign_authorisations(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
+    """Authorised resellers of protected brands; camouflaged fraud merchants also get one."""
+    cfg = plan.scenario.camouflage
+    per_brand = max(1, plan.n_merchants // 600)
+    resellers = picker.take(per_brand * PROTECTED_IDX.shape[0])
+    plan.auth_brand[resellers] = np.resize(PROTECTED_IDX, resellers.shape[0])
+    plan.category[resellers] = BRAND_CAT[plan.auth_brand[resellers]]
+    plan.n_auth[resellers] = rng.integers(2, 7, size=resellers.shape[0])
+    camo = np.flatnonzero(plan.camo)
+    plan.auth_brand[camo] = PROTECTED_IDX[rng.integers(PROTECTED_IDX.shape[0], size=camo.shape[0])]
+    plan.n_auth[camo] = rng.integers(cfg.authorised_products.min, cfg.authorised_products.max + 1, size=camo.shape[0])
+    has = np.flatnonzero(plan.auth_brand >= 0)
+    lo = plan.registered[has]
+    span = np.maximum(plan.end_us - 30 * US_PER_DAY - lo, US_PER_DAY)
+    plan.auth_from[has] = lo + np.floor(rng.random(has.shape[0]) * span * 0.5).astype(np.int64)
+
+
+def plant_all(plan: Plan, rng: np.random.Generator) -> None:
+    """Run every plan-level typology assignment in a fixed order, then finalise offsets."""
+    from fraudmine.synth.entities import assign_hubs
+
+    picker = Picker(rng, plan.n_merchants)
+    assign_collusion_rings(plan, rng, picker)
+    assign_duplicate_listing(plan, rng, picker)
+    assign_counterfeit(plan, rng, picker)
+    assign_brushing(plan, rng, picker)
+    assign_creator_collusion(plan, rng)
+    assign_low_quality(plan, rng, picker)
+    assign_malicious_reporting(plan, rng, picker)
+    assign_sock_puppets(plan, rng, plan.scenario.collusion_ring.solo_pair_rate)
+    assign_camouflage_and_shift(plan, rng)
+    assign_authorisations(plan, rng, picker)
+    honest = ~plan.fraud & ~plan.low_quality & (plan.victim < 0)
+    assign_hubs(plan, rng, honest)
+    plan.finalise()

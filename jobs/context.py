@@ -1,0 +1,70 @@
+"""What every stage receives: resolved config, Spark, dates and the run's folders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fraudmine.config import Config
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+@dataclass
+class StageResult:
+    """Row counts and versions a stage reports to the manifest."""
+
+    rows_in: dict[str, int] = field(default_factory=dict)
+    rows_out: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StageContext:
+    """Inputs shared by all stages of one run.
+
+    Attributes:
+        config: resolved configuration.
+        spark: the session from :func:`fraudmine.spark.get_spark`.
+        run_date: the run's date D; data strictly before D 00:00 UTC is used.
+        input_dir: raw input folder (one sub-folder per table).
+        out_dir: output root (``runs/``, ``current``, ``mlflow.db``).
+        run_id: deterministic id of this run.
+        code_version: package version + git commit.
+        repo_root: where relative config paths (policy) are resolved.
+    """
+
+    config: Config
+    spark: SparkSession
+    run_date: date
+    input_dir: Path
+    out_dir: Path
+    run_id: str
+    code_version: str
+    repo_root: Path
+
+    @property
+    def as_of(self) -> datetime:
+        """The run's cut-off instant: D 00:00 UTC."""
+        return datetime(self.run_date.year, self.run_date.month, self.run_date.day, tzinfo=UTC)
+
+    @property
+    def train_as_of(self) -> datetime:
+        """Cut-off of the training features: ``label_window_days`` before the run date."""
+        return self.as_of - timedelta(days=self.config.features.label_window_days)
+
+    @property
+    def run_dir(self) -> Path:
+        """``<out>/runs/<D>``."""
+        return self.out_dir / "runs" / self.run_date.isoformat()
+
+    def path(self, *parts: str) -> Path:
+        """Path of a committed stage output inside the run folder."""
+        return self.run_dir.joinpath(*parts)
+
+    def read(self, *parts: str) -> DataFrame:
+        """Read a committed Parquet output of an earlier stage."""
+        return self.spark.read.parquet(str(self.path(*parts)))

@@ -1,0 +1,12 @@
+"""Stage names in run order (import-light: used by the CLI without loading Spark)."""
+
+STAGE_NAMES: tuple[str, ...] = (
+    "validate",
+    "graph",
+    "features",
+    "train",
+    "score",
+    "decide",
+    "report",
+    "publish",
+)

@@ -1,0 +1,32 @@
+"""Stage ``report``: the HTML run report (``reports/report.html``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fraudmine.report import render_report
+from jobs.context import StageContext, StageResult
+
+OUTPUT = "reports"
+
+
+def run(ctx: StageContext, staging: Path) -> StageResult:
+    """Gather small aggregates from the committed outputs and render the report."""
+    manifest = json.loads(ctx.path("manifest.json").read_text())
+    quarantine = (
+        ctx.read("validate", "quarantine")
+        .groupBy("table", "reason_code")
+        .count()
+        .withColumnRenamed("count", "rows")
+        .orderBy("table", "reason_code")
+        .toPandas()
+    )
+    scores = (
+        ctx.read("scores").select("entity_id", "fraud_risk", "low_quality_risk", "risk_band", "top_reasons").toPandas()
+    )
+    decisions = (
+        ctx.read("decisions").groupBy("action").count().withColumnRenamed("count", "rows").orderBy("action").toPandas()
+    )
+    (staging / "report.html").write_text(render_report(manifest, quarantine, scores, decisions))
+    return StageResult(rows_in={"scores": len(scores)}, rows_out={"report.html": 1})

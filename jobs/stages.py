@@ -1,0 +1,52 @@
+"""The ordered stages of the nightly run (name → module with ``OUTPUT`` and ``run``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobs import build_graph, decide, features, publish, report, score, train, validate
+from jobs.context import StageContext, StageResult
+from jobs.names import STAGE_NAMES
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: its name, its output folder in the run, and its runner."""
+
+    name: str
+    output: str
+    run: Callable[[StageContext, Path], StageResult]
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("validate", validate.OUTPUT, validate.run),
+    Stage("graph", build_graph.OUTPUT, build_graph.run),
+    Stage("features", features.OUTPUT, features.run),
+    Stage("train", train.OUTPUT, train.run),
+    Stage("score", score.OUTPUT, score.run),
+    Stage("decide", decide.OUTPUT, decide.run),
+    Stage("report", report.OUTPUT, report.run),
+    Stage("publish", publish.OUTPUT, publish.run),
+)
+
+if tuple(s.name for s in STAGES) != STAGE_NAMES:  # keep the import-light list in step
+    raise RuntimeError("jobs.names.STAGE_NAMES is out of date with jobs.stages.STAGES")
+
+
+def select_stages(only: list[str] | None, from_stage: str | None) -> list[Stage]:
+    """Stages to run given ``--only`` and ``--from-stage``.
+
+    Raises:
+        ValueError: naming unknown stages and listing the known ones.
+    """
+    names = list(only or []) + ([from_stage] if from_stage else [])
+    unknown = [n for n in names if n not in STAGE_NAMES]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; stages are {list(STAGE_NAMES)}")
+    if only:
+        return [s for s in STAGES if s.name in only]
+    if from_stage:
+        return list(STAGES[STAGE_NAMES.index(from_stage) :])
+    return list(STAGES)

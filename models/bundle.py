@@ -1,0 +1,126 @@
+"""The trained model bundle: LightGBM text models + ``model.json`` (calibration, features).
+
+Layout of a bundle folder::
+
+    model.json           {"features": [...], "heads": {"fraud": {...}, "low_quality": {...}|null}, ...}
+    fraud.lgb.txt        LightGBM text model of the fraud head
+    low_quality.lgb.txt  (optional) LightGBM text model of the low-quality head
+
+A head entry holds ``file``, ``calib`` ``[a, b]``, ``n_pos``, ``n_neg`` and
+``oof_auroc``.  Text models keep the bundle portable (Spark executors, the API,
+MLflow artifacts) without pickles.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.metrics import roc_auc_score
+
+from fraudmine.config import ModelConfig
+from models.risk import RiskModel, calibrate
+
+HEADS = ("fraud", "low_quality")
+
+
+class NotEnoughLabels(ValueError):
+    """Too few labelled positives or negatives to train a head."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A loaded head: booster text + calibration."""
+
+    booster_text: str
+    calib: tuple[float, float]
+
+    def predict(self, x: pd.DataFrame) -> tuple[NDArray[np.float64], lgb.Booster]:
+        """Calibrated probabilities and the booster (kept for ``pred_contrib``)."""
+        booster = lgb.Booster(model_str=self.booster_text)
+        margin = np.asarray(booster.predict(x, raw_score=True), dtype=np.float64)
+        return calibrate(margin, *self.calib), booster
+
+
+def _make(cfg: ModelConfig) -> RiskModel:
+    return RiskModel(
+        n_estimators=cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        num_leaves=cfg.num_leaves,
+        min_child_samples=cfg.min_child_samples,
+        subsample=cfg.subsample,
+        colsample_bytree=cfg.colsample_bytree,
+        calibration_folds=cfg.calibration_folds,
+        n_jobs=cfg.n_jobs,
+        random_state=cfg.seed,
+    )
+
+
+def train_bundle(
+    train: pd.DataFrame,
+    features: list[str],
+    cfg: ModelConfig,
+    out: Path,
+    required: tuple[str, ...] = ("fraud",),
+) -> dict[str, Any]:
+    """Train the heads on a labelled frame and write the bundle to ``out``.
+
+    Args:
+        train: rows with ``features`` plus ``y_fraud`` and ``y_low_quality`` (nullable) columns.
+        features: feature columns in model order.
+        cfg: model hyperparameters and minimum label counts.
+        out: bundle folder (created).
+        required: heads that must be trainable; others are skipped when labels are short.
+
+    Returns:
+        The ``model.json`` content.
+
+    Raises:
+        NotEnoughLabels: a required head has fewer positives or negatives than configured.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {"features": features, "heads": {}}
+    for head in HEADS:
+        rows = train[train[f"y_{head}"].notna()]
+        y = rows[f"y_{head}"].astype(int).to_numpy()
+        n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
+        if n_pos < cfg.min_positive_labels or n_neg < cfg.min_negative_labels:
+            if head in required:
+                raise NotEnoughLabels(
+                    f"head {head!r}: {n_pos} positive and {n_neg} negative labels before the run date; "
+                    f"need at least {cfg.min_positive_labels} and {cfg.min_negative_labels} (model.min_*_labels)"
+                )
+            meta["heads"][head] = None
+            continue
+        model = _make(cfg).fit(rows[features], y)
+        (out / f"{head}.lgb.txt").write_text(model.booster_.model_to_string())
+        meta["heads"][head] = {
+            "file": f"{head}.lgb.txt",
+            "calib": list(model.calib_),
+            "n_pos": n_pos,
+            "n_neg": n_neg,
+            "oof_auroc": float(roc_auc_score(y, model.oof_margin_)),
+        }
+    write_meta(out, meta)
+    return meta
+
+
+def write_meta(out: Path, meta: dict[str, Any]) -> None:
+    """Write ``model.json`` (sorted keys, stable)."""
+    (out / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+
+
+def load_bundle(path: Path) -> tuple[dict[str, Any], dict[str, Head | None]]:
+    """Read a bundle folder into its metadata and loaded heads."""
+    meta: dict[str, Any] = json.loads((path / "model.json").read_text())
+    heads: dict[str, Head | None] = {}
+    for name in HEADS:
+        h = meta["heads"].get(name)
+        heads[name] = None if h is None else Head((path / h["file"]).read_text(), (h["calib"][0], h["calib"][1]))
+    return meta, heads

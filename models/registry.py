@@ -1,0 +1,150 @@
+"""Model registry port and its back ends (chosen by ``model.registry.type``).
+
+Shape of the port: ``register(model_dir, run_id, params, metrics) -> version``
+where ``model_dir`` holds ``fraud.lgb.txt`` (a LightGBM text model), optionally
+``low_quality.lgb.txt``, and ``model.json`` (calibration, feature order), and the
+returned version is a string such as ``fraudmine-merchant-risk/3``.
+Registering is idempotent per ``run_id``: a rerun of the same run (after a crash)
+gets the version registered the first time instead of a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from fraudmine.config import RegistryConfig
+
+log = logging.getLogger(__name__)
+RUN_TAG = "fraudmine_run_id"
+
+
+class ModelRegistry(Protocol):
+    """Where trained models are versioned."""
+
+    def register(self, model_dir: Path, run_id: str, params: dict[str, str], metrics: dict[str, float]) -> str:
+        """Record the model in ``model_dir`` for ``run_id`` and return its version string."""
+        ...
+
+    def promote(self, version: str, alias: str) -> None:
+        """Point ``alias`` (e.g. ``champion``) at ``version``."""
+        ...
+
+
+class LocalRegistry:
+    """No registry server: the version is the content hash of the model files."""
+
+    def register(self, model_dir: Path, run_id: str, params: dict[str, str], metrics: dict[str, float]) -> str:
+        """Return ``local/<sha256 prefix of the model files>``."""
+        h = hashlib.sha256()
+        for p in sorted(model_dir.glob("*.lgb.txt")):
+            h.update(p.read_bytes())
+        return f"local/{h.hexdigest()[:12]}"
+
+    def promote(self, version: str, alias: str) -> None:
+        """Nothing to promote without a registry."""
+
+
+@contextlib.contextmanager
+def _scoped_mlflow_env() -> Iterator[None]:
+    """Undo the ``MLFLOW_*`` variables that ``mlflow.set_tracking_uri`` exports.
+
+    MLflow writes the tracking URI into ``os.environ``, so without this a later
+    subprocess (or another run in the same process) would silently inherit this
+    run's tracking store through the ``MLFLOW_TRACKING_URI`` config override.
+    """
+    keys = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class MlflowRegistry:
+    """MLflow tracking + model registry (local sqlite by default, or a tracking server).
+
+    Args:
+        tracking_uri: e.g. ``sqlite:///out/mlflow.db`` or ``http://mlflow:5000``.
+        model_name: registered model name.
+        experiment: experiment name for the training runs.
+    """
+
+    def __init__(self, tracking_uri: str, model_name: str, experiment: str, artifact_root: str | None = None) -> None:
+        self.tracking_uri = tracking_uri
+        self.model_name = model_name
+        self.experiment = experiment
+        self.artifact_root = artifact_root
+
+    def _client(self) -> Any:
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        return MlflowClient(self.tracking_uri, self.tracking_uri)
+
+    def register(self, model_dir: Path, run_id: str, params: dict[str, str], metrics: dict[str, float]) -> str:
+        """Log params, metrics and the model files as an MLflow run; register a model version.
+
+        Returns:
+            ``<model_name>/<version>``.
+        """
+        with _scoped_mlflow_env():
+            return self._register(model_dir, run_id, params, metrics)
+
+    def _register(self, model_dir: Path, run_id: str, params: dict[str, str], metrics: dict[str, float]) -> str:
+        import mlflow
+
+        client = self._client()
+        try:
+            existing = client.search_model_versions(f"name='{self.model_name}' and tag.{RUN_TAG}='{run_id}'")
+        except Exception:
+            existing = []
+        if existing:
+            log.info("model for run %s already registered as version %s", run_id, existing[0].version)
+            return f"{self.model_name}/{existing[0].version}"
+        if client.get_experiment_by_name(self.experiment) is None:
+            # with a sqlite store MLflow would otherwise put artifacts under ./mlruns of the CWD
+            client.create_experiment(self.experiment, artifact_location=self.artifact_root)
+        mlflow.set_experiment(self.experiment)
+        with mlflow.start_run(run_name=run_id, tags={RUN_TAG: run_id}) as run:
+            mlflow.log_params(params)
+            mlflow.log_metrics(metrics)
+            mlflow.log_artifacts(str(model_dir), artifact_path="model")
+        with contextlib.suppress(Exception):
+            client.create_registered_model(self.model_name)
+        mv = client.create_model_version(
+            self.model_name,
+            source=f"runs:/{run.info.run_id}/model",
+            run_id=run.info.run_id,
+            tags={RUN_TAG: run_id},
+        )
+        return f"{self.model_name}/{mv.version}"
+
+    def promote(self, version: str, alias: str) -> None:
+        """Set the registered-model alias to the given version."""
+        name, _, number = version.rpartition("/")
+        with _scoped_mlflow_env():
+            self._client().set_registered_model_alias(name, alias, number)
+
+
+def make_registry(cfg: RegistryConfig, output_dir: Path) -> ModelRegistry:
+    """Build the registry chosen by ``cfg.type`` (default MLflow on ``<output>/mlflow.db``)."""
+    if cfg.type == "none":
+        return LocalRegistry()
+    if cfg.tracking_uri:
+        return MlflowRegistry(cfg.tracking_uri, cfg.model_name, cfg.experiment)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    uri = f"sqlite:///{(output_dir / 'mlflow.db').resolve()}"
+    artifacts = (output_dir / "mlartifacts").resolve().as_uri()
+    return MlflowRegistry(uri, cfg.model_name, cfg.experiment, artifacts)

@@ -1,0 +1,79 @@
+"""Tests of the ground-truth evaluator on a hand-built fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fraudmine.evaluate import evaluate, format_table
+
+
+def _fixture(tmp: Path) -> tuple[Path, Path]:
+    truth, run = tmp / "truth", tmp / "run"
+    truth.mkdir()
+    (run / "scores").mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "merchant_id": ["m1", "m2", "m3", "m4", "m5", "m6"],
+            "is_fraud": [True, True, False, False, False, False],
+            "is_low_quality": [False, False, True, False, False, False],
+            "typologies": ["collusion_ring", "collusion_ring", "low_quality", "", "", ""],
+            "camouflaged": [False] * 6,
+            "group_id": ["ring-0", "ring-0", None, None, None, None],
+        }
+    ).to_parquet(truth / "merchants.parquet")
+    pd.DataFrame(
+        {
+            "entity_type": ["merchant", "merchant", "merchant", "merchant", "buyer"],
+            "entity_id": ["m1", "m2", "m3", "m6", "b1"],
+            "typology": [
+                "collusion_ring",
+                "collusion_ring",
+                "low_quality",
+                "malicious_reporting",
+                "malicious_reporting",
+            ],
+            "group_id": ["ring-0", "ring-0", None, "mrep-0", "mrep-0"],
+            "role": ["shop", "shop", "seller", "victim", "reporter"],
+        }
+    ).to_parquet(truth / "entities.parquet")
+    pd.DataFrame(
+        {
+            "entity_type": ["merchant"] * 6,
+            "entity_id": ["m1", "m2", "m3", "m4", "m5", "m6"],
+            "fraud_risk": [0.9, 0.3, 0.8, 0.5, 0.1, 0.2],
+            "low_quality_risk": [0.1, 0.2, 0.7, 0.8, 0.1, 0.0],
+        }
+    ).to_parquet(run / "scores" / "part-00000.parquet")
+    return truth, run
+
+
+def test_exact_auroc(tmp_path: Path) -> None:
+    truth, run = _fixture(tmp_path)
+    res = evaluate(truth, run, budget=0.2)
+    rows = {(r["typology"], r["entity_type"]): r for r in res["metrics"]}
+    ring = rows[("collusion_ring", "merchant")]
+    # positives m1 (0.9), m2 (0.3); negatives m4 (0.5), m5 (0.1), m6 (0.2) (m3 is low quality)
+    # pairs won: m1 beats 3, m2 beats m5 and m6 -> 5 / 6
+    assert ring["n_pos"] == 2 and ring["n_neg"] == 3
+    assert ring["auroc"] == pytest.approx(5 / 6)
+    # budget 0.2 of 6 -> top 2 by fraud_risk: m1, m3 -> recall 1/2
+    assert ring["recall_at_budget"] == pytest.approx(0.5)
+    lq = rows[("low_quality", "merchant")]
+    # positive m3 (0.7) vs negatives m4 0.8, m5 0.1, m6 0.0 -> 2/3
+    assert lq["auroc"] == pytest.approx(2 / 3)
+    assert rows[("malicious_reporting", "buyer")]["status"] == "not_scored"
+    assert ("malicious_reporting", "merchant") not in rows  # victims are not members
+    overall = rows[("overall_fraud", "merchant")]
+    # pos m1 .9, m2 .3 vs neg m3 .8, m4 .5, m5 .1, m6 .2 -> (4 + 2) / 8
+    assert overall["auroc"] == pytest.approx(6 / 8)
+    text = format_table(res)
+    assert "collusion_ring" in text and "not_scored" in text
+
+
+def test_missing_scores(tmp_path: Path) -> None:
+    truth, _ = _fixture(tmp_path)
+    with pytest.raises(FileNotFoundError, match="scores"):
+        evaluate(truth, tmp_path / "nowhere")

@@ -1,0 +1,113 @@
+"""Graph construction, time-safe features, labels and decisions on tiny in-memory tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from features.columns import FEATURE_COLUMNS
+from features.labels import binary_targets, latest_labels
+from features.merchant import merchant_features
+from graph import schemas as S
+from graph.build import build_edges, build_nodes
+from tests.tables import small_marketplace, ts
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def t(spark: Any) -> dict[str, Any]:
+    return small_marketplace(spark)
+
+
+def test_nodes_are_typed_and_hubs_flagged(t: dict[str, Any]) -> None:
+    nodes = build_nodes(t, hub_min_degree=3)
+    got = {r[S.NODE_ID]: r for r in nodes.collect()}
+    assert {"merchant:m1", "product:p1", "brand:br1", "buyer:u1", "buyer:u2"} <= set(got)
+    assert got["identifier:ip:" + "h" * 64][S.IS_HUB] is True
+    assert got["identifier:device:" + "a" * 64][S.IS_HUB] is False
+    assert got["identifier:device:" + "a" * 64][S.DEGREE] == 2
+    assert nodes.select(S.NODE_ID).distinct().count() == nodes.count()
+
+
+def test_edges_aggregate_events(spark: Any, t: dict[str, Any]) -> None:
+    edges = build_edges(t).where(F.col(S.EDGE_TYPE) == "buyer__ordered__product")
+    expected = spark.createDataFrame(
+        [("buyer:u1", "product:p1", 20.0, 2), ("buyer:u2", "product:p3", 60.0, 1)],
+        "src string, dst string, weight double, n_events long",
+    )
+    assert_df_equality(
+        edges.select(S.SRC, S.DST, S.WEIGHT, S.N_EVENTS),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+
+
+def test_edge_endpoints_exist_as_nodes(t: dict[str, Any]) -> None:
+    nodes = build_nodes(t, 3).select(F.col(S.NODE_ID).alias("n"))
+    edges = build_edges(t)
+    for end in (S.SRC, S.DST):
+        assert edges.join(nodes, edges[end] == nodes["n"], "left_anti").count() == 0
+
+
+def test_features_use_only_the_past(t: dict[str, Any]) -> None:
+    early = {r["merchant_id"]: r for r in merchant_features(t, ts(6), 3).collect()}
+    late = {r["merchant_id"]: r for r in merchant_features(t, ts(1, 11), 3).collect()}
+    assert early["m1"]["n_orders"] == 1.0 and late["m1"]["n_orders"] == 2.0
+    assert early["m3"]["n_products"] == 1.0 and late["m3"]["n_products"] == 2.0
+    # report outcome counts only once reviewed before as_of
+    mid = {r["merchant_id"]: r for r in merchant_features(t, ts(11), 3).collect()}
+    assert mid["m1"]["n_reports"] == 1.0 and mid["m1"]["n_reports_upheld"] == 0.0
+    assert late["m1"]["n_reports_upheld"] == 1.0 and late["m1"]["n_reports"] == 2.0
+
+
+def test_relational_features(t: dict[str, Any]) -> None:
+    f = {r["merchant_id"]: r for r in merchant_features(t, ts(1, 11), 3).collect()}
+    assert f["m1"]["n_linked_merchants"] == 1.0 and f["m2"]["n_linked_merchants"] == 1.0
+    assert f["m3"]["n_linked_merchants"] == 0.0  # only the hub Wi-Fi: not evidence
+    assert f["m1"]["n_hub_identifiers"] == 1.0
+    assert f["m1"]["n_cross_shop_image_dups"] == 1.0 and f["m3"]["n_cross_shop_image_dups"] == 0.0
+    assert f["m1"]["n_unauthorised_protected_claims"] == 1.0
+    assert f["m3"]["n_unauthorised_protected_claims"] == 0.0  # authorised reseller
+    assert f["m1"]["refund_rate"] == 0.5
+
+
+def test_feature_frame_schema(t: dict[str, Any]) -> None:
+    df = merchant_features(t, ts(1, 11), 3)
+    assert df.columns == ["merchant_id", "as_of", *FEATURE_COLUMNS]
+    assert all(dict(df.dtypes)[c] == "double" for c in FEATURE_COLUMNS)
+
+
+def test_latest_labels_before_date(spark: Any, t: dict[str, Any]) -> None:
+    got = binary_targets(latest_labels(t["labels"], ts(20)))
+    expected = spark.createDataFrame([("m1", 1, None)], "entity_id string, y_fraud int, y_low_quality int")
+    assert_df_equality(got, expected, ignore_nullable=True)
+    assert latest_labels(t["labels"], ts(10)).first()["label"] == "ok"
+
+
+def test_decisions_follow_policy(spark: Any, t: dict[str, Any], repo_root: Any) -> None:
+    from fraudmine.decisions import decide, load_policy
+
+    scores = spark.createDataFrame(
+        [
+            ("merchant", "m1", 0.95, 0.1, "critical", ["SHARED_IDENTIFIERS"]),
+            ("merchant", "m3", 0.05, 0.7, "low", []),
+        ],
+        "entity_type string, entity_id string, fraud_risk double, low_quality_risk double, risk_band string, "
+        "top_reasons array<string>",
+    )
+    pol = load_policy(repo_root / "conf" / "policy.yaml")
+    d = {
+        r["item_id"]: r
+        for r in decide(t["moderation_queue"], t["products"], scores, pol, ts(20), "run", "v1").collect()
+    }
+    assert set(d) == {"q1", "q2", "q3"}  # q4 was submitted after the cut-off
+    assert d["q1"]["merchant_id"] == "m1" and d["q1"]["action"] == "reject"
+    assert d["q1"]["reason_codes"] == ["FRAUD_RISK_CRITICAL", "SHARED_IDENTIFIERS"]
+    assert d["q2"]["action"] == "escalate"
+    assert d["q3"]["action"] == "review" and d["q3"]["reason_codes"][0] == "SELLER_NOT_SCORED"
+    assert all(r["run_id"] == "run" and r["model_version"] == "v1" for r in d.values())

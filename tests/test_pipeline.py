@@ -1,0 +1,186 @@
+"""End to end: generate xs → nightly → evaluate; idempotent rerun; failed runs never publish;
+kill -9 mid-stage then rerun gives the same outputs as an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from fraudmine.config import Config, load_config
+from jobs.names import STAGE_NAMES
+from jobs.nightly import StageFailed, run_nightly
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+RUN_DATE = date(2026, 11, 1)
+
+
+def _cfg(repo_root: Path) -> Config:
+    return load_config(repo_root / "conf" / "default.yaml", env={}, overrides={"model.n_estimators": 120})
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from fraudmine.synth import generate
+
+    out = tmp_path_factory.mktemp("synth")
+    generate("xs", 11, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def first_run(spark: Any, synth: Path, repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    run_nightly(_cfg(repo_root), synth / "raw", out, RUN_DATE)
+    return out
+
+
+def _read(path: Path) -> pd.DataFrame:
+    df = pd.read_parquet(path)
+    return df.sort_values(list(df.columns[:2])).reset_index(drop=True)
+
+
+def test_all_stages_committed_and_published(first_run: Path, synth: Path) -> None:
+    run_dir = first_run / "runs" / RUN_DATE.isoformat()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert list(manifest["stages"]) == list(STAGE_NAMES)
+    assert all(s["status"] == "committed" for s in manifest["stages"].values())
+    assert (first_run / "current").resolve() == run_dir.resolve()
+    assert (run_dir / "reports" / "report.html").read_text().count("<table>") >= 4
+    counts = json.loads((run_dir / "validate" / "counts.json").read_text())
+    assert all(c["input"] == c["clean"] + c["quarantined"] for c in counts.values())
+    assert sum(c["quarantined"] for c in counts.values()) == 0  # generated data is clean
+    merchants = pd.read_parquet(synth / "raw" / "merchants")
+    scores = _read(run_dir / "scores")
+    assert len(scores) == len(merchants)
+    assert scores["fraud_risk"].between(0, 1).all()
+    assert scores["run_id"].nunique() == 1 and scores["run_id"].iloc[0] == manifest["run_id"]
+    assert scores["model_version"].iloc[0].startswith("fraudmine-merchant-risk/")
+    decisions = _read(run_dir / "decisions")
+    assert set(decisions["action"]) <= {"approve", "review", "reject", "escalate"}
+    assert decisions["policy_version"].nunique() == 1
+
+
+def test_evaluate_reports_metrics_per_typology(first_run: Path, synth: Path) -> None:
+    from fraudmine.evaluate import evaluate
+
+    result = evaluate(synth / "truth", first_run / "current")
+    rows = {m["typology"]: m for m in result["metrics"]}
+    assert rows["overall_fraud"]["auroc"] > 0.6
+
+
+def test_rerun_is_idempotent(first_run: Path, synth: Path, repo_root: Path) -> None:
+    run_dir = first_run / "runs" / RUN_DATE.isoformat()
+    before = _read(run_dir / "scores")
+    mtime = (run_dir / "scores").stat().st_mtime_ns
+    run_nightly(_cfg(repo_root), synth / "raw", first_run, RUN_DATE)
+    assert (run_dir / "scores").stat().st_mtime_ns == mtime
+    pd.testing.assert_frame_equal(before, _read(run_dir / "scores"))
+
+
+def test_failed_run_never_touches_published_outputs(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "raw"
+    shutil.copytree(synth / "raw", bad)
+    products = pd.read_parquet(bad / "products").rename(columns={"price": "pirce"})
+    shutil.rmtree(bad / "products")
+    (bad / "products").mkdir()
+    products.to_parquet(bad / "products" / "part-0.parquet")
+    published = (first_run / "current").resolve()
+    with pytest.raises(StageFailed, match=r"products.*pirce|pirce.*products"):
+        run_nightly(_cfg(repo_root), bad, first_run, date(2026, 11, 2))
+    assert (first_run / "current").resolve() == published
+    failed_dir = first_run / "runs" / "2026-11-02"
+    manifest = json.loads((failed_dir / "manifest.json").read_text())
+    assert manifest["stages"]["validate"]["status"] == "failed"
+    assert not (failed_dir / "validate").exists()
+
+
+def _wait_for_stage(manifest: Path, stage: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if manifest.exists():
+            try:
+                data = json.loads(manifest.read_text())
+            except json.JSONDecodeError:
+                data = {}
+            if data.get("stages", {}).get(stage, {}).get("status") == "running":
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"stage {stage} never started")
+
+
+def test_kill_9_mid_stage_then_resume_matches_uninterrupted(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "fraudmine.cli",
+        "nightly",
+        "--input",
+        str(synth / "raw"),
+        "--out",
+        str(out),
+        "--date",
+        RUN_DATE.isoformat(),
+    ]
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text(
+        (repo_root / "conf" / "default.yaml").read_text().replace("n_estimators: 300", "n_estimators: 120")
+    )
+    cmd += ["--config", str(cfg_file)]
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    proc = subprocess.Popen(
+        cmd,
+        cwd=repo_root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_stage(out / "runs" / RUN_DATE.isoformat() / "manifest.json", "features", 240)
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its JVM, by our own process group id
+    finally:
+        proc.wait(timeout=60)
+    run_dir = out / "runs" / RUN_DATE.isoformat()
+    assert not (run_dir / "features").exists() and not (out / "current").exists()
+    done = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert all(s["status"] == "committed" for s in manifest["stages"].values())
+    ref = first_run / "runs" / RUN_DATE.isoformat()
+    a, b = _read(ref / "scores"), _read(run_dir / "scores")
+    pd.testing.assert_frame_equal(
+        a.drop(columns=["fraud_risk", "low_quality_risk"]), b.drop(columns=["fraud_risk", "low_quality_risk"])
+    )
+    pd.testing.assert_series_equal(a["fraud_risk"], b["fraud_risk"], rtol=1e-9)
+    pd.testing.assert_frame_equal(_read(ref / "decisions"), _read(run_dir / "decisions"))
+
+
+def test_explore_notebook_runs(first_run: Path, repo_root: Path) -> None:
+    env = {**os.environ, "RUN_DIR": str(first_run / "current")}
+    done = subprocess.run(
+        [sys.executable, str(repo_root / "notebooks" / "explore_run.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "shares identifiers with" in done.stdout
