@@ -90,6 +90,9 @@ class ModelConfig(_Strict):
     """Baseline LightGBM model settings."""
 
     type: Literal["lightgbm"] = "lightgbm"
+    feature_set: Literal["all", "tabular"] = Field(
+        "all", description="'tabular' drops every relational feature (ablation baseline)"
+    )
     seed: int = 7
     n_estimators: int = Field(300, ge=1)
     learning_rate: float = Field(0.05, gt=0)

@@ -4,7 +4,8 @@ Local defaults suit a 2-core laptop: few shuffle partitions (the default 200
 made 20-iteration graph loops 2-7x slower here), adaptive execution on, UTC
 session time zone, UI off, quiet logs.  Under ``spark-submit`` the master and
 any ``spark.*`` settings given on the command line win: ``getOrCreate`` returns
-the session that spark-submit configured and only unset keys are filled in.
+the session that spark-submit configured and only unset runtime SQL keys are
+filled in (static keys such as memory belong to spark-submit's command line).
 """
 
 from __future__ import annotations
@@ -55,10 +56,15 @@ def get_spark(cfg: SparkConfig, checkpoint_dir: str | Path | None = None) -> Spa
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
-    if active is None:
-        builder = SparkSession.builder.appName(cfg.app_name)
-        if "SPARK_SUBMIT" not in os.environ and not os.environ.get("PYSPARK_SUBMIT_ARGS"):
-            builder = builder.master(cfg.master)
+    if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # Launched by spark-submit: the JVM already holds its --master and --conf.
+        # Take that session and fill in only the runtime SQL settings it left unset.
+        active = SparkSession.builder.appName(cfg.app_name).getOrCreate()
+        for key, value in session_conf(cfg).items():
+            if active.conf.isModifiable(key) and active.conf.get(key, None) is None:
+                active.conf.set(key, value)
+    elif active is None:
+        builder = SparkSession.builder.appName(cfg.app_name).master(cfg.master)
         for key, value in session_conf(cfg).items():
             builder = builder.config(key, value)
         active = builder.getOrCreate()

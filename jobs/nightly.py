@@ -78,6 +78,12 @@ def run_nightly(
             manifest.stages.pop(stage.name, None)
         manifest.save()
     spark = get_spark(cfg.spark, checkpoint_dir=out_dir / "_checkpoints")
+    manifest.data["spark"] = {
+        "version": spark.version,
+        "master": spark.sparkContext.master,
+        "shuffle_partitions": spark.conf.get("spark.sql.shuffle.partitions"),
+    }
+    manifest.save()
     ctx = StageContext(cfg, spark, run_date, input_dir, out_dir, run_id, code, REPO_ROOT)
     for stage in selected:
         if _done(manifest, run_dir, stage):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs import build_graph, decide, features, publish, report, score, train, validate
+from jobs import build_features, build_graph, decide, publish, report, score, train, validate
 from jobs.context import StageContext, StageResult
 from jobs.names import STAGE_NAMES
 
@@ -23,7 +23,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validate", validate.OUTPUT, validate.run),
     Stage("graph", build_graph.OUTPUT, build_graph.run),
-    Stage("features", features.OUTPUT, features.run),
+    Stage("features", build_features.OUTPUT, build_features.run),
     Stage("train", train.OUTPUT, train.run),
     Stage("score", score.OUTPUT, score.run),
     Stage("decide", decide.OUTPUT, decide.run),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.columns import FEATURE_COLUMNS
+from features.columns import FEATURE_COLUMNS, TABULAR_FEATURES
 from jobs.context import StageContext, StageResult
 from models.bundle import train_bundle, write_meta
 from models.registry import make_registry
@@ -18,7 +18,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     """Collect the (small) labelled frame to the driver, train, write the bundle, register it."""
     train: pd.DataFrame = ctx.read("features", "merchant_train").toPandas()
     train = train.sort_values("merchant_id", kind="stable")
-    features = list(FEATURE_COLUMNS)
+    features = list(FEATURE_COLUMNS if ctx.config.model.feature_set == "all" else TABULAR_FEATURES)
     meta = train_bundle(train.reset_index(drop=True), features, ctx.config.model, staging)
     metrics = {f"{h}_oof_auroc": v["oof_auroc"] for h, v in meta["heads"].items() if v}
     params = {k: str(v) for k, v in ctx.config.model.model_dump(exclude={"registry"}).items()}

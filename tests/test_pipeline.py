@@ -184,3 +184,49 @@ def test_explore_notebook_runs(first_run: Path, repo_root: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "shares identifiers with" in done.stdout
+
+
+def test_from_stage_recomputes_only_later_stages(first_run: Path, synth: Path, repo_root: Path) -> None:
+    run_dir = first_run / "runs" / RUN_DATE.isoformat()
+    scores_mtime = (run_dir / "scores").stat().st_mtime_ns
+    before = _read(run_dir / "decisions")
+    run_nightly(_cfg(repo_root), synth / "raw", first_run, RUN_DATE, from_stage="decide")
+    assert (run_dir / "scores").stat().st_mtime_ns == scores_mtime
+    pd.testing.assert_frame_equal(before, _read(run_dir / "decisions"))
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert all(s["status"] == "committed" for s in manifest["stages"].values())
+
+
+def test_spark_submit_runs_the_same_job_and_its_conf_wins(synth: Path, repo_root: Path, tmp_path: Path) -> None:
+    submit = Path(sys.executable).parent / "spark-submit"
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_GATEWAY", "MLFLOW_"))}
+    env.update(SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    done = subprocess.run(
+        [
+            str(submit),
+            "--master",
+            "local[1]",
+            "--conf",
+            "spark.sql.shuffle.partitions=3",
+            str(repo_root / "jobs" / "nightly.py"),
+            "--input",
+            str(synth / "raw"),
+            "--out",
+            str(out),
+            "--date",
+            RUN_DATE.isoformat(),
+            "--only",
+            "validate",
+        ],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    manifest = json.loads((out / "runs" / RUN_DATE.isoformat() / "manifest.json").read_text())
+    assert manifest["spark"]["master"] == "local[1]"
+    assert manifest["spark"]["shuffle_partitions"] == "3"
+    assert manifest["stages"]["validate"]["status"] == "committed"
