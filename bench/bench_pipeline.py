@@ -20,6 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -62,6 +63,29 @@ def measure(cmd: list[str]) -> dict[str, float]:
     return {"wall_s": round(wall, 1), "peak_rss_mib": round(peak / 2**20)}
 
 
+def evaluate_json(data: Path, out: Path) -> dict[str, Any]:
+    """``fraudmine evaluate --json`` of the published run in ``out`` against ``data/truth``."""
+    ev = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fraudmine.cli",
+            "evaluate",
+            "--truth",
+            str(data / "truth"),
+            "--run",
+            str(out / "current"),
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(ev.stdout)
+    return result
+
+
 def machine() -> str:
     """One line describing this machine."""
     cpu = next(
@@ -92,20 +116,13 @@ def main() -> int:
         night = measure([*exe, "nightly", "--input", str(data / "raw"), "--out", str(out), "--date", "2026-11-01"])
         manifest = json.loads((out / "current" / "manifest.json").read_text())
         stages = {k: v["duration_s"] for k, v in manifest["stages"].items()}
-        ev = subprocess.run(
-            [*exe, "evaluate", "--truth", str(data / "truth"), "--run", str(out / "current"), "--json"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
         rows.append(
             {
                 "scale": scale,
                 "generate": gen,
                 "nightly": night,
                 "stages": stages,
-                "evaluate": json.loads(ev.stdout),
+                "evaluate": evaluate_json(data, out),
             }
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")

@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_pipeline import REPO, machine, measure
+from bench_pipeline import REPO, evaluate_json, machine, measure
 
 
 def _config(feature_set: str, dst: Path) -> Path:
@@ -72,19 +72,12 @@ def main() -> int:
                     str(cfg),
                 ]
             )
-            ev = subprocess.run(
-                [*exe, "evaluate", "--truth", str(data / "truth"), "--run", str(out / "current"), "--json"],
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
             results.append(
                 {
                     "scenario": scenario,
                     "feature_set": fs,
                     "nightly": timing,
-                    "metrics": json.loads(ev.stdout)["metrics"],
+                    "metrics": evaluate_json(data, out)["metrics"],
                 }
             )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")

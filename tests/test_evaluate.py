@@ -77,3 +77,24 @@ def test_missing_scores(tmp_path: Path) -> None:
     truth, _ = _fixture(tmp_path)
     with pytest.raises(FileNotFoundError, match="scores"):
         evaluate(truth, tmp_path / "nowhere")
+
+
+def test_unlabelled_row_excludes_merchants_labelled_before_the_run(tmp_path: Path) -> None:
+    truth, run = _fixture(tmp_path)
+    (run / "validate" / "clean" / "labels").mkdir(parents=True)
+    (run / "manifest.json").write_text('{"run_date": "2026-11-01"}')
+    pd.DataFrame(
+        {
+            "entity_type": ["merchant", "merchant"],
+            "entity_id": ["m1", "m4"],
+            "label": ["fraud", "ok"],
+            "source": ["manual_review", "manual_review"],
+            # m4's label arrives after the run date: it is still "unlabelled" for this run
+            "labelled_at": pd.to_datetime(["2026-10-01", "2026-11-05"], utc=True),
+        }
+    ).to_parquet(run / "validate" / "clean" / "labels" / "part-0.parquet")
+    rows = {(r["typology"], r["entity_type"]): r for r in evaluate(truth, run)["metrics"]}
+    unl = rows[("overall_fraud_unlabelled", "merchant")]
+    # m1 dropped; pos m2 (.3) vs neg m3 .8, m4 .5, m5 .1, m6 .2 -> 2 / 4
+    assert unl["n_pos"] == 1 and unl["n_neg"] == 4
+    assert unl["auroc"] == pytest.approx(2 / 4)

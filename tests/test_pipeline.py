@@ -230,3 +230,31 @@ def test_spark_submit_runs_the_same_job_and_its_conf_wins(synth: Path, repo_root
     assert manifest["spark"]["master"] == "local[1]"
     assert manifest["spark"]["shuffle_partitions"] == "3"
     assert manifest["stages"]["validate"]["status"] == "committed"
+
+
+def test_bad_rows_are_quarantined_with_reasons_and_the_run_continues(
+    spark: Any, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(synth / "raw", raw)
+    products = pd.read_parquet(raw / "products")
+    orders = pd.read_parquet(raw / "orders")
+    bad_products = products.head(2).copy()
+    bad_products["product_id"] = ["p-neg", "p-enum"]
+    bad_products.loc[bad_products.index[0], "price"] = -5.0
+    bad_products.loc[bad_products.index[1], "currency"] = "XXX"
+    bad_orders = orders.head(1).copy()
+    bad_orders["order_id"] = "o-dangling"
+    bad_orders["product_id"] = "p-missing"
+    for name, df in (("products", bad_products), ("orders", bad_orders)):
+        df.to_parquet(raw / name / "part-bad.parquet")
+    out = tmp_path / "out"
+    run_nightly(_cfg(repo_root), raw, out, RUN_DATE, only=["validate"])
+    run_dir = out / "runs" / RUN_DATE.isoformat()
+    q = pd.read_parquet(run_dir / "validate" / "quarantine")
+    got = dict(zip(q["row_key"], q["reason_code"], strict=True))
+    assert got == {"p-neg": "out_of_range", "p-enum": "unknown_enum", "o-dangling": "dangling_fk"}
+    counts = json.loads((run_dir / "validate" / "counts.json").read_text())
+    assert counts["products"] == {"input": len(products) + 2, "clean": len(products), "quarantined": 2}
+    assert counts["orders"]["quarantined"] == 1
+    assert not (out / "current").exists()  # validate alone publishes nothing

@@ -67,24 +67,39 @@ class IdentityRows:
         }
 
 
-def _own(ids: IdentityRows, rng: np.random.Generator, etype: str, eid: str, key: str, lo: int, f: float) -> None:
-    for t, prob in OWN:
-        if rng.random() < prob * f:
-            ids.add(etype, eid, t, f"{key}-{t}-0", lo)
-    if rng.random() < 0.3 * f:
-        ids.add(etype, eid, "device", f"{key}-device-1", lo)
-
-
-def _pool(
-    ids: IdentityRows, rng: np.random.Generator, etype: str, eid: str, g: int, lo: int, k: int, prob: float
-) -> None:
-    """Share a random subset (each with ``prob``, at least ``k``) of ring ``g``'s identifier pool."""
+def _pool(rng: np.random.Generator, g: int, k: int, prob: float) -> list[tuple[str, str]]:
+    """A random subset (each with ``prob``, at least ``k``) of ring ``g``'s identifier pool, shuffled."""
     share = rng.random(len(POOL)) < prob
     if share.sum() < k:
         share[rng.choice(len(POOL), size=k, replace=False)] = True
-    for j in np.flatnonzero(share).tolist():
-        t, i = POOL[j]
-        ids.add(etype, eid, t, f"ring{g}-{t}-{i}", lo)
+    picked = [(POOL[j][0], f"ring{g}-{POOL[j][0]}-{POOL[j][1]}") for j in np.flatnonzero(share).tolist()]
+    return [picked[i] for i in rng.permutation(len(picked)).tolist()]
+
+
+def _own_draw(rng: np.random.Generator, key: str) -> list[tuple[str, str]]:
+    """The account's own identifiers, drawn exactly as for an honest merchant (shuffled)."""
+    own = [(t, f"{key}-{t}-0") for t, prob in OWN if rng.random() < prob]
+    if rng.random() < 0.3:
+        own.append(("device", f"{key}-device-1"))
+    return [own[i] for i in rng.permutation(len(own)).tolist()]
+
+
+def _budgeted(
+    rng: np.random.Generator, own: list[tuple[str, str]], must: list[tuple[str, str]], extra: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Fit shared identifiers into the account's identifier budget.
+
+    Every merchant's number of identifiers comes from the same distribution (the
+    size of its honest-style own draw, at least 1), whether or not it is fraud:
+    shared identifiers *replace* own ones instead of being added on top, so the
+    count of identifiers alone does not reveal a ring member or a camouflaged shop.
+    ``must`` (the ring's minimum shared identifiers) is always kept; ``extra`` shared
+    identifiers fill the budget while leaving at least one own identifier.
+    """
+    budget = max(len(own), 1)
+    room = max(budget - 1 - len(must), 0)
+    shared = must + extra[:room]
+    return shared + own[: max(budget - len(shared), 0)]
 
 
 def identity_rows(blk: Block) -> None:
@@ -101,33 +116,30 @@ def identity_rows(blk: Block) -> None:
     for m, eid in zip(range(blk.a, blk.b), merchant_ids(np.arange(blk.a, blk.b)), strict=True):
         reg = int(p.registered[m])
         ring = int(p.ring[m])
-        _own(ids, rng, "merchant", eid, f"m{m}", reg, 0.6 if ring >= 0 else 1.0)
+        own = _own_draw(rng, f"m{m}")
+        must: list[tuple[str, str]] = []
+        extra: list[tuple[str, str]] = []
         if ring >= 0:
-            _pool(
-                ids,
-                rng,
-                "merchant",
-                eid,
-                ring,
-                reg,
-                p.scenario.collusion_ring.min_shared,
-                p.scenario.collusion_ring.share_prob,
-            )
+            pool = _pool(rng, ring, p.scenario.collusion_ring.min_shared, p.scenario.collusion_ring.share_prob)
+            k = p.scenario.collusion_ring.min_shared
+            must, extra = pool[:k], pool[k:]
         s = int(p.sock[m])
         if s >= 0:
             t = ("device", "payment", "phone")[s % 3]
-            ids.add("merchant", eid, t, f"op{s}-{t}", reg)
+            must.append((t, f"op{s}-{t}"))
         h = int(p.household[m])
         if h >= 0:
             t = "address" if h % 2 == 0 else "payment"
-            ids.add("merchant", eid, t, f"fam{h}-{t}", reg)
-        for name, kind in in_hub.get(m, []):
-            ids.add("merchant", eid, kind, name, reg)
+            must.append((t, f"fam{h}-{t}"))
+        hub_ids = [(kind, name) for name, kind in in_hub.get(m, [])]
         if p.camo[m] and p.hub_members:
             k = min(int(rng.integers(cam.min, cam.max + 1)), len(p.hub_members))
             for j in rng.choice(len(p.hub_members), size=k, replace=False).tolist():
                 name = p.hub_members[j][0]
-                ids.add("merchant", eid, name.rsplit("-", 1)[1], name, reg)
+                hub_ids.append((name.rsplit("-", 1)[1], name))
+        # hub links (innocent members and camouflage alike) take budget slots first
+        for t, raw in _budgeted(rng, own, must, hub_ids + extra):
+            ids.add("merchant", eid, t, raw, reg)
         if p.brush[m] >= 0:
             g = int(p.brush[m])
             _shared_buyers(
@@ -238,12 +250,12 @@ def creators_chunk(plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
     cids = creator_ids(np.arange(n))
     for c, eid in enumerate(cids):
         reg = int(plan.c_registered[c])
-        _own(ids, rng, "creator", eid, f"c{c}", reg, 0.8)
         g = int(plan.c_ring[c])
-        if g >= 0:
-            _pool(ids, rng, "creator", eid, g, reg, 2, plan.scenario.collusion_ring.share_prob)
-        for name in hub_of.get(c, []):
-            ids.add("creator", eid, name.rsplit("-", 1)[1], name, reg)
+        pool = _pool(rng, g, 2, plan.scenario.collusion_ring.share_prob) if g >= 0 else []
+        hubs = [(name.rsplit("-", 1)[1], name) for name in hub_of.get(c, [])]
+        # same identifier budget rule as merchants: shared identifiers replace own ones
+        for t, raw in _budgeted(rng, _own_draw(rng, f"c{c}"), pool[:2], hubs + pool[2:]):
+            ids.add("creator", eid, t, raw, reg)
     creators = {
         "creator_id": cids,
         "handle": [tx.handle(rng) for _ in range(n)],

@@ -285,7 +285,7 @@ def background_orders(blk: Block) -> None:
     """Zipf-like orders from real buyers, with per-merchant refund rates, plus their reviews."""
     p, rng = blk.plan, blk.rng
     m = np.arange(blk.a, blk.b)
-    act = p.activity[m] * np.where(p.camo[m], 1.6, 1.0)
+    act = p.activity[m]
     cnt = rng.poisson(40.0 * act)
     om = np.repeat(m, cnt)
     prod = blk.local_product(om)

@@ -167,8 +167,11 @@ def assign_camouflage_and_shift(plan: Plan, rng: np.random.Generator) -> None:
     fraud = np.flatnonzero(plan.fraud)
     plan.camo[fraud] = rng.random(fraud.shape[0]) < plan.scenario.camouflage.rate
     plan.price_shift[fraud] += ts.fraud_price_log_shift
-    plan.activity[fraud] *= np.exp(ts.fraud_activity_log_shift)
-    plan.refund_rate[fraud] = np.clip(rng.normal(ts.fraud_refund_rate, 0.03, fraud.shape[0]), 0.0, 1.0)
+    # Camouflaged accounts keep honest-level order volume and refunds: camouflage must
+    # make them look *like* honest shops, not different from both populations.
+    shifted = fraud[~plan.camo[fraud]]
+    plan.activity[shifted] *= np.exp(ts.fraud_activity_log_shift)
+    plan.refund_rate[shifted] = np.clip(rng.normal(ts.fraud_refund_rate, 0.03, shifted.shape[0]), 0.0, 1.0)
     plan.report_mult[fraud] *= ts.fraud_report_multiplier
     brush = plan.brush >= 0
     plan.activity[brush] *= 0.5
@@ -187,6 +190,8 @@ def assign_authorisations(plan: Plan, rng: np.random.Generator, picker: Picker) 
     camo = np.flatnonzero(plan.camo)
     plan.auth_brand[camo] = PROTECTED_IDX[rng.integers(PROTECTED_IDX.shape[0], size=camo.shape[0])]
     plan.n_auth[camo] = rng.integers(cfg.authorised_products.min, cfg.authorised_products.max + 1, size=camo.shape[0])
+    # authorised listings replace ordinary ones, so catalogue size does not give camouflage away
+    plan.n_base[camo] = np.maximum(1, plan.n_base[camo] - plan.n_auth[camo])
     has = np.flatnonzero(plan.auth_brand >= 0)
     lo = plan.registered[has]
     span = np.maximum(plan.end_us - 30 * US_PER_DAY - lo, US_PER_DAY)
