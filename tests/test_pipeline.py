@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from fraudmine.config import Config, load_config
+from fraudmine.contracts.physical import arrow_schema
+from fraudmine.contracts.raw import table_spec
 from jobs.names import STAGE_NAMES
 from jobs.nightly import StageFailed, run_nightly
 
@@ -247,7 +251,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_run_continues(
     bad_orders["order_id"] = "o-dangling"
     bad_orders["product_id"] = "p-missing"
     for name, df in (("products", bad_products), ("orders", bad_orders)):
-        df.to_parquet(raw / name / "part-bad.parquet")
+        table = pa.Table.from_pandas(df, schema=arrow_schema(table_spec(name)), preserve_index=False)
+        pq.write_table(table, raw / name / "part-bad.parquet")
     out = tmp_path / "out"
     run_nightly(_cfg(repo_root), raw, out, RUN_DATE, only=["validate"])
     run_dir = out / "runs" / RUN_DATE.isoformat()

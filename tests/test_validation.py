@@ -410,3 +410,25 @@ def test_fk_order_puts_parents_first() -> None:
         for fk in spec.foreign_keys:
             assert order.index(fk.ref_table) < order.index(spec.name)
     assert PRECEDENCE[0] == BAD_TYPE
+
+
+def test_parquet_file_with_a_different_physical_type_is_a_schema_error(spark: SparkSession, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fraudmine.contracts.physical import arrow_schema
+
+    spec = RAW_BY_NAME["brands"]
+    folder = tmp_path / "brands"
+    folder.mkdir()
+    good = pa.table(
+        {"brand_id": ["br1"], "name": ["Acme"], "aliases": ["ACME"], "protected": [True]}, schema=arrow_schema(spec)
+    )
+    pq.write_table(good, folder / "part-0.parquet")
+    # a second file whose all-null 'aliases' column was written without the contract schema
+    bad = pa.table({"brand_id": ["br2"], "name": ["Zeta"], "aliases": pa.nulls(1), "protected": [False]})
+    pq.write_table(bad, folder / "part-1.parquet")
+    with pytest.raises(SchemaError) as exc:
+        read_raw_table(spark, str(folder), spec)
+    msg = str(exc.value)
+    assert "brands" in msg and "aliases" in msg and "part-1.parquet" in msg and "null" in msg

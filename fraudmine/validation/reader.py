@@ -21,6 +21,8 @@ import logging
 from pathlib import Path
 from typing import Literal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -187,6 +189,41 @@ def detect_format(path: Path, table: str) -> Format:
     raise FileNotFoundError(f"raw table {table!r}: no .parquet or .csv files in {path}")
 
 
+def _arrow_ok(dtype: DType, t: pa.DataType) -> bool:
+    """Whether a Parquet file's Arrow type can be read as the declared logical type."""
+    checks: dict[str, bool] = {
+        "string": pa.types.is_string(t) or pa.types.is_large_string(t),
+        "long": pa.types.is_integer(t) and t.bit_width <= 64,
+        "int": pa.types.is_integer(t) and t.bit_width <= 32,
+        "double": pa.types.is_floating(t) or pa.types.is_integer(t),
+        "boolean": pa.types.is_boolean(t),
+        "timestamp": pa.types.is_timestamp(t),
+    }
+    return checks[dtype]
+
+
+def check_parquet_files(path: Path, spec: TableSpec) -> None:
+    """Check every Parquet file's footer of a local table folder against the contract.
+
+    Spark infers a folder's schema from one footer, so a file whose column has another
+    physical type (e.g. an all-null column written as INT32 where the contract says
+    string) would otherwise fail deep inside a scan with a JVM stack trace.  Reading the
+    footers only costs one small read per file.
+
+    Raises:
+        SchemaError: naming the table, the column, the expected type, the type found and
+            the offending file.
+    """
+    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    declared = {c.name: c.dtype for c in spec.columns}
+    for f in files:
+        schema = pq.read_schema(f)
+        for field in schema:
+            dtype = declared.get(field.name)
+            if dtype is not None and not _arrow_ok(dtype, field.type):
+                raise SchemaError(spec.name, field.name, dtype, str(field.type), schema.names, str(f))
+
+
 def read_raw_table(spark: SparkSession, path: str, spec: TableSpec) -> DataFrame:
     """Read one raw table and conform it to its contract.
 
@@ -210,6 +247,7 @@ def read_raw_table(spark: SparkSession, path: str, spec: TableSpec) -> DataFrame
     fmt = detect_format(p, spec.name)
     if fmt == "parquet":
         # The schema comes from the footers: conform() fails before any data is scanned.
+        check_parquet_files(p, spec)
         return conform(spark.read.parquet(str(p)), spec, str(p), text=False)
     reader = spark.read
     for key, value in CSV_OPTIONS.items():
