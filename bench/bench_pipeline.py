@@ -106,41 +106,51 @@ def main() -> int:
     ap.add_argument("--scales", nargs="+", default=["xs", "s"], choices=["xs", "s", "m", "l"])
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", type=Path, default=REPO / "bench" / "results" / "work")
+    ap.add_argument("--config", type=Path, help="config YAML passed to `fraudmine nightly` (e.g. more driver memory)")
     args = ap.parse_args()
     exe = [sys.executable, "-m", "fraudmine.cli"]
-    rows = []
+    rows: list[dict[str, Any]] = []
+    cfg_args = ["--config", str(args.config.resolve())] if args.config else []
     for scale in args.scales:
         data, out = args.work / f"data-{scale}", args.work / f"out-{scale}"
         subprocess.run(["rm", "-rf", str(data), str(out)], check=True)
-        gen = measure([*exe, "generate", "--scale", scale, "--seed", str(args.seed), "--out", str(data)])
-        night = measure([*exe, "nightly", "--input", str(data / "raw"), "--out", str(out), "--date", "2026-11-01"])
-        manifest = json.loads((out / "current" / "manifest.json").read_text())
-        stages = {k: v["duration_s"] for k, v in manifest["stages"].items()}
-        rows.append(
-            {
-                "scale": scale,
-                "generate": gen,
-                "nightly": night,
-                "stages": stages,
-                "evaluate": evaluate_json(data, out),
-            }
-        )
+        row: dict[str, Any] = {"scale": scale, "config": str(args.config) if args.config else "conf/default.yaml"}
+        try:
+            row["generate"] = measure(
+                [*exe, "generate", "--scale", scale, "--seed", str(args.seed), "--out", str(data)]
+            )
+            row["nightly"] = measure(
+                [*exe, "nightly", "--input", str(data / "raw"), "--out", str(out), "--date", "2026-11-01", *cfg_args]
+            )
+            row["evaluate"] = evaluate_json(data, out)
+        except RuntimeError as exc:  # record the failure and keep the other scales' figures
+            row["error"] = str(exc)[-1500:]
+        runs = sorted((out / "runs").glob("*/manifest.json")) if (out / "runs").exists() else []
+        if runs:
+            manifest = json.loads(runs[-1].read_text())
+            row["stages"] = {k: (v["status"], v["duration_s"]) for k, v in manifest["stages"].items()}
+        rows.append(row)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     result = {"date": stamp, "machine": machine(), "command": " ".join(sys.argv), "rows": rows}
     res_dir = REPO / "bench" / "results"
     res_dir.mkdir(parents=True, exist_ok=True)
     (res_dir / f"pipeline-{stamp}.json").write_text(json.dumps(result, indent=2))
     print(f"machine: {result['machine']}\ndate: {stamp}\ncommand: python {result['command']}\n")
-    print("| scale | generate wall (s) | generate peak RSS (MiB) | nightly wall (s) | nightly peak RSS (MiB) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| scale | generate wall (s) | generate peak RSS (MiB) | nightly wall (s) | nightly peak RSS (MiB) | status |"
+    )
+    print("|---|---|---|---|---|---|")
     for r in rows:
+        g, n = r.get("generate", {}), r.get("nightly", {})
+        status = "ok" if "error" not in r else "FAILED: " + r["error"].strip().splitlines()[-1][:120]
         print(
-            f"| {r['scale']} | {r['generate']['wall_s']} | {r['generate']['peak_rss_mib']} | "
-            f"{r['nightly']['wall_s']} | {r['nightly']['peak_rss_mib']} |"
+            f"| {r['scale']} | {g.get('wall_s', '-')} | {g.get('peak_rss_mib', '-')} | "
+            f"{n.get('wall_s', '-')} | {n.get('peak_rss_mib', '-')} | {status} |"
         )
     print("\nstage durations (s):")
     for r in rows:
-        print(f"- {r['scale']}: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
+        stages = r.get("stages", {})
+        print(f"- {r['scale']}: " + ", ".join(f"{k} {d} ({st})" for k, (st, d) in stages.items()))
     return 0
 
 

@@ -71,3 +71,10 @@ def test_session_conf_suits_small_machines() -> None:
     assert conf["spark.sql.session.timeZone"] == "UTC"
     extra = session_conf(Config.model_validate({"spark": {"conf": {"spark.jars.packages": "x:y:1"}}}).spark)
     assert extra["spark.jars.packages"] == "x:y:1"
+
+
+def test_every_shipped_config_loads(repo_root: Path) -> None:
+    shipped = sorted(p for p in (repo_root / "conf").glob("*.yaml") if p.name != "policy.yaml")
+    assert {p.name for p in shipped} >= {"default.yaml", "local-large.yaml"}
+    for path in shipped:
+        load_config(path, env={})
