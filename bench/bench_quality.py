@@ -21,9 +21,11 @@ from bench_pipeline import REPO, evaluate_json, machine, measure
 
 
 def _config(feature_set: str, dst: Path) -> Path:
+    """default.yaml with ``model.feature_set`` set (relative paths resolve against the repo, not the copy)."""
     text = (REPO / "conf" / "default.yaml").read_text()
-    text = text.replace("feature_set: all", f"feature_set: {feature_set}")
-    dst.write_text(text.replace("policy_path: conf/policy.yaml", f"policy_path: {REPO / 'conf' / 'policy.yaml'}"))
+    if "feature_set: all" not in text:
+        raise RuntimeError("conf/default.yaml no longer sets 'feature_set: all'; update bench_quality._config")
+    dst.write_text(text.replace("feature_set: all", f"feature_set: {feature_set}"))
     return dst
 
 

@@ -112,6 +112,11 @@ def test_failed_run_never_touches_published_outputs(
     assert not (failed_dir / "validate").exists()
 
 
+def _io_args(synth: Path, out: Path) -> list[str]:
+    """``--input/--out/--date`` of a nightly command line on the xs marketplace."""
+    return ["--input", str(synth / "raw"), "--out", str(out), "--date", RUN_DATE.isoformat()]
+
+
 def _wait_for_stage(manifest: Path, stage: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -130,18 +135,7 @@ def test_kill_9_mid_stage_then_resume_matches_uninterrupted(
     first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "fraudmine.cli",
-        "nightly",
-        "--input",
-        str(synth / "raw"),
-        "--out",
-        str(out),
-        "--date",
-        RUN_DATE.isoformat(),
-    ]
+    cmd = [sys.executable, "-m", "fraudmine.cli", "nightly", *_io_args(synth, out)]
     cfg_file = tmp_path / "cfg.yaml"
     cfg_file.write_text(
         (repo_root / "conf" / "default.yaml").read_text().replace("n_estimators: 300", "n_estimators: 120")
@@ -214,12 +208,7 @@ def test_spark_submit_runs_the_same_job_and_its_conf_wins(synth: Path, repo_root
             "--conf",
             "spark.sql.shuffle.partitions=3",
             str(repo_root / "jobs" / "nightly.py"),
-            "--input",
-            str(synth / "raw"),
-            "--out",
-            str(out),
-            "--date",
-            RUN_DATE.isoformat(),
+            *_io_args(synth, out),
             "--only",
             "validate",
         ],

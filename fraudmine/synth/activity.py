@@ -112,6 +112,7 @@ def identity_rows(blk: Block) -> None:
         for m in mem.tolist():
             in_hub.setdefault(m, []).append((name, kind))
     cam = p.scenario.camouflage.hub_links
+    min_shared = p.scenario.collusion_ring.min_shared
     dev = (p.scenario.brushing.shared_devices.min, p.scenario.brushing.shared_devices.max)
     for m, eid in zip(range(blk.a, blk.b), merchant_ids(np.arange(blk.a, blk.b)), strict=True):
         reg = int(p.registered[m])
@@ -120,9 +121,8 @@ def identity_rows(blk: Block) -> None:
         must: list[tuple[str, str]] = []
         extra: list[tuple[str, str]] = []
         if ring >= 0:
-            pool = _pool(rng, ring, p.scenario.collusion_ring.min_shared, p.scenario.collusion_ring.share_prob)
-            k = p.scenario.collusion_ring.min_shared
-            must, extra = pool[:k], pool[k:]
+            pool = _pool(rng, ring, min_shared, p.scenario.collusion_ring.share_prob)
+            must, extra = pool[:min_shared], pool[min_shared:]
         s = int(p.sock[m])
         if s >= 0:
             t = ("device", "payment", "phone")[s % 3]
@@ -133,8 +133,8 @@ def identity_rows(blk: Block) -> None:
             must.append((t, f"fam{h}-{t}"))
         hub_ids = [(kind, name) for name, kind in in_hub.get(m, [])]
         if p.camo[m] and p.hub_members:
-            k = min(int(rng.integers(cam.min, cam.max + 1)), len(p.hub_members))
-            for j in rng.choice(len(p.hub_members), size=k, replace=False).tolist():
+            n_links = min(int(rng.integers(cam.min, cam.max + 1)), len(p.hub_members))
+            for j in rng.choice(len(p.hub_members), size=n_links, replace=False).tolist():
                 name = p.hub_members[j][0]
                 hub_ids.append((name.rsplit("-", 1)[1], name))
         # hub links (innocent members and camouflage alike) take budget slots first
