@@ -39,10 +39,11 @@ test: setup ## run the whole test suite (Spark, pipeline, subprocess tests inclu
 test-fast: setup ## run the tests not marked slow
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: setup ## ruff (lint + format check) and mypy on every package
+lint: setup ## ruff (lint + format check), mypy strict on every module, import-linter contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: setup ## apply ruff format and safe fixes
 	$(BIN)/ruff format .

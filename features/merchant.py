@@ -17,8 +17,8 @@ from datetime import datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.columns import AS_OF, FEATURE_COLUMNS, MERCHANT_ID
-from graph.build import identifier_degrees
+from fraudmine.features.columns import AS_OF, FEATURE_COLUMNS, MERCHANT_ID
+from fraudmine.graph.build import identifier_degrees
 
 M = MERCHANT_ID
 

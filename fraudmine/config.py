@@ -18,7 +18,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "default.yaml"
+# ``conf/`` ships inside the package (``fraudmine/conf`` links to the top-level
+# ``conf/`` in a checkout and is package data in the wheel), so the defaults
+# resolve the same way from a checkout, an editable install and a wheel.
+CONF_ROOT = Path(__file__).parent
+DEFAULT_CONFIG = CONF_ROOT / "conf" / "default.yaml"
 
 
 class ConfigError(ValueError):
@@ -150,7 +154,10 @@ class Config(_Strict):
     scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig = PublishConfig()
     neo4j: Neo4jConfig = Neo4jConfig()
-    policy_path: str = Field("conf/policy.yaml", description="decision policy YAML, relative to the repo root")
+    policy_path: str = Field(
+        "conf/policy.yaml",
+        description="decision policy YAML; relative paths resolve against the package (conf/ ships in it)",
+    )
 
     def fingerprint(self) -> str:
         """Stable hash of the resolved config (secrets excluded), used in run ids."""

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
 from fraudmine.contracts.ids import EdgeType, NodeType, typed_id_col
-from graph import schemas as S
+from fraudmine.graph import schemas as S
 
 
 def _null_ts() -> Column:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from features.labels import binary_targets, latest_labels
-from features.merchant import merchant_features
 from fraudmine.contracts.raw import RAW_TABLES
-from jobs.context import StageContext, StageResult
+from fraudmine.features.labels import binary_targets, latest_labels
+from fraudmine.features.merchant import merchant_features
+from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "features"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fraudmine.contracts.raw import RAW_TABLES
-from graph.build import build_edges, build_nodes
-from jobs.context import StageContext, StageResult
+from fraudmine.graph.build import build_edges, build_nodes
+from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "graph"
 

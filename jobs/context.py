@@ -34,7 +34,7 @@ class StageContext:
         out_dir: output root (``runs/``, ``current``, ``mlflow.db``).
         run_id: deterministic id of this run.
         code_version: package version + git commit.
-        repo_root: where relative config paths (policy) are resolved.
+        conf_root: folder holding ``conf/``; relative config paths (policy) resolve against it.
     """
 
     config: Config
@@ -44,7 +44,7 @@ class StageContext:
     out_dir: Path
     run_id: str
     code_version: str
-    repo_root: Path
+    conf_root: Path
 
     @property
     def as_of(self) -> datetime:

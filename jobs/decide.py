@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from fraudmine.decisions import decide, load_policy
-from jobs.context import StageContext, StageResult
+from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "decisions"
 
@@ -15,7 +15,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     """Write ``decisions/`` (schema ``DECISIONS_DDL``), one row per queue item before D."""
     policy_path = Path(ctx.config.policy_path)
     if not policy_path.is_absolute():
-        policy_path = ctx.repo_root / policy_path
+        policy_path = ctx.conf_root / policy_path
     policy = load_policy(policy_path)
     model_version = str(json.loads(ctx.path("model", "model.json").read_text())["model_version"])
     queue = ctx.read("validate", "clean", "moderation_queue")

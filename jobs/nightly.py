@@ -14,15 +14,14 @@ import traceback
 from datetime import date
 from pathlib import Path
 
-from fraudmine.config import Config, load_config
+from fraudmine.config import CONF_ROOT, Config, load_config
+from fraudmine.jobs import runtime
+from fraudmine.jobs.args import add_arguments
+from fraudmine.jobs.context import StageContext
+from fraudmine.jobs.stages import Stage, select_stages
 from fraudmine.spark import get_spark
-from jobs import runtime
-from jobs.context import StageContext
-from jobs.names import STAGE_NAMES
-from jobs.stages import Stage, select_stages
 
 log = logging.getLogger("fraudmine.nightly")
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class StageFailed(RuntimeError):
@@ -84,7 +83,7 @@ def run_nightly(
         "shuffle_partitions": spark.conf.get("spark.sql.shuffle.partitions"),
     }
     manifest.save()
-    ctx = StageContext(cfg, spark, run_date, input_dir, out_dir, run_id, code, REPO_ROOT)
+    ctx = StageContext(cfg, spark, run_date, input_dir, out_dir, run_id, code, CONF_ROOT)
     for stage in selected:
         if _done(manifest, run_dir, stage):
             log.info("stage %s already committed, skipping", stage.name)
@@ -108,16 +107,6 @@ def run_nightly(
         manifest.set_stage(stage.name, rec)
         log.info("stage %s committed in %.1fs", stage.name, rec.duration_s)
     return run_dir
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``nightly`` command-line options (shared by the CLI and spark-submit entry)."""
-    p.add_argument("--input", type=Path, help="raw input folder (default: config paths.input)")
-    p.add_argument("--out", type=Path, help="output root (default: config paths.output)")
-    p.add_argument("--date", required=True, type=date.fromisoformat, help="run date D (YYYY-MM-DD)")
-    p.add_argument("--config", type=Path, help="config YAML (default: conf/default.yaml)")
-    p.add_argument("--only", nargs="+", choices=STAGE_NAMES, help="run only these stages")
-    p.add_argument("--from-stage", choices=STAGE_NAMES, help="recompute this stage and all later ones")
 
 
 def main_from_args(args: argparse.Namespace) -> Path:

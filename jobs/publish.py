@@ -15,8 +15,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.audit import AuditFailed, RunStats, audit
-from jobs.context import StageContext, StageResult
-from models.registry import make_registry
+from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.models.registry import make_registry
 
 OUTPUT = "publish"
 CURRENT = "current"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.report import render_report
-from jobs.context import StageContext, StageResult
 
 OUTPUT = "reports"
 

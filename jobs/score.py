@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jobs.context import StageContext, StageResult
-from models.bundle import load_bundle
-from models.scoring import score_spark
+from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.models.bundle import load_bundle
+from fraudmine.models.scoring import score_spark
 
 OUTPUT = "scores"
 

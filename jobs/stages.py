@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs import build_features, build_graph, decide, publish, report, score, train, validate
-from jobs.context import StageContext, StageResult
-from jobs.names import STAGE_NAMES
+from fraudmine.jobs import build_features, build_graph, decide, publish, report, score, train, validate
+from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.names import STAGE_NAMES
 
 
 @dataclass(frozen=True)

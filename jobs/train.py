@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.columns import FEATURE_COLUMNS, TABULAR_FEATURES
-from jobs.context import StageContext, StageResult
-from models.bundle import train_bundle, write_meta
-from models.registry import make_registry
+from fraudmine.features.columns import FEATURE_COLUMNS, TABULAR_FEATURES
+from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.models.bundle import train_bundle, write_meta
+from fraudmine.models.registry import make_registry
 
 OUTPUT = "model"
 

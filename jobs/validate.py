@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from fraudmine.contracts.raw import RAW_TABLES
+from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.validation import ValidationFailed, check_conservation, read_raw_table, validate_tables
-from jobs.context import StageContext, StageResult
 
 OUTPUT = "validate"
 

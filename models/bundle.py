@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
 from fraudmine.config import ModelConfig
-from models.risk import RiskModel, calibrate
+from fraudmine.models.risk import RiskModel, calibrate
 
 HEADS = ("fraud", "low_quality")
 

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from features.columns import FEATURE_REASONS
 from fraudmine.config import ScoringConfig
 from fraudmine.contracts.outputs import RISK_BANDS, SCORES_DDL
-from models.bundle import Head
-from models.risk import top_reasons
+from fraudmine.features.columns import FEATURE_REASONS
+from fraudmine.models.bundle import Head
+from fraudmine.models.risk import top_reasons
 
 
 def risk_band(p: NDArray[np.float64], cfg: ScoringConfig) -> NDArray[np.str_]:

@@ -8,11 +8,11 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from features.columns import FEATURE_COLUMNS
-from features.labels import binary_targets, latest_labels
-from features.merchant import merchant_features
-from graph import schemas as S
-from graph.build import build_edges, build_nodes
+from fraudmine.features.columns import FEATURE_COLUMNS
+from fraudmine.features.labels import binary_targets, latest_labels
+from fraudmine.features.merchant import merchant_features
+from fraudmine.graph import schemas as S
+from fraudmine.graph.build import build_edges, build_nodes
 from tests.tables import small_marketplace, ts
 
 pytestmark = pytest.mark.spark

@@ -10,9 +10,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from fraudmine.config import ModelConfig, ScoringConfig
-from models.bundle import NotEnoughLabels, load_bundle, train_bundle
-from models.risk import RiskModel, top_reasons
-from models.scoring import risk_band, score_pandas
+from fraudmine.models.bundle import NotEnoughLabels, load_bundle, train_bundle
+from fraudmine.models.risk import RiskModel, top_reasons
+from fraudmine.models.scoring import risk_band, score_pandas
 
 
 def _data(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -1,12 +1,20 @@
-"""Packaging guards: generic top-level names, declared packages, the contract document."""
+"""Packaging guards: one import root, declared packages, the built wheel, the contract document."""
 
 from __future__ import annotations
 
 import importlib.metadata as md
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
-OUR_TOP_LEVEL = {"fraudmine", "graph", "features", "models", "jobs", "api"}
+import pytest
+
+OUR_TOP_LEVEL = {"fraudmine"}
+SUBPACKAGE_HOMES = ("graph", "features", "models", "jobs", "api")
 FORBIDDEN_TOP_LEVEL = {"types", "io", "utils", "test", "datasets", "logging"}
 
 
@@ -38,13 +46,49 @@ def test_no_other_distribution_provides_our_top_level_packages() -> None:
     assert clashes == {}, f"installed distributions shadow our packages: {clashes}"
 
 
-def test_packages_declared_explicitly(repo_root: Path) -> None:
+def test_packages_declared_under_one_root(repo_root: Path) -> None:
     pyproject = tomllib.loads((repo_root / "pyproject.toml").read_text())
     declared = set(pyproject["tool"]["setuptools"]["packages"])
-    assert declared >= OUR_TOP_LEVEL
-    assert not {p.split(".")[0] for p in declared} & FORBIDDEN_TOP_LEVEL
+    assert {p.split(".")[0] for p in declared} == OUR_TOP_LEVEL
+    assert {f"fraudmine.{home}" for home in SUBPACKAGE_HOMES} <= declared
     for pkg in declared:
         assert (repo_root / pkg.replace(".", "/") / "__init__.py").is_file(), pkg
+    for home in SUBPACKAGE_HOMES:  # the top-level folders stay the homes of their subpackages
+        link = repo_root / "fraudmine" / home
+        assert link.is_symlink() and link.resolve() == (repo_root / home).resolve(), link
+
+
+@pytest.mark.slow
+def test_built_wheel_has_one_top_level_name_and_works(repo_root: Path, tmp_path: Path) -> None:
+    """Build the wheel, check its top-level names, install it apart from the checkout and load the defaults."""
+    had_build = (repo_root / "build").exists()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
+        cwd=repo_root,
+        check=True,
+        capture_output=True,
+    )
+    if not had_build:  # setuptools builds in-tree; leave the checkout as we found it
+        shutil.rmtree(repo_root / "build", ignore_errors=True)
+    (wheel,) = tmp_path.glob("fraudmine-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names if ".dist-info/" not in n}
+    assert top == OUR_TOP_LEVEL, top
+    assert "fraudmine/graph/build.py" in names and "fraudmine/conf/default.yaml" in names
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    probe = (
+        "import fraudmine, fraudmine.jobs.stages, fraudmine.config as c; "
+        f"assert fraudmine.__file__.startswith({str(target)!r}), fraudmine.__file__; "
+        "cfg = c.load_config(env={}); print(cfg.spark.shuffle_partitions)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
 
 
 def test_torch_pinned_exactly(repo_root: Path) -> None:
@@ -61,8 +105,18 @@ def test_contract_document_matches_code(repo_root: Path) -> None:
     )
 
 
-def test_api_does_not_import_spark_or_torch(repo_root: Path) -> None:
-    for py in (repo_root / "api").rglob("*.py"):
-        text = py.read_text()
-        assert "import pyspark" not in text and "from pyspark" not in text, py
-        assert "import torch" not in text and "from torch" not in text, py
+def test_no_module_imports_a_subpackage_by_its_bare_name(repo_root: Path) -> None:
+    """The lint rule (ruff TID251) is configured for every home folder."""
+    banned = tomllib.loads((repo_root / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]["flake8-tidy-imports"]
+    assert set(banned["banned-api"]) == set(SUBPACKAGE_HOMES)
+
+
+def test_api_imports_neither_spark_nor_torch() -> None:
+    """Importing the API package loads no pyspark or torch module (import-linter checks the source too)."""
+    probe = (
+        "import sys, fraudmine.api; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'pyspark', 'torch', 'torch_geometric'}); "
+        "assert not bad, bad"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -22,8 +22,8 @@ import pytest
 from fraudmine.config import Config, load_config
 from fraudmine.contracts.physical import arrow_schema
 from fraudmine.contracts.raw import table_spec
-from jobs.names import STAGE_NAMES
-from jobs.nightly import StageFailed, run_nightly
+from fraudmine.jobs.names import STAGE_NAMES
+from fraudmine.jobs.nightly import StageFailed, run_nightly
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from fraudmine.config import RegistryConfig
-from models.registry import LocalRegistry, make_registry
+from fraudmine.models.registry import LocalRegistry, make_registry
 
 
 def _bundle(d: Path, text: str) -> Path:

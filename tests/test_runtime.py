@@ -10,9 +10,9 @@ import pytest
 
 from fraudmine.audit import RunStats, audit
 from fraudmine.config import ConfigError, PublishConfig
+from fraudmine.jobs import runtime
+from fraudmine.jobs.names import STAGE_NAMES
 from fraudmine.report import render_report
-from jobs import runtime
-from jobs.names import STAGE_NAMES
 
 
 def test_commit_is_all_or_nothing(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_run_id_deterministic() -> None:
 
 
 def test_select_stages() -> None:
-    from jobs.stages import select_stages
+    from fraudmine.jobs.stages import select_stages
 
     assert [s.name for s in select_stages(None, None)] == list(STAGE_NAMES)
     assert [s.name for s in select_stages(None, "score")] == ["score", "decide", "report", "publish"]

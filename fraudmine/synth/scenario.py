@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "conf" / "scenarios" / "default.yaml"
+DEFAULT_SCENARIO = Path(__file__).parents[1] / "conf" / "scenarios" / "default.yaml"
 
 
 class ScenarioError(ValueError):

@@ -12,12 +12,13 @@ Public API:
 Modules: ``reader`` (files -> conformed frames), ``rules`` (reason codes,
 single-row rules), ``crossrow`` (duplicates, foreign keys), ``quarantine``
 (schema and projection), ``stage`` (orchestration and run-level guards),
-``errors`` (exceptions).
+``errors`` (exceptions), ``result`` (the outcome).
 """
 
 from fraudmine.validation.errors import ConservationError, SchemaError, ValidationFailed
 from fraudmine.validation.quarantine import QUARANTINE_SCHEMA, quarantine_summary
 from fraudmine.validation.reader import CSV_OPTIONS, RAW_ERRORS, check_schema, conform, read_raw_table
+from fraudmine.validation.result import ValidationResult
 from fraudmine.validation.rules import (
     BAD_INTERVAL,
     BAD_PATTERN,
@@ -35,7 +36,7 @@ from fraudmine.validation.rules import (
     TOO_LONG,
     UNKNOWN_ENUM,
 )
-from fraudmine.validation.stage import ValidationResult, check_conservation, fk_order, validate_tables
+from fraudmine.validation.stage import check_conservation, fk_order, validate_tables
 
 __all__ = [
     "BAD_INTERVAL",

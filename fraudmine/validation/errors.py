@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fraudmine.validation.stage import ValidationResult
+    from fraudmine.validation.result import ValidationResult
 
 
 class SchemaError(ValueError):
@@ -70,7 +70,7 @@ class ValidationFailed(RuntimeError):
 
     Attributes:
         tables: names of the offending tables.
-        result: the complete :class:`~fraudmine.validation.stage.ValidationResult`, so
+        result: the complete :class:`~fraudmine.validation.result.ValidationResult`, so
             the caller can still write the quarantine for inspection.
     """
 

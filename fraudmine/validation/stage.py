@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
 
@@ -26,6 +25,7 @@ from fraudmine.validation.crossrow import add_duplicate_failures, add_fk_failure
 from fraudmine.validation.errors import ConservationError, ValidationFailed
 from fraudmine.validation.quarantine import quarantine_rows
 from fraudmine.validation.reader import conform
+from fraudmine.validation.result import ValidationResult
 from fraudmine.validation.rules import FAILURES, add_row_failures
 
 log = logging.getLogger(__name__)
@@ -33,28 +33,6 @@ log = logging.getLogger(__name__)
 COUNT_INPUT = "input"
 COUNT_CLEAN = "clean"
 COUNT_QUARANTINED = "quarantined"
-
-
-@dataclass
-class ValidationResult:
-    """Outcome of :func:`validate_tables`.
-
-    Attributes:
-        clean: clean rows per table (exactly the spec's columns and types).
-        quarantine: every rejected row of every table, schema :data:`QUARANTINE_SCHEMA`.
-        counts: per table ``{"input": n, "clean": n, "quarantined": n}``.
-        persisted: the cached flagged frames behind ``clean``/``quarantine``.
-    """
-
-    clean: dict[str, DataFrame]
-    quarantine: DataFrame
-    counts: dict[str, dict[str, int]]
-    persisted: list[DataFrame]
-
-    def unpersist(self) -> None:
-        """Release the cached frames once ``clean`` and ``quarantine`` have been written."""
-        for df in self.persisted:
-            df.unpersist()
 
 
 def fk_order(specs: Mapping[str, TableSpec]) -> list[str]:

@@ -1,0 +1,5 @@
+"""``python -m fraudmine.cli``."""
+
+from fraudmine.cli import main
+
+raise SystemExit(main())
