@@ -17,7 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def _inputs(ctx: StageContext) -> DecisionInputs:
-    tables = {s.name: ctx.read("validate", "clean", s.name) for s in RAW_TABLES if ctx.path("validate", "clean", s.name).exists()}
+    tables = {
+        s.name: ctx.read("validate", "clean", s.name)
+        for s in RAW_TABLES
+        if ctx.path("validate", "clean", s.name).exists()
+    }
     clusters = {k: ctx.read("clusters", k) for k in CLUSTER_KINDS if ctx.path("clusters", k).exists()}
     bv = ctx.read("brand_violations") if ctx.path("brand_violations").exists() else None
     return DecisionInputs(tables, ctx.read("scores"), clusters, bv)
@@ -32,7 +36,9 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     model_version = str(json.loads(ctx.path("model", "model.json").read_text())["model_version"])
     inputs = _inputs(ctx)
     cfg = ctx.config.decisions
-    result = decide(inputs, policy, cfg, ctx.as_of, ctx.run_id, model_version, ctx.config.graph.hub_identifier_min_degree)
+    result = decide(
+        inputs, policy, cfg, ctx.as_of, ctx.run_id, model_version, ctx.config.graph.hub_identifier_min_degree
+    )
     missing = sorted(k for k, v in result.available.items() if not v)
     log.info("decide: optional inputs missing: %s", ", ".join(missing) or "none")
     result.decisions.orderBy("item_id").write.mode("overwrite").parquet(str(staging))

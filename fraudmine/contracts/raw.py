@@ -344,7 +344,9 @@ MODERATION_OUTCOMES = TableSpec(
         _id("creator_id", nullable=True),
         _id("product_id", nullable=True),
         ColumnSpec("verdict", "string", enum=OUTCOME_VERDICTS, description="what the human found"),
-        ColumnSpec("violation_type", "string", nullable=True, enum=VIOLATION_TYPES, description="null unless violation"),
+        ColumnSpec(
+            "violation_type", "string", nullable=True, enum=VIOLATION_TYPES, description="null unless violation"
+        ),
         ColumnSpec(
             "routed_action",
             "string",
@@ -357,7 +359,7 @@ MODERATION_OUTCOMES = TableSpec(
             "string",
             nullable=True,
             enum=("policy", "exploration", "appeal"),
-            description="why a human saw it: the policy queued it, an exploration sample, or an appeal of an auto action",
+            description="why a human saw it: queued by the policy, an exploration sample, or an appeal",
         ),
         _id("decision_run_id", "run id of the decision that routed the item", nullable=True),
         ColumnSpec("source", "string", enum=OUTCOME_SOURCES),

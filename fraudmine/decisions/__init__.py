@@ -94,8 +94,8 @@ def decide(
         hub_min_degree: identifiers shared by this many accounts are hubs, not evidence.
 
     Returns:
-        A :class:`DecisionRun`; the policy decisions are persisted once (the queue step needs two
-        passes over them).
+        A :class:`DecisionRun`; the policy decisions and the routed decisions are persisted (the queue
+        step needs two passes, the KPIs several); :meth:`DecisionRun.release` frees them.
     """
     scored_types = {r[0] for r in inputs.scores.select("entity_type").distinct().collect()}
     has_outcomes = inputs.outcomes is not None and bool(inputs.outcomes.limit(1).collect())
@@ -117,4 +117,5 @@ def decide(
         F.lit(run_id).alias("run_id"),
         F.lit(as_of).cast("timestamp").alias("as_of"),
     )
-    return DecisionRun(out.select(*ddl_columns(DECISIONS_DDL)), load, available, [decided])
+    final = out.select(*ddl_columns(DECISIONS_DDL)).persist()
+    return DecisionRun(final, load, available, [decided, final])

@@ -20,12 +20,13 @@ from pyspark.sql import functions as F
 
 from fraudmine.config import DecisionsConfig
 from fraudmine.decisions.exposure import exposure_usd, p_violation
-from fraudmine.decisions.facts import CLUSTER_KINDS, FACTS, PEER_IDENTIFIERS, ROLE_ENTITY
+from fraudmine.decisions.facts import CLUSTER_KINDS, FACTS, PEER_IDENTIFIERS, ROLE_ENTITY, Role
 from fraudmine.decisions.inputs import DecisionInputs, cluster_members
 from fraudmine.decisions.outcomes import labels_with_outcomes, latest_label
 
-ROLE_KEY: dict[str, str] = {"seller": "merchant_id", "item": "product_id", "creator": "creator_id"}
-ROLE_NOUN: dict[str, str] = {"seller": "seller", "item": "listing", "creator": "creator"}
+ROLE_KEY: dict[Role, str] = {"seller": "merchant_id", "item": "product_id", "creator": "creator_id"}
+ROLE_NOUN: dict[Role, str] = {"seller": "seller", "item": "listing", "creator": "creator"}
+LABELLED_ROLES: tuple[Role, ...] = ("seller", "creator")
 IDENT_NOUN: dict[str, str] = {
     "payment": "a payment instrument",
     "bank_account": "a bank account",
@@ -72,12 +73,12 @@ def _null_facts(df: DataFrame, names: list[str]) -> DataFrame:
     return df.select("*", *cols)
 
 
-def _scores(df: DataFrame, inputs: DecisionInputs, role: str, present: bool) -> DataFrame:
+def _scores(df: DataFrame, inputs: DecisionInputs, role: Role, present: bool) -> DataFrame:
     names = [f"{role}.fraud_risk", f"{role}.low_quality_risk", f"{role}.fraud_band", f"{role}.scored"]
     if not present:
         return _null_facts(df, names)
     key, p = ROLE_KEY[role], role
-    s = inputs.scores.where(F.col("entity_type") == ROLE_ENTITY[role]).select(
+    s = inputs.scores.where(F.col("entity_type") == F.lit(ROLE_ENTITY[role])).select(
         F.col("entity_id").alias(key),
         F.col("fraud_risk").alias(f"{p}__fraud_risk"),
         F.col("low_quality_risk").alias(f"{p}__low_quality_risk"),
@@ -104,9 +105,9 @@ def _scores(df: DataFrame, inputs: DecisionInputs, role: str, present: bool) -> 
     ).drop("_reasons")
 
 
-def _labels(df: DataFrame, latest: DataFrame, role: str) -> DataFrame:
+def _labels(df: DataFrame, latest: DataFrame, role: Role) -> DataFrame:
     key, col = ROLE_KEY[role], f"{role}__labelled_fraud"
-    lab = latest.where(F.col("entity_type") == ROLE_ENTITY[role]).select(
+    lab = latest.where(F.col("entity_type") == F.lit(ROLE_ENTITY[role])).select(
         F.col("entity_id").alias(key), F.col("label").alias("_l"), F.col("labelled_at").alias("_la"), "source"
     )
     df = df.join(lab, key, "left")
@@ -114,19 +115,24 @@ def _labels(df: DataFrame, latest: DataFrame, role: str) -> DataFrame:
     ev = F.when(
         F.col("_l") == "fraud",
         F.concat(
-            F.lit(f"{ROLE_NOUN[role]} "), F.col(key), F.lit(" labelled fraud on "), _day("_la"), F.lit(" ("),
-            F.col("source"), F.lit(")"),
+            F.lit(f"{ROLE_NOUN[role]} "),
+            F.col(key),
+            F.lit(" labelled fraud on "),
+            _day("_la"),
+            F.lit(" ("),
+            F.col("source"),
+            F.lit(")"),
         ),
     )
     return df.select("*", fact.alias(col), ev.alias(f"ev__{col}")).drop("_l", "_la", "source")
 
 
-def _clusters(df: DataFrame, inputs: DecisionInputs, kind: str, role: str) -> DataFrame:
+def _clusters(df: DataFrame, inputs: DecisionInputs, kind: str, role: Role) -> DataFrame:
     names = [f"{role}.cluster.{kind}.size", f"{role}.cluster.{kind}.risk"]
     if kind not in inputs.clusters:
         return _null_facts(df, names)
     key, p = ROLE_KEY[role], f"{role}__cluster__{kind}"
-    m = cluster_members(inputs.clusters[kind], kind).where(F.col("entity_type") == ROLE_ENTITY[role])
+    m = cluster_members(inputs.clusters[kind], kind).where(F.col("entity_type") == F.lit(ROLE_ENTITY[role]))
     w = Window.partitionBy("entity_id").orderBy(F.desc_nulls_last("risk"), F.desc("size"), "cluster_id")
     m = m.withColumn("_rk", F.row_number().over(w)).where("_rk = 1")
     m = m.select(
@@ -166,8 +172,10 @@ def _peers(df: DataFrame, inputs: DecisionInputs, rejected: DataFrame, as_of: da
         F.col("entity_id").alias("peer"), "identifier_type", "identifier_hash"
     )
     pairs = mine.join(peers, ["identifier_type", "identifier_hash"]).where(F.col("peer") != F.col("merchant_id"))
-    agg = pairs.groupBy("merchant_id").pivot("identifier_type", list(PEER_IDENTIFIERS))
-    agg = agg.agg(F.countDistinct("peer").alias("n"), F.slice(F.sort_array(F.collect_set("peer")), 1, 3).alias("ex"))
+    pivoted = pairs.groupBy("merchant_id").pivot("identifier_type", list(PEER_IDENTIFIERS))
+    agg = pivoted.agg(
+        F.countDistinct("peer").alias("n"), F.slice(F.sort_array(F.collect_set("peer")), 1, 3).alias("ex")
+    )
     df = df.join(agg, "merchant_id", "left")
     cols: list[Column] = []
     for t in PEER_IDENTIFIERS:
@@ -175,9 +183,14 @@ def _peers(df: DataFrame, inputs: DecisionInputs, rejected: DataFrame, as_of: da
         ev = F.when(
             n > 0,
             F.concat(
-                F.lit(f"shares {IDENT_NOUN[t]} with "), n.cast("string"), F.lit(" rejected merchant"),
-                F.when(n > 1, F.lit("s")).otherwise(F.lit("")), F.lit(" ("), F.array_join(ex, ", "),
-                F.when(n > 3, F.lit(", ...")).otherwise(F.lit("")), F.lit(")"),
+                F.lit(f"shares {IDENT_NOUN[t]} with "),
+                n.cast("string"),
+                F.lit(" rejected merchant"),
+                F.when(n > 1, F.lit("s")).otherwise(F.lit("")),
+                F.lit(" ("),
+                F.array_join(ex, ", "),
+                F.when(n > 3, F.lit(", ...")).otherwise(F.lit("")),
+                F.lit(")"),
             ),
         )
         cols += [F.coalesce(n, F.lit(0)).cast("long").alias(col), ev.alias(f"ev__{col}")]
@@ -293,8 +306,8 @@ def item_facts(
     df = pending_items(inputs, as_of)
     for role, etype in ROLE_ENTITY.items():
         df = _scores(df, inputs, role, etype in scored_types)
-    for role in ("seller", "creator"):
-        df = _labels(df, latest, role)
+    for labelled in LABELLED_ROLES:
+        df = _labels(df, latest, labelled)
     for kind, roles in CLUSTER_KINDS.items():
         for role in roles:
             df = _clusters(df, inputs, kind, role)

@@ -49,7 +49,9 @@ def exposure_usd(df: DataFrame, tables: Mapping[str, DataFrame], as_of: datetime
     lo = as_of - timedelta(days=cfg.gmv_window_days)
     gmv = (
         tables["orders"]
-        .where((F.col("ordered_at") >= F.lit(lo)) & (F.col("ordered_at") < F.lit(as_of)) & (F.col("status") != "cancelled"))
+        .where(
+            (F.col("ordered_at") >= F.lit(lo)) & (F.col("ordered_at") < F.lit(as_of)) & (F.col("status") != "cancelled")
+        )
         .groupBy("product_id")
         .agg(F.sum("amount").alias("listing_gmv_usd"))
     )
@@ -58,4 +60,6 @@ def exposure_usd(df: DataFrame, tables: Mapping[str, DataFrame], as_of: datetime
     g = F.when(F.col("product_id").isNotNull(), F.coalesce("listing_gmv_usd", F.lit(0.0))).otherwise(F.lit(0.0))
     a = F.when(F.col("creator_id").isNotNull(), F.coalesce("audience", F.lit(0)).cast("double")).otherwise(F.lit(0.0))
     exposure = F.greatest(g + a * F.lit(cfg.usd_per_follower), F.lit(cfg.floor_usd))
-    return df.withColumn("listing_gmv_usd", g).withColumn("audience", a.cast("long")).withColumn("exposure_usd", exposure)
+    return (
+        df.withColumn("listing_gmv_usd", g).withColumn("audience", a.cast("long")).withColumn("exposure_usd", exposure)
+    )

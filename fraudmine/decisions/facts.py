@@ -88,7 +88,8 @@ def _catalogue() -> dict[str, FactSpec]:
             FactSpec(f"{role}.fraud_band", "band", role, scores, f"fraud risk band of the {role}"),
             FactSpec(f"{role}.scored", "bool", role, scores, f"the {role} has a score in this run"),
         ]
-    for role in ("seller", "creator"):
+    labelled: tuple[Role, ...] = ("seller", "creator")
+    for role in labelled:
         facts.append(
             FactSpec(f"{role}.labelled_fraud", "bool", role, "labels", f"the {role}'s latest label before D is fraud")
         )
@@ -97,7 +98,9 @@ def _catalogue() -> dict[str, FactSpec]:
             src = f"clusters.{kind}"
             facts += [
                 FactSpec(f"{role}.cluster.{kind}.size", "count", role, src, f"size of the {role}'s {kind} cluster"),
-                FactSpec(f"{role}.cluster.{kind}.risk", "probability", role, src, f"risk of the {role}'s {kind} cluster"),
+                FactSpec(
+                    f"{role}.cluster.{kind}.risk", "probability", role, src, f"risk of the {role}'s {kind} cluster"
+                ),
             ]
     for ident in PEER_IDENTIFIERS:
         facts.append(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -111,14 +111,14 @@ class DecisionInputs:
         return out
 
 
-def _canonical_type(col: F.Column) -> F.Column:
+def _canonical_type(col: Column) -> Column:
     expr = col
     for alias, canonical in ENTITY_ALIASES.items():
         expr = F.when(col == alias, F.lit(canonical)).otherwise(expr)
     return expr
 
 
-def _evidence_text(df: DataFrame) -> F.Column:
+def _evidence_text(df: DataFrame) -> Column:
     if "evidence" not in df.columns:
         return F.lit(None).cast("string")
     dtype = df.schema["evidence"].dataType

@@ -10,7 +10,7 @@ Definitions (every rate is over the run's pending items unless said):
   ``expected_clean_share_of_capacity`` the expected share of reviewer capacity spent on clean items.
 - ``queue``: capacity, pool sizes, queued / deferred / exploration counts, ``load`` (review pool
   over capacity) and ``utilisation`` (queued + exploration over capacity).
-- ``by_action``, ``by_item_type`` (item type × action), ``by_primary_reason`` and ``by_reason``
+- ``by_action``, ``by_item_type`` (item type x action), ``by_primary_reason`` and ``by_reason``
   (every reason code of every item), ``rule_hits`` (items each rule matched).
 - ``realised_precision``: per recommended action, from moderator outcomes decided in the window
   before D (:func:`fraudmine.decisions.outcomes.realised_precision`); empty without outcomes.
@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -48,6 +49,10 @@ def inactive_rules(policy: Policy, available: Mapping[str, bool]) -> dict[str, l
 def _counts(df: DataFrame, *cols: str) -> list[dict[str, Any]]:
     rows = df.groupBy(*cols).count().orderBy(*cols).collect()
     return [{**{c: r[c] for c in cols}, "items": int(r["count"])} for r in rows]
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (int(v) if k == "items" else v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
 def compute_kpis(
@@ -93,13 +98,19 @@ def compute_kpis(
     n = int(s["n"])
     cap = cfg.capacity.review_per_day
     worked = int(s["queued_review"]) + int(s["explore"] or 0) if n else 0
-    by_action = {a: 0 for a in ACTIONS}
-    for row in _counts(decisions, "action"):
-        by_action[row["action"]] = row["items"]
-    reasons = decisions.select(F.explode("reason_codes").alias("reason"))
-    hits = {r: 0 for r in (rule.name for rule in policy.rules)}
-    for row in _counts(decisions.select(F.explode("matched_rules").alias("rule")), "rule"):
-        hits[row["rule"]] = row["items"]
+    groups = pd.DataFrame(_counts(decisions, "item_type", "action", "primary_reason"))
+    if groups.empty:
+        groups = pd.DataFrame(columns=["item_type", "action", "primary_reason", "items"])
+    by_action = {a: int(groups.loc[groups["action"] == a, "items"].sum()) for a in ACTIONS}
+    by_type = groups.groupby(["item_type", "action"], as_index=False)["items"].sum()
+    by_primary = groups.groupby("primary_reason", as_index=False)["items"].sum()
+    tags = F.concat(
+        F.transform("reason_codes", lambda r: F.concat(F.lit("reason:"), r)),
+        F.transform("matched_rules", lambda r: F.concat(F.lit("rule:"), r)),
+    )
+    tagged = {row["k"]: row["items"] for row in _counts(decisions.select(F.explode(tags).alias("k")), "k")}
+    hits = {r.name: tagged.get(f"rule:{r.name}", 0) for r in policy.rules}
+    by_reason = [{"reason": k[7:], "items": n} for k, n in sorted(tagged.items()) if k.startswith("reason:")]
     p_review = None if s["p_review"] is None else float(s["p_review"])
     return {
         "items": n,
@@ -127,9 +138,9 @@ def compute_kpis(
             ),
         },
         "by_action": by_action,
-        "by_item_type": _counts(decisions, "item_type", "action"),
-        "by_primary_reason": _counts(decisions, "primary_reason"),
-        "by_reason": _counts(reasons, "reason"),
+        "by_item_type": _records(by_type),
+        "by_primary_reason": _records(by_primary),
+        "by_reason": by_reason,
         "rule_hits": hits,
         "realised_precision": realised,
         "inputs": dict(available),

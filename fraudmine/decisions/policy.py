@@ -45,6 +45,7 @@ from fraudmine.decisions.facts import FACTS, FactSpec, fact
 
 Action = Literal["approve", "review", "reject", "escalate"]
 ItemType = Literal["product_listing", "video", "live_session"]
+DEFAULT_PRECEDENCE: tuple[Action, ...] = ("escalate", "reject", "review", "approve")
 
 #: Reason codes the queue step adds itself; a policy may not declare them.
 SYSTEM_REASONS: dict[str, str] = {
@@ -72,8 +73,12 @@ class Predicate(BaseModel):
 
     def interval(self) -> tuple[float, bool, float, bool]:
         """``(lo, lo_closed, hi, hi_closed)`` of a numeric predicate (unbounded sides are infinite)."""
-        lo, lo_c = (self.gte, True) if self.gte is not None else (self.gt, False) if self.gt is not None else (None, True)
-        hi, hi_c = (self.lte, True) if self.lte is not None else (self.lt, False) if self.lt is not None else (None, True)
+        lo, lo_c = (
+            (self.gte, True) if self.gte is not None else (self.gt, False) if self.gt is not None else (None, True)
+        )
+        hi, hi_c = (
+            (self.lte, True) if self.lte is not None else (self.lt, False) if self.lt is not None else (None, True)
+        )
         return (
             float("-inf") if lo is None else lo,
             lo_c,
@@ -107,7 +112,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str = Field(min_length=1)
-    precedence: list[Action] = Field(default_factory=lambda: ["escalate", "reject", "review", "approve"])
+    precedence: list[Action] = Field(default_factory=lambda: list(DEFAULT_PRECEDENCE))
     default: Default = Default()
     reasons: dict[str, str]
     rules: list[Rule]
@@ -227,7 +232,7 @@ def check_policy(policy: Policy) -> None:
                 raise PolicyError(f"rule {rule.name!r}: {exc.args[0]}") from None
             _check_predicate(rule.name, spec, pred)
         if not _scope(rule).types:
-            types = rule.item_types or list(ITEM_TYPES)
+            types: list[str] = list(rule.item_types or ITEM_TYPES)
             missing = [n for n in rule.when if not set(FACTS[n].item_types) & set(types)]
             raise PolicyError(
                 f"rule {rule.name!r} is unreachable: fact(s) {missing} do not exist on item types {types} "

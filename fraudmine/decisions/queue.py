@@ -45,9 +45,9 @@ def _append(reason: str, codes: str = "reason_codes") -> Column:
 
 
 def _ranked(df: DataFrame, where: Column, name: str) -> DataFrame:
-    w = Window.orderBy(F.desc("expected_loss"), F.asc("item_id"))
-    sub = df.where(where).select("item_id", F.row_number().over(w).alias(name))
-    return df.join(sub, "item_id", "left")
+    """Add ``name``: 1-based rank by expected loss (ties by item id) among the rows where ``where`` holds."""
+    w = Window.partitionBy(where).orderBy(F.desc("expected_loss"), F.asc("item_id"))
+    return df.withColumn(name, F.when(where, F.row_number().over(w)))
 
 
 def route(decided: DataFrame, cfg: DecisionsConfig) -> tuple[DataFrame, dict[str, int]]:
@@ -68,7 +68,9 @@ def route(decided: DataFrame, cfg: DecisionsConfig) -> tuple[DataFrame, dict[str
     ex = cfg.exploration
     df = decided.withColumn("expected_loss", F.col("p_violation") * F.col("exposure_usd"))
     in_pool = (
-        (F.col("action") == "approve") & (F.col("p_violation") >= F.lit(ex.min_p)) & (F.col("p_violation") <= F.lit(ex.max_p))
+        (F.col("action") == "approve")
+        & (F.col("p_violation") >= F.lit(ex.min_p))
+        & (F.col("p_violation") <= F.lit(ex.max_p))
     )
     counts = df.agg(
         F.sum((F.col("action") == "review").cast("long")).alias("review"),
@@ -83,14 +85,15 @@ def route(decided: DataFrame, cfg: DecisionsConfig) -> tuple[DataFrame, dict[str
     # 1. escalations over the specialists' capacity fall back to review
     df = _ranked(df, F.col("action") == "escalate", "_erank")
     esc_over = (F.col("action") == "escalate") & (F.col("_erank") > esc_cap)
-    df = df.withColumn("reason_codes", F.when(esc_over, _append("ESCALATION_OVER_CAPACITY")).otherwise(F.col("reason_codes")))
+    df = df.withColumn(
+        "reason_codes", F.when(esc_over, _append("ESCALATION_OVER_CAPACITY")).otherwise(F.col("reason_codes"))
+    )
     df = df.withColumn("action", F.when(esc_over, F.lit("review")).otherwise(F.col("action")))
     # 2. exploration sample of uncertain auto-approvals
     h = F.xxhash64(F.lit(ex.seed), F.col("item_id"))
-    w_ex = Window.orderBy(h, F.col("item_id"))
-    sample = df.where(in_pool).select("item_id", F.row_number().over(w_ex).alias("_xrank")).where(F.col("_xrank") <= slots)
-    df = df.join(sample, "item_id", "left")
-    explore = F.col("_xrank").isNotNull()
+    w_ex = Window.partitionBy(in_pool).orderBy(h, F.col("item_id"))
+    df = df.withColumn("_xrank", F.when(in_pool, F.row_number().over(w_ex)))
+    explore = F.coalesce(F.col("_xrank") <= slots, F.lit(False))
     # 3. the policy review queue, cut at capacity
     df = _ranked(df, F.col("action") == "review", "_rrank")
     queued_review = (F.col("action") == "review") & (F.col("_rrank") <= cap - slots)
@@ -113,7 +116,9 @@ def route(decided: DataFrame, cfg: DecisionsConfig) -> tuple[DataFrame, dict[str
     rank = (
         F.when(queued_esc, F.col("_erank"))
         .when(queued_review, F.col("_rrank") + F.lit(min(esc_cap, n_esc)))
-        .when(explore, F.col("_xrank") + F.lit(min(esc_cap, n_esc) + min(cap - slots, n_review + max(n_esc - esc_cap, 0))))
+        .when(
+            explore, F.col("_xrank") + F.lit(min(esc_cap, n_esc) + min(cap - slots, n_review + max(n_esc - esc_cap, 0)))
+        )
     )
     weight = F.when(queued_esc | queued_review, F.lit(1.0)).when(explore, F.lit(n_pool / slots if slots else None))
     df = df.select(
