@@ -166,3 +166,19 @@ def test_capacity_exploration_and_over_capacity_default(spark: Any) -> None:
     approved, _ = route(_routing_frame(spark), approve_cfg)
     over = [r for r in approved.collect() if r.queue_status == "over_capacity_approved"]
     assert len(over) == 13 and all(r.action == "approve" and r.primary_reason == "OVER_CAPACITY_APPROVED" for r in over)
+
+
+def test_outcome_labels_are_time_safe(spark: Any) -> None:
+    from fraudmine.decisions.outcomes import labels_with_outcomes, latest_label, outcome_labels
+
+    tables = hand_tables(spark)
+    rows = {r["entity_id"]: r.asDict() for r in outcome_labels(tables["moderation_outcomes"], AS_OF).collect()}
+    # o3 (m1) was decided on D itself: a run at D must not see it
+    assert set(rows) == {"m2", "m3"}
+    assert rows["m2"]["label"] == "fraud" and rows["m2"]["labelled_at"].day == 25
+    assert rows["m3"]["label"] == "ok"
+    later = {r["entity_id"] for r in outcome_labels(tables["moderation_outcomes"], AS_OF.replace(day=3)).collect()}
+    assert later == {"m1", "m2", "m3"}
+    latest = latest_label(labels_with_outcomes(tables["labels"], tables["moderation_outcomes"], AS_OF), AS_OF)
+    got = {(r["entity_id"], r["label"]) for r in latest.collect()}
+    assert got == {("m5", "fraud"), ("m2", "fraud"), ("m3", "ok")}
