@@ -173,7 +173,7 @@ def test_outcome_labels_are_time_safe(spark: Any) -> None:
 
     tables = hand_tables(spark)
     rows = {r["entity_id"]: r.asDict() for r in outcome_labels(tables["moderation_outcomes"], AS_OF).collect()}
-    # o3 (m1) was decided on D itself: a run at D must not see it
+    # o3 (m1) was decided after D: a run at D must not see it
     assert set(rows) == {"m2", "m3"}
     assert rows["m2"]["label"] == "fraud" and rows["m2"]["labelled_at"].day == 25
     assert rows["m3"]["label"] == "ok"
