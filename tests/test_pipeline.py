@@ -58,7 +58,7 @@ def _read(path: Path) -> pd.DataFrame:
 def test_all_stages_committed_and_published(first_run: Path, synth: Path) -> None:
     run_dir = first_run / "runs" / RUN_DATE.isoformat()
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert list(manifest["stages"]) == list(STAGE_NAMES)
+    assert list(manifest["stages"]) == [n for n in STAGE_NAMES if n != "neo4j"]  # neo4j: off by default
     assert all(s["status"] == "committed" for s in manifest["stages"].values())
     assert (first_run / "current").resolve() == run_dir.resolve()
     assert (run_dir / "reports" / "report.html").read_text().count("<table>") >= 4
