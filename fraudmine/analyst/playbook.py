@@ -181,8 +181,8 @@ WITH c, member_risk, members, coalesce(sum(o1.weight), 0.0) AS sold
 OPTIONAL MATCH (c)<-[:MEMBER_OF]-(:Account)-[o2:{ORDERED}]->()
 WITH c, member_risk, members, sold, coalesce(sum(o2.weight), 0.0) AS bought
 OPTIONAL MATCH (c)<-[:MEMBER_OF]-(:Product)<-[o3:{ORDERED}]-()
-WITH c, member_risk, members, sold + bought + coalesce(sum(o3.weight), 0.0) AS order_value
-WITH c, members, order_value, coalesce(c.risk, member_risk, 0.0) AS risk
+WITH c, member_risk, members, sold, bought, coalesce(sum(o3.weight), 0.0) AS listed
+WITH c, members, sold + bought + listed AS order_value, coalesce(c.risk, member_risk, 0.0) AS risk
 RETURN c.id AS cluster, c.kind AS kind, members, risk, order_value, risk * order_value AS exposure
 ORDER BY exposure DESC, risk DESC, cluster
 LIMIT $limit
