@@ -19,7 +19,11 @@ def enabled(cfg: Config) -> bool:
 def run(ctx: StageContext, staging: Path) -> StageResult:
     """Write ``neo4j/`` (nodes and relationship CSVs, headers, ``import.sh``, ``schema.cypher``)."""
     manifest = export_run(
-        ctx.spark, ctx.run_dir, staging, rows_per_file=ctx.config.neo4j.rows_per_file, database=ctx.config.neo4j.database
+        ctx.spark,
+        ctx.run_dir,
+        staging,
+        rows_per_file=ctx.config.neo4j.rows_per_file,
+        database=ctx.config.neo4j.database,
     )
     rows_out = {f"nodes.{e['id_space']}": int(e["rows"]) for e in manifest["nodes"]}  # type: ignore[attr-defined]
     rows_out.update({f"relationships.{e['name']}": int(e["rows"]) for e in manifest["relationships"]})  # type: ignore[attr-defined]

@@ -38,8 +38,8 @@ print(format_rows(cols, rows))
 # %%
 if len(ranked):
     _c, sizes = graph.sink.query(  # type: ignore[union-attr]
-        "MATCH (c:Cluster) RETURN c.kind AS kind, count(c) AS clusters, avg(c.size) AS mean_size, max(c.size) AS max_size "
-        "ORDER BY kind",
+        "MATCH (c:Cluster) RETURN c.kind AS kind, count(c) AS clusters, avg(c.size) AS mean_size, "
+        "max(c.size) AS max_size ORDER BY kind",
         {},
     )
     print(format_rows(["kind", "clusters", "mean_size", "max_size"], sizes))

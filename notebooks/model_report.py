@@ -29,7 +29,8 @@ scores = pd.read_parquet(RUN_DIR / "scores")
 meta = json.loads((RUN_DIR / "model" / "model.json").read_text())
 print(f"model {meta['model_version']}, trained as of {meta['train_as_of']}")
 for head, info in meta["heads"].items():
-    print(f"  {head:<12} positives {info['n_pos']:>5}  negatives {info['n_neg']:>5}  out-of-fold AUROC {info['oof_auroc']:.3f}")
+    n_pos, n_neg, auroc = info["n_pos"], info["n_neg"], info["oof_auroc"]
+    print(f"  {head:<12} positives {n_pos:>5}  negatives {n_neg:>5}  out-of-fold AUROC {auroc:.3f}")
 
 # %% [markdown]
 # ## Scores and bands per entity type
@@ -51,7 +52,11 @@ y = (joined["label"] == "fraud").astype(float).to_numpy()
 p = joined["fraud_risk"].to_numpy()
 if len(joined):
     bins = np.clip((p * 10).astype(int), 0, 9)
-    table = pd.DataFrame({"bin": bins, "p": p, "y": y}).groupby("bin").agg(n=("y", "size"), mean_risk=("p", "mean"), fraud_rate=("y", "mean"))
+    table = (
+        pd.DataFrame({"bin": bins, "p": p, "y": y})
+        .groupby("bin")
+        .agg(n=("y", "size"), mean_risk=("p", "mean"), fraud_rate=("y", "mean"))
+    )
     print(table.round(3))
     brier = float(np.mean((p - y) ** 2))
     base = float(np.mean((y.mean() - y) ** 2))

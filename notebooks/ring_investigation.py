@@ -28,7 +28,9 @@ RUN_DIR = Path(os.environ.get("RUN_DIR", "out/s/current"))
 DB_DIR = Path(os.environ.get("DB_DIR") or default_cache_dir(RUN_DIR))
 FIG_DIR = Path(os.environ.get("FIG_DIR") or RUN_DIR.resolve().parent.parent / "notebook-figures")
 scores = pd.read_parquet(RUN_DIR / "scores")
-merchants = scores[scores["entity_type"] == "merchant"].sort_values(["fraud_risk", "entity_id"], ascending=[False, True])
+merchants = scores[scores["entity_type"] == "merchant"].sort_values(
+    ["fraud_risk", "entity_id"], ascending=[False, True]
+)
 MERCHANT = os.environ.get("MERCHANT") or str(merchants["entity_id"].iloc[0])
 print(f"run {RUN_DIR}, merchant {MERCHANT}")
 
@@ -89,7 +91,9 @@ g = nx.Graph()
 g.add_node(f"merchant:{MERCHANT}")
 for _, row in ring.iterrows():
     g.add_edge(f"merchant:{MERCHANT}", row["account"], hops=int(row["hops"]))
-colors = ["crimson" if n == f"merchant:{MERCHANT}" else "orange" if n.startswith("merchant:") else "steelblue" for n in g]
+colors = [
+    "crimson" if n == f"merchant:{MERCHANT}" else "orange" if n.startswith("merchant:") else "steelblue" for n in g
+]
 fig, ax = plt.subplots(figsize=(7, 6))
 pos = nx.spring_layout(g, seed=7)
 nx.draw_networkx(g, pos, node_color=colors, node_size=300, font_size=7, ax=ax)

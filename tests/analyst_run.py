@@ -101,8 +101,12 @@ def write_planted_run(spark: Any, run_dir: Path) -> Path:
     """Write the planted run (graph, scores, clusters, clean attribute tables) under ``run_dir``."""
     from pyspark.sql import types as T
 
-    spark.createDataFrame(nodes(), S.NODES_SCHEMA).write.partitionBy(S.NODE_TYPE).parquet(str(run_dir / "graph" / "nodes"))
-    spark.createDataFrame(edges(), S.EDGES_SCHEMA).write.partitionBy(S.EDGE_TYPE).parquet(str(run_dir / "graph" / "edges"))
+    spark.createDataFrame(nodes(), S.NODES_SCHEMA).write.partitionBy(S.NODE_TYPE).parquet(
+        str(run_dir / "graph" / "nodes")
+    )
+    spark.createDataFrame(edges(), S.EDGES_SCHEMA).write.partitionBy(S.EDGE_TYPE).parquet(
+        str(run_dir / "graph" / "edges")
+    )
     scores = [
         ("merchant", m, r, 0.1, True, "critical" if r >= 0.8 else "low", ["SHARED_IDENTIFIERS"] if r >= 0.5 else [],
          "fraudmine-merchant-risk/1", "run-planted", T1)
@@ -133,16 +137,16 @@ def write_planted_run(spark: Any, run_dir: Path) -> Path:
     ).write.parquet(str(clean / "merchants"))
     spark.createDataFrame(
         [
-            ("p1", "Nike Air, \"original\"", 20.0, "USD", "shoes", "a1b2"),
+            ("p1", 'Nike Air, "original"', 20.0, "USD", "shoes", "a1b2"),
             ("p2", "Nike Air original;\nnew", 21.5, "USD", "shoes", None),
             ("p3", "Nike Air", 120.0, "USD", "shoes", None),
             ("p8", "Plain tee", 9.99, "EUR", "fashion", None),
         ],
         "product_id string, title string, price double, currency string, category string, image_phash string",
     ).write.parquet(str(clean / "products"))
-    spark.createDataFrame([("B1", "Nike", True, "")], "brand_id string, name string, protected boolean, aliases string").write.parquet(
-        str(clean / "brands")
-    )
+    spark.createDataFrame(
+        [("B1", "Nike", True, "")], "brand_id string, name string, protected boolean, aliases string"
+    ).write.parquet(str(clean / "brands"))
     spark.createDataFrame(
         [("c1", "@c1", "DE", 1200)],
         T.StructType(

@@ -81,7 +81,7 @@ def test_no_raw_identifier_value_is_exported(bundle: Path) -> None:
     b = reader.open_bundle(bundle)
     ident = next(g for g in b.nodes if g.name == "Identifier")
     for raw, _v in reader.iter_rows(ident):
-        kind, _, digest = raw[0].partition(":")
+        _kind, _, digest = raw[0].partition(":")
         assert len(digest) == 64 and int(digest, 16) >= 0, raw[0]
 
 
@@ -111,7 +111,7 @@ def test_corrupt_bundles_are_rejected(bundle: Path, tmp_path: Path) -> None:
     broken = tmp_path / "b"
     shutil.copytree(bundle, broken)
     (broken / "nodes" / "Merchant" / "header.csv").write_text("id:ID,:LABEL,fraud_risk:float\n")
-    with pytest.raises(headers.HeaderError, match="ID space|:ID"):
+    with pytest.raises(headers.HeaderError, match=r"ID space|:ID"):
         reader.open_bundle(broken)
     shutil.copytree(bundle, tmp_path / "c")
     part = tmp_path / "c" / "nodes" / "Merchant" / "part-00000.csv"

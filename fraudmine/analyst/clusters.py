@@ -133,4 +133,3 @@ def read_clusters(spark: SparkSession, run_dir: Path) -> tuple[DataFrame | None,
         members = m if members is None else members.unionByName(m)
         clusters = c if clusters is None else clusters.unionByName(c)
     return members, clusters
-

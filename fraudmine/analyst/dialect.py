@@ -55,9 +55,7 @@ def neo4j_schema(id_spaces: Iterable[str]) -> list[str]:
     out = []
     for space in id_spaces:
         label = M.check_label(space)
-        out.append(
-            f"CREATE CONSTRAINT {_name(label, M.KEY)} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{M.KEY} IS UNIQUE"
-        )
+        out.append(f"CREATE CONSTRAINT {_name(label, M.KEY)} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{M.KEY} IS UNIQUE")
     for label, prop in SECONDARY_INDEXES:
         M.check_label(label)
         M.check_property(prop)

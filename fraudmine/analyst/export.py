@@ -51,7 +51,11 @@ def read_run(spark: SparkSession, run_dir: Path) -> frames.RunTables:
             attributes[table] = spark.read.parquet(str(path))
     bv_path = run_dir / "brand_violations"
     bv = spark.read.parquet(str(bv_path)) if bv_path.exists() else None
-    for name, present in (("scores", scores is not None), ("clusters", members is not None), ("brand_violations", bv is not None)):
+    for name, present in (
+        ("scores", scores is not None),
+        ("clusters", members is not None),
+        ("brand_violations", bv is not None),
+    ):
         if not present:
             log.info("neo4j export: %s absent in %s, exported without it", name, run_dir)
     return frames.RunTables(nodes, edges, scores, members, cluster_rows, attributes, bv)

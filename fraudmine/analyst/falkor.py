@@ -87,7 +87,7 @@ class FalkorServer:
         """
         import redis
 
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop(), outlives this method
         self._proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.start_timeout_s
         client = redis.Redis(host=self.host, port=self.port)

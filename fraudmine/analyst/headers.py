@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from fraudmine.analyst.model import KEY, PROPERTY_TYPES, Prop
 
 ARRAY_DELIMITER = ";"
-_FIELD = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_]*)?(?::(?P<type>[A-Z_]+|[a-z]+(?:\[\])?)(?:\((?P<space>[A-Za-z][A-Za-z0-9_]*)\))?)?$")
+_FIELD = re.compile(
+    r"^(?P<name>[A-Za-z][A-Za-z0-9_]*)?(?::(?P<type>[A-Z_]+|[a-z]+(?:\[\])?)(?:\((?P<space>[A-Za-z][A-Za-z0-9_]*)\))?)?$"
+)
 _SPECIAL = ("ID", "LABEL", "START_ID", "END_ID", "TYPE", "IGNORE")
 
 

@@ -45,9 +45,7 @@ ORDERED = M.relation_pattern(ids.ORDERED)
 REPORTED = M.relation_pattern(ids.REPORTED_MERCHANT, ids.REPORTED_CREATOR, ids.REPORTED_PRODUCT)
 # Paths run over every registered relation except the brand catalogue (claims and
 # authorisations): two shops selling the same brand is not a link between them.
-PATH_EDGE_TYPES = tuple(
-    et for et in ids.ALL_EDGE_TYPES if ids.NodeType.BRAND not in (et.src, et.dst)
-)
+PATH_EDGE_TYPES = tuple(et for et in ids.ALL_EDGE_TYPES if ids.NodeType.BRAND not in (et.src, et.dst))
 PATH_TYPES = M.relation_pattern(*PATH_EDGE_TYPES)
 MAX_PATH = 8
 RING_HOPS = 3
@@ -96,7 +94,9 @@ class Query:
             try:
                 out[p.name] = p.type(v)
             except (TypeError, ValueError):
-                raise ValueError(f"playbook query {self.name!r}: parameter {p.name!r}={v!r} is not {p.type.__name__}") from None
+                raise ValueError(
+                    f"playbook query {self.name!r}: parameter {p.name!r}={v!r} is not {p.type.__name__}"
+                ) from None
         unknown = sorted(set(values) - {p.name for p in self.params})
         if unknown:
             raise ValueError(f"playbook query {self.name!r}: unknown parameters {unknown}")
@@ -138,7 +138,8 @@ _COUNTERFEIT = f"""
 MATCH (b:Brand {{id: $brand}})<-[:{CLAIMS}|{M.VIOLATES}]-(p:Product)<-[:{SELLS}]-(m:Merchant)
 WHERE NOT (m)-[:{AUTHORISED}]->(b)
 WITH b, m, count(DISTINCT p) AS listings, min(p.price) AS min_price
-OPTIONAL MATCH (m)-[:{USES}]->(i:Identifier)<-[:{USES}]-(o:Merchant)-[:{SELLS}]->(:Product)-[:{CLAIMS}|{M.VIOLATES}]->(b)
+OPTIONAL MATCH (m)-[:{USES}]->(i:Identifier)<-[:{USES}]-(o:Merchant)
+               -[:{SELLS}]->(:Product)-[:{CLAIMS}|{M.VIOLATES}]->(b)
 WHERE o <> m AND NOT coalesce(i.is_hub, false) AND NOT (o)-[:{AUTHORISED}]->(b)
 WITH m, listings, min_price, collect(DISTINCT o.id) AS linked
 RETURN m.id AS merchant, listings, min_price, m.fraud_risk AS fraud_risk, m.risk_band AS risk_band,
@@ -244,7 +245,9 @@ def render_neo4j_playbook() -> str:
     """The playbook as one ``.cypher`` file for Neo4j Browser / cypher-shell (parameters documented)."""
     parts = ["// fraudmine analyst playbook (Neo4j 5). Set parameters first, e.g. :param merchant => 'm0000042'\n"]
     for q in QUERIES.values():
-        params = ", ".join(f"${p.name}" + (f" (default {p.default})" if p.default is not None else "") for p in q.params)
+        params = ", ".join(
+            f"${p.name}" + (f" (default {p.default})" if p.default is not None else "") for p in q.params
+        )
         parts.append(f"// {q.name}: {q.description}\n// parameters: {params}\n{q.text(Engine.NEO4J).strip()};\n")
     return "\n".join(parts)
 

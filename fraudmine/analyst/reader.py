@@ -86,9 +86,7 @@ def open_bundle(root: Path) -> Bundle:
         raise BundleError(f"{mf}: format {manifest.get('format')!r}, expected {FORMAT!r}")
     nodes = tuple(_group(root, "nodes", e["id_space"], e) for e in manifest["nodes"])
     rels = tuple(_group(root, "relationships", e["name"], e) for e in manifest["relationships"])
-    headers.check_id_spaces(
-        [g.name for g in nodes], [(g.name, str(g.start_space), str(g.end_space)) for g in rels]
-    )
+    headers.check_id_spaces([g.name for g in nodes], [(g.name, str(g.start_space), str(g.end_space)) for g in rels])
     return Bundle(root, manifest, nodes, rels)
 
 

@@ -49,6 +49,4 @@ def rel_upsert(rel_type: str, start_space: str, end_space: str) -> str:
 def rel_delete(rel_type: str, start_space: str, end_space: str) -> str:
     """``UNWIND $rows`` delete of relationships of one type by their end keys."""
     s, e, t = M.check_label(start_space), M.check_label(end_space), M.check_rel_type(rel_type)
-    return (
-        f"UNWIND $rows AS row MATCH (a:{s} {{{M.KEY}: row.start}})-[r:{t}]->(b:{e} {{{M.KEY}: row.end}}) DELETE r"
-    )
+    return f"UNWIND $rows AS row MATCH (a:{s} {{{M.KEY}: row.start}})-[r:{t}]->(b:{e} {{{M.KEY}: row.end}}) DELETE r"

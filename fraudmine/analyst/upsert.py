@@ -69,7 +69,9 @@ class LoadState:
     def forget(self, target: str, grp: str, keys: Iterable[str]) -> None:
         """Drop deleted keys."""
         with self._db:
-            self._db.executemany("DELETE FROM loaded WHERE target = ? AND grp = ? AND key = ?", [(target, grp, k) for k in keys])
+            self._db.executemany(
+                "DELETE FROM loaded WHERE target = ? AND grp = ? AND key = ?", [(target, grp, k) for k in keys]
+            )
 
     def register_group(self, target: str, grp: str, kind: str, a: str, b: str = "", c: str = "") -> None:
         """Remember how to delete a group's rows (kind and ID spaces / type)."""
@@ -173,11 +175,15 @@ def _flush(sink: GraphSink, state: LoadState, target: str, grp: str, group: Grou
             sink.write(statements.node_upsert(group.name, extras), rows)
     else:
         rel_type = str(group.rel_type)
-        sink.write(statements.rel_upsert(rel_type, str(group.start_space), str(group.end_space)), [r for *_x, r in batch])
+        sink.write(
+            statements.rel_upsert(rel_type, str(group.start_space), str(group.end_space)), [r for *_x, r in batch]
+        )
     state.record(target, grp, [(k, h) for k, h, _r in batch])
 
 
-def _sync(sink: GraphSink, state: LoadState, target: str, group: Group, batch_size: int, full: bool) -> tuple[GroupReport, set[str]]:
+def _sync(
+    sink: GraphSink, state: LoadState, target: str, group: Group, batch_size: int, full: bool
+) -> tuple[GroupReport, set[str]]:
     grp = _grp(group)
     rep = GroupReport()
     previous = {} if full else state.hashes(target, grp)
@@ -195,7 +201,15 @@ def _sync(sink: GraphSink, state: LoadState, target: str, group: Group, batch_si
     return rep, stale
 
 
-def _delete(sink: GraphSink, state: LoadState, target: str, grp: str, spec: tuple[str, str, str, str], keys: set[str], batch_size: int) -> int:
+def _delete(
+    sink: GraphSink,
+    state: LoadState,
+    target: str,
+    grp: str,
+    spec: tuple[str, str, str, str],
+    keys: set[str],
+    batch_size: int,
+) -> int:
     kind, a, b, c = spec
     ordered = sorted(keys)
     for i in range(0, len(ordered), batch_size):
@@ -209,8 +223,10 @@ def _delete(sink: GraphSink, state: LoadState, target: str, grp: str, spec: tupl
     return len(ordered)
 
 
-def load_bundle(bundle: Bundle, sink: GraphSink, state: LoadState, target: str, batch_size: int = 1000, full: bool = False) -> LoadReport:
-    """Bring ``target`` in line with ``bundle``: constraints first, then changed nodes and relationships, then deletions.
+def load_bundle(
+    bundle: Bundle, sink: GraphSink, state: LoadState, target: str, batch_size: int = 1000, full: bool = False
+) -> LoadReport:
+    """Bring ``target`` in line with ``bundle``: constraints, changed nodes, changed relationships, deletions.
 
     Args:
         bundle: an opened bundle (:func:`fraudmine.analyst.reader.open_bundle`).
@@ -233,10 +249,19 @@ def load_bundle(bundle: Bundle, sink: GraphSink, state: LoadState, target: str, 
         if group.kind == "nodes":
             state.register_group(target, grp, "nodes", group.name)
         else:
-            state.register_group(target, grp, "relationships", str(group.start_space), str(group.end_space), str(group.rel_type))
+            state.register_group(
+                target, grp, "relationships", str(group.start_space), str(group.end_space), str(group.rel_type)
+            )
         rep, stale[grp] = _sync(sink, state, target, group, batch_size, full)
         report.groups[grp] = rep
-        log.info("%s: %d written, %d unchanged in %d batches, %.1fs", grp, rep.written, rep.unchanged, rep.batches, time.monotonic() - g0)
+        log.info(
+            "%s: %d written, %d unchanged in %d batches, %.1fs",
+            grp,
+            rep.written,
+            rep.unchanged,
+            rep.batches,
+            time.monotonic() - g0,
+        )
     present = {_grp(g) for g in (*bundle.nodes, *bundle.relationships)}
     registered = state.groups(target)
     for grp in registered:

@@ -1,8 +1,8 @@
 """``fraudmine explore``: load a run into an embedded FalkorDB and answer playbook questions.
 
-    fraudmine explore --run out/current                       # load (cached) and list the queries
-    fraudmine explore --run out/current ring --merchant m0000042
-    fraudmine explore --run out/current shortest_path --source merchant:m1 --target creator:c7
+fraudmine explore --run out/current                       # load (cached) and list the queries
+fraudmine explore --run out/current ring --merchant m0000042
+fraudmine explore --run out/current shortest_path --source merchant:m1 --target creator:c7
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"local graph of run {bundle.run_id}: {nodes} nodes, {rels} relationships ({db_dir})\n")
             if graph.load_report is not None:
                 r = graph.load_report
-                sys.stdout.write(f"loaded: {r.written} written, {r.unchanged} unchanged, {r.deleted} deleted in {r.seconds}s\n")
+                sys.stdout.write(
+                    f"loaded: {r.written} written, {r.unchanged} unchanged, {r.deleted} deleted in {r.seconds}s\n"
+                )
             sys.stdout.write("queries:\n")
             for q in QUERIES.values():
                 flags = " ".join(f"--{p.name}" for p in q.params)

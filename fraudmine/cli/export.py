@@ -1,7 +1,7 @@
 """``fraudmine export``: the Neo4j bulk-import bundle of a run, or incremental Bolt upserts into Neo4j.
 
-    fraudmine export neo4j --run out/current --out out/neo4j-bundle
-    NEO4J_URI=bolt://host:7687 NEO4J_PASSWORD_FILE=~/.neo4j-pass fraudmine export bolt --run out/current
+fraudmine export neo4j --run out/current --out out/neo4j-bundle
+NEO4J_URI=bolt://host:7687 NEO4J_PASSWORD_FILE=~/.neo4j-pass fraudmine export bolt --run out/current
 """
 
 from __future__ import annotations

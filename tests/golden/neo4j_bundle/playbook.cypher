@@ -36,7 +36,8 @@ ORDER BY CASE r.role WHEN 'canonical' THEN 0 ELSE 1 END, listing;
 MATCH (b:Brand {id: $brand})<-[:CLAIMS_BRAND|VIOLATES]-(p:Product)<-[:SELLS]-(m:Merchant)
 WHERE NOT (m)-[:AUTHORIZED_FOR]->(b)
 WITH b, m, count(DISTINCT p) AS listings, min(p.price) AS min_price
-OPTIONAL MATCH (m)-[:USES]->(i:Identifier)<-[:USES]-(o:Merchant)-[:SELLS]->(:Product)-[:CLAIMS_BRAND|VIOLATES]->(b)
+OPTIONAL MATCH (m)-[:USES]->(i:Identifier)<-[:USES]-(o:Merchant)
+               -[:SELLS]->(:Product)-[:CLAIMS_BRAND|VIOLATES]->(b)
 WHERE o <> m AND NOT coalesce(i.is_hub, false) AND NOT (o)-[:AUTHORIZED_FOR]->(b)
 WITH m, listings, min_price, collect(DISTINCT o.id) AS linked
 RETURN m.id AS merchant, listings, min_price, m.fraud_risk AS fraud_risk, m.risk_band AS risk_band,
