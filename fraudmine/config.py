@@ -185,10 +185,9 @@ class Config(_Strict):
     )
 
     def fingerprint(self) -> str:
-        """Stable hash of the resolved config (secrets excluded), used in run ids."""
+        """Stable hash of the resolved config (the ``neo4j`` section, with its secrets, excluded), used in run ids."""
         data = self.model_dump(mode="json")
-        data["neo4j"].pop("password", None)
-        data["neo4j"].pop("password_file", None)
+        data.pop("neo4j", None)  # connection, secrets and the export switch change no computed output
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 

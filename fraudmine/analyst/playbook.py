@@ -9,7 +9,10 @@ query (ties broken by id) so answers are deterministic; null risks sort last.
 Queries (``fraudmine explore --run DIR <name> ...``):
 
 * ``ring`` — accounts linked to a merchant through shared identifiers, up to 3
-  account-to-account hops, never through a hub identifier.
+  account-to-account hops, never through a hub identifier.  Run on every engine as a
+  breadth-first search of Cypher steps (:func:`fraudmine.analyst.paths.ring`); the
+  single-pattern text below is the interactive form for Neo4j Browser (same answer,
+  but it enumerates paths and is slow on dense rings).
 * ``collusion`` — a collusion cluster's members with their risks, reasons and the
   identifiers they share with other members, plus the cluster's evidence.
 * ``duplicates`` — a duplicate-listing cluster, canonical listing first, with sellers.
@@ -37,7 +40,8 @@ from fraudmine.analyst.dialect import Engine
 from fraudmine.analyst.sinks import GraphSink
 from fraudmine.contracts import ids
 
-USES = M.relation_pattern(ids.MERCHANT_USES, ids.CREATOR_USES, ids.BUYER_USES)
+USES_EDGE_TYPES = (ids.MERCHANT_USES, ids.CREATOR_USES, ids.BUYER_USES)
+USES = M.relation_pattern(*USES_EDGE_TYPES)
 SELLS = M.relation_pattern(ids.SELLS)
 CLAIMS = M.relation_pattern(ids.CLAIMS_BRAND)
 AUTHORISED = M.relation_pattern(ids.AUTHORIZED_FOR)
@@ -199,6 +203,7 @@ QUERIES: dict[str, Query] = {
             "accounts linked to a merchant through shared non-hub identifiers (≤ 3 hops)",
             (Param("merchant", str, "merchant id, e.g. m0000042"), _LIMIT),
             _RING,
+            procedure_on=frozenset(Engine),
         ),
         Query(
             "collusion",
@@ -263,6 +268,8 @@ def run_query(sink: GraphSink, name: str, params: dict[str, Any]) -> tuple[list[
         raise KeyError(f"unknown playbook query {name!r}; known: {sorted(QUERIES)}")
     q = QUERIES[name]
     bound = q.bind(params)
+    if sink.engine in q.procedure_on and name == "ring":
+        return paths.ring(sink, bound["merchant"], USES_EDGE_TYPES, RING_HOPS, bound["limit"])
     if sink.engine in q.procedure_on:
         found = paths.shortest_path(sink, bound["source"], bound["target"], PATH_EDGE_TYPES, MAX_PATH)
         return paths.path_rows(found)
