@@ -4,7 +4,7 @@ For each ``--run LABEL=DIR``: wall time and peak memory of ``fraudmine export ne
 measured like bench_pipeline) and the bundle's size and row count.  For ``--query-run LABEL`` also:
 the load of the bundle into a fresh in-memory embedded FalkorDB, and the latency (p50/p95 over
 ``--samples`` parameter draws) of every playbook query; beside them the notebook-style baseline
-(pandas reads the graph Parquet, networkx builds the hub-free account–identifier graph, ego graph
+(pandas reads the graph Parquet, networkx builds the hub-free account-identifier graph, ego graph
 for the ring and ``shortest_path`` on the full hub-free graph).  Records the load average before
 and after (the machine is shared).
 
@@ -15,6 +15,7 @@ and after (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import random
@@ -29,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import REPO, measure  # noqa: E402
+from bench_pipeline import REPO, measure
 
-from fraudmine.analyst import playbook  # noqa: E402
-from fraudmine.analyst.local import LocalGraph  # noqa: E402
-from fraudmine.analyst.reader import open_bundle  # noqa: E402
+from fraudmine.analyst import playbook
+from fraudmine.analyst.local import LocalGraph
+from fraudmine.analyst.reader import open_bundle
 
 
 def _loadavg() -> str:
@@ -116,7 +117,7 @@ def bench_queries(run: Path, bundle_dir: Path, samples: int, seed: int) -> dict[
 
 
 def bench_networkx(run: Path, draws: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """The notebook-style baseline: pandas + networkx on the hub-free account–identifier graph."""
+    """The notebook-style baseline: pandas + networkx on the hub-free account-identifier graph."""
     import networkx as nx
 
     t0 = time.monotonic()
@@ -140,10 +141,8 @@ def bench_networkx(run: Path, draws: dict[str, list[dict[str, Any]]]) -> dict[st
         ring_t.append(time.monotonic() - t)
     for p in draws["shortest_path"]:
         t = time.monotonic()
-        try:
+        with contextlib.suppress(nx.NetworkXNoPath, nx.NodeNotFound):
             nx.shortest_path(h, p["source"], p["target"])
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            pass
         path_t.append(time.monotonic() - t)
     return {"load_s": round(load_s, 1), "ring": _pct(ring_t), "shortest_path": _pct(path_t)}
 
