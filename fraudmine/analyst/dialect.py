@@ -11,14 +11,19 @@ uniqueness constraint       ``CREATE CONSTRAINT … REQUIRE n.id IS UNIQUE``    
                                                                               CREATE … UNIQUE NODE L PROPERTIES 1 id``
                                                                               (a Redis command, not Cypher)
 secondary index             ``CREATE INDEX name IF NOT EXISTS FOR … ON …``     ``CREATE INDEX FOR (n:L) ON (n.p)``
-shortest path               ``MATCH p = shortestPath((a)-[*..k]-(b))``         only in ``WITH``/``RETURN`` and only
-                            with a ``WHERE`` on the path's nodes               directed: the playbook uses
-                                                                              ``algo.SPpaths`` with ``relDirection:
-                                                                              'both'`` instead
+shortest path               ``MATCH p = shortestPath((a)-[*..k]-(b))``         only in ``WITH``/``RETURN``, only
+                            with a ``WHERE`` on the path's nodes               directed; ``algo.SPpaths`` is
+                                                                              depth-first (10-110 s on xs): a
+                                                                              breadth-first search of Cypher steps
+                                                                              instead (:mod:`.paths`)
 datetime properties         ``datetime`` (the bundle's ``:datetime``)           no ``datetime()``: stored as ISO-8601
                                                                               UTC strings (they sort the same)
 ``EXISTS { … }`` subquery   yes                                               no: the playbook never uses it
 ==========================  ================================================  ==========================================
+
+Not a dialect difference but an engine one: the playbook's ``ring`` runs on both
+engines as a breadth-first search of Cypher steps (:func:`.paths.ring`), because a
+single variable-length pattern enumerates paths.
 """
 
 from __future__ import annotations
