@@ -158,7 +158,7 @@ OPTIONAL MATCH (m)-[:{SELLS}]->(p:Product)
 WITH m, collect(p) + [m] AS targets
 UNWIND targets AS t
 MATCH (r:Account)-[e:{REPORTED}]->(t)
-WITH m, targets, r, sum(e.n_events) AS reports, min(e.first_ts) AS first_report, max(e.last_ts) AS last_report
+WITH m, targets, r, toInteger(sum(e.n_events)) AS reports, min(e.first_ts) AS first_report, max(e.last_ts) AS last_report
 OPTIONAL MATCH (r)-[:MEMBER_OF]->(ring:ReporterRing)
 OPTIONAL MATCH (r)-[:{USES}]->(i:Identifier)<-[:{USES}]-(o:Account)-[:{REPORTED}]->(t2)
 WHERE o <> r AND NOT coalesce(i.is_hub, false) AND t2 IN targets
@@ -231,7 +231,7 @@ QUERIES: dict[str, Query] = {
         ),
         Query(
             "shortest_path",
-            "a shortest path between two accounts (typed ids), avoiding hub identifiers when possible",
+            "a shortest path between two accounts (typed ids) that never passes through a hub identifier",
             (Param("source", str, "typed id, e.g. merchant:m0000001"), Param("target", str, "typed id")),
             per_engine={Engine.NEO4J: _PATH_NEO4J},
             procedure_on={Engine.FALKORDB},

@@ -52,7 +52,7 @@ OPTIONAL MATCH (m)-[:SELLS]->(p:Product)
 WITH m, collect(p) + [m] AS targets
 UNWIND targets AS t
 MATCH (r:Account)-[e:REPORTED]->(t)
-WITH m, targets, r, sum(e.n_events) AS reports, min(e.first_ts) AS first_report, max(e.last_ts) AS last_report
+WITH m, targets, r, toInteger(sum(e.n_events)) AS reports, min(e.first_ts) AS first_report, max(e.last_ts) AS last_report
 OPTIONAL MATCH (r)-[:MEMBER_OF]->(ring:ReporterRing)
 OPTIONAL MATCH (r)-[:USES]->(i:Identifier)<-[:USES]-(o:Account)-[:REPORTED]->(t2)
 WHERE o <> r AND NOT coalesce(i.is_hub, false) AND t2 IN targets
@@ -62,7 +62,7 @@ RETURN r.node_id AS reporter, rings, reports, first_report, last_report, linked 
 ORDER BY size(rings) DESC, size(linked) DESC, reports DESC, reporter
 LIMIT $limit;
 
-// shortest_path: a shortest path between two accounts (typed ids), avoiding hub identifiers when possible
+// shortest_path: a shortest path between two accounts (typed ids) that never passes through a hub identifier
 // parameters: $source, $target
 MATCH (a:Account {node_id: $source}), (b:Account {node_id: $target})
 MATCH p = shortestPath((a)-[:SELLS|USES|PROMOTES|ORDERED|REVIEWED|REPORTED*..8]-(b))
