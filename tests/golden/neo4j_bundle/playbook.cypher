@@ -52,7 +52,8 @@ OPTIONAL MATCH (m)-[:SELLS]->(p:Product)
 WITH m, collect(p) + [m] AS targets
 UNWIND targets AS t
 MATCH (r:Account)-[e:REPORTED]->(t)
-WITH m, targets, r, toInteger(sum(e.n_events)) AS reports, min(e.first_ts) AS first_report, max(e.last_ts) AS last_report
+WITH m, targets, r, toInteger(sum(e.n_events)) AS reports,
+     min(e.first_ts) AS first_report, max(e.last_ts) AS last_report
 OPTIONAL MATCH (r)-[:MEMBER_OF]->(ring:ReporterRing)
 OPTIONAL MATCH (r)-[:USES]->(i:Identifier)<-[:USES]-(o:Account)-[:REPORTED]->(t2)
 WHERE o <> r AND NOT coalesce(i.is_hub, false) AND t2 IN targets
