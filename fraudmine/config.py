@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 # ``conf/`` ships inside the package (``fraudmine/conf`` links to the top-level
 # ``conf/`` in a checkout and is package data in the wheel), so the defaults
@@ -190,11 +190,36 @@ class DecisionsConfig(_Strict):
 
 
 class Neo4jConfig(_Strict):
-    """Neo4j connection (secrets come from the environment)."""
+    """Neo4j export and connection; the password comes from the environment or a file, never from YAML logs.
+
+    ``export_bundle`` switches on the nightly ``neo4j`` stage (the bulk-import bundle);
+    the Bolt writer (``fraudmine export bolt``) uses the connection settings.
+    """
 
     uri: str | None = None
     user: str = "neo4j"
-    password: str | None = None
+    password: SecretStr | None = None
+    password_file: str | None = Field(None, description="file whose first line is the password (NEO4J_PASSWORD_FILE)")
+    database: str = "neo4j"
+    batch_size: int = Field(1000, ge=1, description="rows per UNWIND batch (one managed transaction each)")
+    max_retry_time_s: float = Field(30.0, gt=0, description="driver retry budget for transient errors")
+    export_bundle: bool = Field(False, description="nightly stage 'neo4j' writes the bulk-import bundle")
+    rows_per_file: int = Field(1_000_000, ge=1, description="rows per CSV part of the bundle")
+
+    def resolved_password(self) -> str | None:
+        """The password from ``password`` or else the first line of ``password_file``.
+
+        Raises:
+            ConfigError: if the password file cannot be read.
+        """
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text().splitlines()[0].strip()
+            except (OSError, IndexError):
+                raise ConfigError(f"neo4j.password_file: cannot read a password from {self.password_file}") from None
+        return None
 
 
 class Config(_Strict):
@@ -216,9 +241,9 @@ class Config(_Strict):
     )
 
     def fingerprint(self) -> str:
-        """Stable hash of the resolved config (secrets excluded), used in run ids."""
+        """Stable hash of the resolved config (the ``neo4j`` section, with its secrets, excluded), used in run ids."""
         data = self.model_dump(mode="json")
-        data["neo4j"].pop("password", None)
+        data.pop("neo4j", None)  # connection, secrets and the export switch change no computed output
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -231,6 +256,8 @@ ENV_OVERRIDES: tuple[tuple[str, str], ...] = (
     ("NEO4J_URI", "neo4j.uri"),
     ("NEO4J_USER", "neo4j.user"),
     ("NEO4J_PASSWORD", "neo4j.password"),
+    ("NEO4J_PASSWORD_FILE", "neo4j.password_file"),
+    ("NEO4J_DATABASE", "neo4j.database"),
 )
 
 

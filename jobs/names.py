@@ -8,5 +8,6 @@ STAGE_NAMES: tuple[str, ...] = (
     "score",
     "decide",
     "report",
+    "neo4j",
     "publish",
 )

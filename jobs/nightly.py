@@ -87,6 +87,9 @@ def run_nightly(
     manifest.save()
     ctx = StageContext(cfg, spark, run_date, input_dir, out_dir, run_id, code, CONF_ROOT, force_publish=force)
     for stage in selected:
+        if not stage.enabled(cfg):
+            log.info("stage %s disabled by the config, skipping", stage.name)
+            continue
         if _done(manifest, run_dir, stage):
             log.info("stage %s already committed, skipping", stage.name)
             continue

@@ -47,7 +47,7 @@ def test_select_stages() -> None:
     from fraudmine.jobs.stages import select_stages
 
     assert [s.name for s in select_stages(None, None)] == list(STAGE_NAMES)
-    assert [s.name for s in select_stages(None, "score")] == ["score", "decide", "report", "publish"]
+    assert [s.name for s in select_stages(None, "score")] == ["score", "decide", "report", "neo4j", "publish"]
     assert [s.name for s in select_stages(["graph"], None)] == ["graph"]
     with pytest.raises(ValueError, match="unknown stage"):
         select_stages(["grpah"], None)
