@@ -128,10 +128,65 @@ class ScoringConfig(_Strict):
 
 
 class PublishConfig(_Strict):
-    """Audit gates applied before a run is published."""
+    """Audit gates applied before a run is published (see :mod:`fraudmine.audit`)."""
 
     max_score_row_change: float = Field(0.5, ge=0, description="relative change vs the previous published run")
     min_scored_rows: int = Field(1, ge=0)
+    max_decision_row_change: float = Field(
+        1.0, ge=0, description="relative change of the decisions row count vs the previous published run"
+    )
+    max_psi: float = Field(
+        0.25, gt=0, description="population stability index of each model's score vs the previous published run"
+    )
+    psi_bins: int = Field(10, ge=2, le=100, description="quantile bins of the previous run's scores for the PSI")
+    max_auto_reject_share: float = Field(0.2, ge=0, le=1, description="share of decisions that are automatic rejects")
+
+
+class CapacityConfig(_Strict):
+    """Reviewer capacity of one nightly run (one day of work)."""
+
+    review_per_day: int = Field(300, ge=0, description="items the moderators can review per day")
+    escalate_per_day: int = Field(50, ge=0, description="items the specialist team can take per day")
+
+
+class ExplorationConfig(_Strict):
+    """Share of review capacity spent on a random sample of uncertain items (unbiased labels)."""
+
+    share: float = Field(0.05, ge=0, le=0.5, description="fraction of review_per_day reserved for exploration")
+    min_p: float = Field(0.02, ge=0, le=1, description="uncertain = p_violation in [min_p, max_p]")
+    max_p: float = Field(0.6, ge=0, le=1)
+    seed: int = 7
+
+    @model_validator(mode="after")
+    def _interval(self) -> ExplorationConfig:
+        if self.min_p > self.max_p:
+            raise ValueError(f"exploration.min_p ({self.min_p}) must be <= exploration.max_p ({self.max_p})")
+        return self
+
+
+class ExposureConfig(_Strict):
+    """How an item's exposure (USD-equivalent harm if it is bad) is estimated."""
+
+    gmv_window_days: int = Field(30, ge=1, description="listing GMV is summed over this many days before D")
+    usd_per_follower: float = Field(0.01, ge=0, description="value of one creator follower reached (video, live)")
+    floor_usd: float = Field(1.0, gt=0, description="minimum exposure of any item")
+
+
+class DecisionsConfig(_Strict):
+    """Decision stage: the review queue under capacity (the rules live in the policy YAML)."""
+
+    capacity: CapacityConfig = CapacityConfig()
+    exploration: ExplorationConfig = ExplorationConfig()
+    exposure: ExposureConfig = ExposureConfig()
+    over_capacity: Literal["defer", "approve"] = Field(
+        "defer",
+        description="review items past capacity: 'defer' keeps them pending (action review, status deferred, "
+        "re-ranked next run); 'approve' lets them through with reason OVER_CAPACITY_APPROVED",
+    )
+    unscored_prior: float = Field(
+        0.05, ge=0, le=1, description="p_violation of an item none of whose entities is scored"
+    )
+    outcome_window_days: int = Field(30, ge=1, description="moderator outcomes of this many days feed realised KPIs")
 
 
 class Neo4jConfig(_Strict):
@@ -178,6 +233,7 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig = PublishConfig()
+    decisions: DecisionsConfig = DecisionsConfig()
     neo4j: Neo4jConfig = Neo4jConfig()
     policy_path: str = Field(
         "conf/policy.yaml",
