@@ -134,6 +134,12 @@ class PublishConfig(_Strict):
     min_scored_rows: int = Field(1, ge=0)
 
 
+class ServingConfig(_Strict):
+    """Serving snapshots written at publish time (``<out>/serving/``)."""
+
+    keep_snapshots: int = Field(5, ge=1, description="newest published snapshots kept on disk (rollback depth)")
+
+
 class Neo4jConfig(_Strict):
     """Neo4j connection (secrets come from the environment)."""
 
@@ -153,6 +159,7 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig = PublishConfig()
+    serving: ServingConfig = ServingConfig()
     neo4j: Neo4jConfig = Neo4jConfig()
     policy_path: str = Field(
         "conf/policy.yaml",

@@ -6,6 +6,8 @@ Subcommands (``fraudmine <command> --help`` for each)::
     fraudmine nightly  --input data/synth/raw --out out --date 2026-11-01
     fraudmine evaluate --truth data/synth/truth --run out/current [--json]
     fraudmine contract            # print the raw input contract as Markdown
+    fraudmine serve    --out out [--host H] [--port P]   # risk lookup API
+    fraudmine rollback --out out  # previous published run and snapshot become current
     fraudmine bench <name> ...    # generic benchmarks (see ``fraudmine bench --help``)
 
 One module per command in this package, each with ``add_parser(subparsers)``; the
@@ -20,10 +22,10 @@ import logging
 import sys
 from types import ModuleType
 
-from fraudmine.cli import bench, contract, evaluate, generate, nightly
+from fraudmine.cli import bench, contract, evaluate, generate, nightly, rollback, serve
 
 # Order of the subcommands in ``--help``; add a command by adding its module here.
-COMMANDS: tuple[ModuleType, ...] = (generate, nightly, evaluate, contract, bench)
+COMMANDS: tuple[ModuleType, ...] = (generate, nightly, evaluate, serve, rollback, contract, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,56 @@
+"""``fraudmine serve``: the risk lookup API over an output folder's current serving snapshot."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the settings, then serve until interrupted."""
+    from fraudmine.api.main import serve
+    from fraudmine.api.settings import ApiSettings
+    from fraudmine.contracts.serving import CURRENT, SERVING_DIR
+
+    overrides: dict[str, Any] = {}
+    if args.out is not None:
+        overrides["output"] = args.out
+    if args.api_key_file is not None:
+        overrides["api_key_file"] = args.api_key_file
+    if args.store is not None:
+        overrides["store"] = args.store
+    if args.redis_url is not None:
+        overrides["redis_url"] = args.redis_url
+    settings = ApiSettings(**overrides)
+    if not settings.output.is_dir():
+        raise FileNotFoundError(f"--out {settings.output}: no such output folder")
+    if not (settings.output / SERVING_DIR / CURRENT).exists():
+        sys.stderr.write(
+            f"warning: {settings.output / SERVING_DIR / CURRENT} does not exist yet: /readyz answers 503 "
+            "until the nightly publish step writes a snapshot\n"
+        )
+    sys.stderr.write(f"serving {settings.output} on http://{args.host}:{args.port} (docs at /docs)\n")
+    serve(settings, args.host, args.port, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Register the subcommand."""
+    s = sub.add_parser(
+        "serve",
+        help="serve the risk lookup API over <out>/serving/current",
+        description="Keys: FRAUDMINE_API_KEYS=k1,k2 or --api-key-file (X-API-Key header). "
+        "A newly published snapshot is picked up while serving.",
+    )
+    s.add_argument("--out", type=Path, default=None, help="output folder (default FRAUDMINE_OUTPUT or ./out)")
+    s.add_argument("--host", default=os.environ.get("FRAUDMINE_HOST", "127.0.0.1"), help="bind address")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    s.add_argument("--api-key-file", type=Path, default=None, help="file with one API key per line")
+    s.add_argument("--store", choices=("sqlite", "redis"), default=None, help="back end (default sqlite)")
+    s.add_argument("--redis-url", default=None, help="Redis URL for --store redis")
+    s.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+    s.set_defaults(func=run)
