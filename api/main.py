@@ -32,7 +32,10 @@ def serve(settings: ApiSettings, host: str, port: int, workers: int = 1, log_lev
         return
     # Worker processes rebuild the app from the environment: pass the resolved settings through it.
     os.environ.update(
-        {f"FRAUDMINE_{k.upper()}": ",".join(v) if isinstance(v, tuple) else str(v)
-         for k, v in settings.model_dump().items() if v is not None}
+        {
+            f"FRAUDMINE_{k.upper()}": ",".join(v) if isinstance(v, tuple) else str(v)
+            for k, v in settings.model_dump().items()
+            if v is not None
+        }
     )
     uvicorn.run("fraudmine.api.main:app_from_env", factory=True, workers=workers, http="httptools", **common)  # type: ignore[arg-type]

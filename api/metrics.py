@@ -30,13 +30,17 @@ class ApiMetrics:
             "fraudmine_api_request_seconds", "request latency", ("route",), buckets=_BUCKETS, registry=self.registry
         )
         self.snapshot = Gauge(
-            "fraudmine_api_snapshot_info", "snapshot being served (value 1)", ("snapshot_id", "run_date"),
+            "fraudmine_api_snapshot_info",
+            "snapshot being served (value 1)",
+            ("snapshot_id", "run_date"),
             registry=self.registry,
         )
         self.swaps = Counter("fraudmine_api_snapshot_swaps", "snapshot swaps while serving", registry=self.registry)
         self.batch_size = Histogram(
-            "fraudmine_api_batch_entities", "entities per batch request",
-            buckets=(1, 10, 50, 100, 250, 500, 1000), registry=self.registry,
+            "fraudmine_api_batch_entities",
+            "entities per batch request",
+            buckets=(1, 10, 50, 100, 250, 500, 1000),
+            registry=self.registry,
         )
 
     def serving(self, snapshot_id: str, run_date: str) -> None:

@@ -62,7 +62,6 @@ class ApiSettings(BaseSettings):
             keys += [s.strip() for s in lines if s.strip() and not s.strip().startswith("#")]
         if not keys:
             raise ValueError(
-                "no API keys configured: set FRAUDMINE_API_KEYS=key1,key2 or FRAUDMINE_API_KEY_FILE "
-                "(or --api-key-file)"
+                "no API keys configured: set FRAUDMINE_API_KEYS=key1,key2 or FRAUDMINE_API_KEY_FILE (or --api-key-file)"
             )
         return tuple(hashlib.sha256(k.encode()).digest() for k in keys)

@@ -9,6 +9,7 @@ Cluster tables come in the two shapes the snapshot builder accepts.
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,10 @@ def publish(out: Path, run_dir: Path, when: str = "2026-11-02T03:00:00+00:00", k
     point_symlink(out / RUN_CURRENT, run_dir)
     activate_snapshot(out, snap, run_dir, when, keep=keep)
     return snap
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

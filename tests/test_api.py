@@ -106,9 +106,13 @@ def test_health_ready_docs_and_metrics_need_no_key(client: TestClient) -> None:
     client.get("/v1/risk/merchant/m0000001", headers=H)
     client.get("/v1/risk/merchant/nobody", headers=H)
     text = client.get("/metrics").text
-    assert 'fraudmine_api_requests_total{method="GET",route="/v1/risk/{entity_type}/{entity_id}",status="200"} 1.0' in text
-    assert 'fraudmine_api_requests_total{method="GET",route="/v1/risk/{entity_type}/{entity_id}",status="404"} 1.0' in text
-    assert "fraudmine_api_snapshot_info{run_date=\"2026-11-01\",snapshot_id=\"2026-11-01-aaaa-" in text
+    assert (
+        'fraudmine_api_requests_total{method="GET",route="/v1/risk/{entity_type}/{entity_id}",status="200"} 1.0' in text
+    )
+    assert (
+        'fraudmine_api_requests_total{method="GET",route="/v1/risk/{entity_type}/{entity_id}",status="404"} 1.0' in text
+    )
+    assert 'fraudmine_api_snapshot_info{run_date="2026-11-01",snapshot_id="2026-11-01-aaaa-' in text
 
 
 @pytest.mark.parametrize(
@@ -155,7 +159,9 @@ def test_batch_keeps_request_order_and_flags_unknown_ids(client: TestClient) -> 
     ]
     assert results[2]["risk"] is None
     single = client.get("/v1/risk/merchant/m0000003", headers=H).json()
-    assert results[0]["risk"] == {k: v for k, v in single.items() if k not in ("snapshot_id", "snapshot_date", "run_id")}
+    assert results[0]["risk"] == {
+        k: v for k, v in single.items() if k not in ("snapshot_id", "snapshot_date", "run_id")
+    }
 
 
 def test_batch_limits(client: TestClient, out: Path) -> None:

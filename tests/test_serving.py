@@ -122,7 +122,9 @@ def test_cluster_table_without_members_is_refused_by_name(tmp_path: Path) -> Non
     bad = run / "clusters" / "brushing"
     bad.mkdir()
     pq.write_table(pa.table({"cluster_id": ["b1"], "size": [4]}), bad / "part-0.parquet")
-    with pytest.raises(SnapshotSourceError, match=r"brushing: no member column.*columns present: \['cluster_id', 'size'\]"):
+    with pytest.raises(
+        SnapshotSourceError, match=r"brushing: no member column.*columns present: \['cluster_id', 'size'\]"
+    ):
         build_snapshot(run, tmp_path)
 
 

@@ -87,7 +87,9 @@ def load_snapshot(client: Any, snapshot: Path, prefix: str, keep: int = 2) -> st
     client.rpush(f"{prefix}:snapshots", sid)
     loaded = [_text(s) for s in client.lrange(f"{prefix}:snapshots", 0, -1)]
     for old in loaded[: max(0, len(loaded) - keep)]:
-        client.unlink(f"{prefix}:{old}:risk", f"{prefix}:{old}:cluster", f"{prefix}:{old}:decision", f"{prefix}:{old}:meta")
+        client.unlink(
+            f"{prefix}:{old}:risk", f"{prefix}:{old}:cluster", f"{prefix}:{old}:decision", f"{prefix}:{old}:meta"
+        )
         client.lrem(f"{prefix}:snapshots", 0, old)
     log.info("loaded snapshot %s into Redis (%s)", sid, meta.get("row_counts"))
     return sid
@@ -182,7 +184,7 @@ class RedisStore:
             sid = _text(self._c.get(f"{self.prefix}:current"))
             if sid is None or (self._reader is not None and self._reader.info.snapshot_id == sid):
                 return False
-            meta = {_text(k): _text(v) for k, v in self._c.hgetall(f"{self.prefix}:{sid}:meta").items()}
+            meta = {str(_text(k)): str(_text(v)) for k, v in self._c.hgetall(f"{self.prefix}:{sid}:meta").items()}
             info = SnapshotInfo.from_meta(sid, meta)
         except (IncompatibleSnapshot, KeyError, ValueError, OSError, sqlite3.Error, RedisError) as exc:
             log.error("Redis snapshot refresh failed, keeping the current one: %s: %s", type(exc).__name__, exc)

@@ -18,6 +18,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from fraudmine.contracts import serving as S
@@ -63,7 +64,7 @@ def _run_header(run_dir: Path) -> dict[str, str]:
     return {k: str(data[k]) for k in ("run_id", "run_date") if k in data}
 
 
-def _insert(con: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+def _insert(con: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
     marks = ", ".join("?" * len(columns))
     try:
         con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

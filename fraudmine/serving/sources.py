@@ -80,9 +80,7 @@ def read_table(folder: Path) -> pa.Table:
 def _require(table: pa.Table, folder: Path, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in table.column_names]
     if missing:
-        raise SnapshotSourceError(
-            f"{folder}: missing column(s) {missing}; columns present: {table.column_names}"
-        )
+        raise SnapshotSourceError(f"{folder}: missing column(s) {missing}; columns present: {table.column_names}")
 
 
 def _col(table: pa.Table, name: str) -> list[Any]:
@@ -140,9 +138,7 @@ def read_scores(folder: Path) -> Scores:
             raise SnapshotSourceError(f"{folder}: column {c!r} has values outside [0, 1] (min {lo}, max {hi})")
     names = [c[: -len("_risk")] for c in risk_cols]
     risk_values = [_col(t, c) for c in risk_cols]
-    risks = [
-        json.dumps({n: _float(v[i]) for n, v in zip(names, risk_values, strict=True)}) for i in range(t.num_rows)
-    ]
+    risks = [json.dumps({n: _float(v[i]) for n, v in zip(names, risk_values, strict=True)}) for i in range(t.num_rows)]
     reasons = [json.dumps(list(r or [])) for r in _col(t, "top_reasons")]
     calibrated = [None if c is None else int(bool(c)) for c in _col(t, "calibrated")]
     fraud = [_float(v) for v in _col(t, "fraud_risk")]
