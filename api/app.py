@@ -1,7 +1,9 @@
 """The FastAPI application: ``create_app(settings, store)``.
 
 Routers live in :mod:`fraudmine.api.routers` (one module per resource) and get
-what they need through ``Depends`` (:mod:`fraudmine.api.deps`); the store (SQLite
+the request's snapshot reader through ``Depends`` (:mod:`fraudmine.api.deps`);
+API keys are checked by :class:`fraudmine.api.auth.ApiKeyMiddleware` for every
+``/v1`` path before routing.  The store (SQLite
 snapshot or Redis) is passed in, so tests and deployments choose it.  While the
 app runs, a background task calls ``store.refresh()`` every
 ``settings.reload_interval_s`` seconds: a newly published snapshot is picked up
@@ -16,10 +18,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from fraudmine.api import errors
-from fraudmine.api.deps import require_api_key
+from fraudmine.api.auth import ApiKeyMiddleware, declare_in_openapi
 from fraudmine.api.metrics import ApiMetrics, MetricsMiddleware
 from fraudmine.api.routers import clusters, decisions, health, risk
 from fraudmine.api.settings import ApiSettings
@@ -94,10 +96,9 @@ def create_app(settings: ApiSettings, store: RiskStore) -> FastAPI:
     app.state.metrics = ApiMetrics()
     _mark_served(app)
     errors.install(app)
-    secured = [Depends(require_api_key)]
-    app.include_router(risk.router, dependencies=secured)
-    app.include_router(clusters.router, dependencies=secured)
-    app.include_router(decisions.router, dependencies=secured)
-    app.include_router(health.router)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for module in (risk, clusters, decisions, health):
+        app.include_router(module.router)
+    declare_in_openapi(app)
+    app.add_middleware(ApiKeyMiddleware, digests=key_digests)  # every /v1 route needs a key
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: counts the 401s too
     return app

@@ -70,9 +70,9 @@ def test_redis_store_answers_exactly_what_the_sqlite_store_answers(client: Any, 
     assert redis_reader.info == sqlite_reader.info
     keys = [("merchant", m) for m in MERCHANTS] + [("creator", c) for c in CREATORS] + [("merchant", "nobody")]
     for et, eid in keys:
-        assert redis_reader.risk(et, eid) == sqlite_reader.risk(et, eid)
-    assert redis_reader.risks(keys) == sqlite_reader.risks(keys)
-    assert redis_reader.risks(keys)[-1] is None
+        assert redis_reader.risk_json(et, eid) == sqlite_reader.risk_json(et, eid)
+    assert redis_reader.risks_json(keys) == sqlite_reader.risks_json(keys)
+    assert redis_reader.risks_json(keys)[-1] is None and redis_reader.risks_json(keys)[0] is not None
     for cid, limit in (("identity:1", 10), ("identity:1", 2), ("collusion:17", 10), ("nope", 1)):
         assert redis_reader.cluster(cid, limit) == sqlite_reader.cluster(cid, limit)
     for item in ("q00000000", "q00000001", "missing"):
@@ -105,4 +105,4 @@ def test_a_second_replica_reads_without_loading(client: Any, tmp_path: Path) -> 
     replica = RedisStore(client, "fm")  # a replica without the files
     reader = replica.current()
     assert reader is not None and reader.info.snapshot_id == snap.stem
-    assert reader.risk("merchant", "m0000003") is not None
+    assert reader.risk_json("merchant", "m0000003") is not None

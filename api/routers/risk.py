@@ -1,10 +1,18 @@
-"""``GET /v1/risk/{entity_type}/{entity_id}`` and ``POST /v1/risk:batch``."""
+"""``GET /v1/risk/{entity_type}/{entity_id}`` and ``POST /v1/risk:batch``.
+
+The hot path: the store hands back each risk as JSON text and the handlers
+splice it into the response body, so no per-request parsing or model
+serialisation happens; the documented response models (``RiskResponse``,
+``BatchResponse``) are what that text conforms to (checked by the golden and
+schemathesis tests).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from fraudmine.api.deps import Reader
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest, BatchResponse, Problem, RiskResponse
@@ -12,6 +20,7 @@ from fraudmine.api.stores.base import SnapshotInfo
 from fraudmine.contracts.ids import NodeType
 
 router = APIRouter(tags=["risk"])
+JSON = "application/json"
 
 
 def stamp(info: SnapshotInfo) -> dict[str, str]:
@@ -30,29 +39,29 @@ def not_scored(info: SnapshotInfo, entity_type: str, entity_id: str) -> HTTPExce
 
 @router.get(
     "/v1/risk/{entity_type}/{entity_id}",
-    response_model=RiskResponse,
-    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    response_class=Response,
+    responses={200: {"model": RiskResponse}, 404: {"model": Problem}, 422: {"model": Problem}},
     summary="Risk of one entity, with band, reasons, clusters and the snapshot that answered",
 )
 async def get_risk(
     entity_type: NodeType,
     entity_id: Annotated[str, Path(pattern=ID_PATTERN, description="raw id, e.g. m0000042")],
     reader: Reader,
-) -> dict[str, Any]:
+) -> Response:
     """Look up one entity in the current snapshot."""
-    row = reader.risk(entity_type.value, entity_id)
+    row = reader.risk_json(entity_type.value, entity_id)
     if row is None:
         raise not_scored(reader.info, entity_type.value, entity_id)
-    return {**row, **stamp(reader.info)}
+    return Response(f"{row[:-1]},{reader.info.stamp_json}}}", media_type=JSON)
 
 
 @router.post(
     "/v1/risk:batch",
-    response_model=BatchResponse,
-    responses={422: {"model": Problem}},
+    response_class=Response,
+    responses={200: {"model": BatchResponse}, 422: {"model": Problem}},
     summary="Risks of up to 1000 entities in one call (results in request order)",
 )
-async def post_risk_batch(body: BatchRequest, reader: Reader, request: Request) -> dict[str, Any]:
+async def post_risk_batch(body: BatchRequest, reader: Reader, request: Request) -> Response:
     """Look up many entities in one snapshot; unscored ones come back with ``found: false``."""
     limit = request.app.state.settings.max_batch
     if len(body.entities) > limit:
@@ -60,9 +69,8 @@ async def post_risk_batch(body: BatchRequest, reader: Reader, request: Request) 
         raise HTTPException(422, detail)
     request.app.state.metrics.batch_size.observe(len(body.entities))
     keys = [(e.entity_type.value, e.entity_id) for e in body.entities]
-    rows = reader.risks(keys)
-    results = [
-        {"entity_type": et, "entity_id": eid, "found": row is not None, "risk": row}
-        for (et, eid), row in zip(keys, rows, strict=True)
-    ]
-    return {"results": results, **stamp(reader.info)}
+    parts = []
+    for (et, eid), row in zip(keys, reader.risks_json(keys), strict=True):
+        head = f'{{"entity_type":{json.dumps(et)},"entity_id":{json.dumps(eid)}'
+        parts.append(f'{head},"found":true,"risk":{row}}}' if row else f'{head},"found":false,"risk":null}}')
+    return Response(f'{{"results":[{",".join(parts)}],{reader.info.stamp_json}}}', media_type=JSON)

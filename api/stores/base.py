@@ -7,9 +7,10 @@ A request takes one :class:`SnapshotReader` from :meth:`RiskStore.current` and
 does all its lookups through it, so every answer comes from one snapshot even
 when a new one is swapped in meanwhile.
 
-Shapes (plain dicts, JSON-ready; lists keep the snapshot's order):
+Shapes (JSON text or plain dicts; lists keep the snapshot's order):
 
-- risk row: ``{"entity_type": str, "entity_id": str, "risks": {name: float | None},
+- risk (JSON object text, compact, returned to clients as is):
+  ``{"entity_type": str, "entity_id": str, "risks": {name: float | None},
   "band": str | None, "calibrated": bool | None, "reasons": [str],
   "clusters": [{"cluster_id": str, "kind": str, "size": int, "risk": float | None}],
   "model_version": str | None}``
@@ -26,6 +27,7 @@ Shapes (plain dicts, JSON-ready; lists keep the snapshot's order):
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +68,14 @@ class SnapshotInfo:
     cluster_kinds: tuple[str, ...]
     row_counts: Mapping[str, int]
 
+    @functools.cached_property
+    def stamp_json(self) -> str:
+        """``"snapshot_id":…,"snapshot_date":…,"run_id":…`` (JSON members, no braces) for responses."""
+        return json.dumps(
+            {"snapshot_id": self.snapshot_id, "snapshot_date": self.run_date, "run_id": self.run_id},
+            separators=(",", ":"),
+        )[1:-1]
+
     @classmethod
     def from_meta(cls, snapshot_id: str, meta: Mapping[str, str]) -> SnapshotInfo:
         """Parse a ``meta`` table (key → text value).
@@ -100,12 +110,12 @@ class SnapshotReader(Protocol):
         """The snapshot these lookups read."""
         ...
 
-    def risk(self, entity_type: str, entity_id: str) -> dict[str, Any] | None:
-        """The risk row of one entity, or ``None`` if it is not scored."""
+    def risk_json(self, entity_type: str, entity_id: str) -> str | None:
+        """The risk of one entity as JSON object text, or ``None`` if it is not scored."""
         ...
 
-    def risks(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
-        """Risk rows of ``(entity_type, entity_id)`` keys, in the same order (``None`` where not scored)."""
+    def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        """Risks of ``(entity_type, entity_id)`` keys as JSON text, in the same order (``None`` where not scored)."""
         ...
 
     def cluster(self, cluster_id: str, limit: int) -> dict[str, Any] | None:

@@ -31,7 +31,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from fraudmine.api.stores.base import IncompatibleSnapshot, SnapshotInfo
-from fraudmine.api.stores.sqlite import SqliteSnapshot, risk_row
+from fraudmine.api.stores.sqlite import SqliteSnapshot, risk_json
 from fraudmine.contracts import serving as S
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def load_snapshot(client: Any, snapshot: Path, prefix: str, keep: int = 2) -> st
             "SELECT entity_type, entity_id, risks, risk_band, calibrated, reasons, clusters, model_version FROM scores"
         )
         while rows := cur.fetchmany(_CHUNK):
-            client.hset(f"{ns}:risk", mapping={_key(r[0], r[1]): json.dumps(risk_row(r)) for r in rows})
+            client.hset(f"{ns}:risk", mapping={_key(r[0], r[1]): risk_json(r) for r in rows})
         for (cid,) in con.execute("SELECT cluster_id FROM clusters").fetchall():
             c = reader.cluster(cid, limit=2**31)
             assert c is not None
@@ -108,17 +108,15 @@ class RedisSnapshot:
         """The snapshot's metadata."""
         return self._info
 
-    def risk(self, entity_type: str, entity_id: str) -> dict[str, Any] | None:
-        """See ``SnapshotReader.risk``."""
-        raw = self._c.hget(f"{self._ns}:risk", _key(entity_type, entity_id))
-        return None if raw is None else dict(json.loads(raw))
+    def risk_json(self, entity_type: str, entity_id: str) -> str | None:
+        """See ``SnapshotReader.risk_json``."""
+        return _text(self._c.hget(f"{self._ns}:risk", _key(entity_type, entity_id)))
 
-    def risks(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
-        """See ``SnapshotReader.risks`` (one ``HMGET``)."""
+    def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        """See ``SnapshotReader.risks_json`` (one ``HMGET``)."""
         if not keys:
             return []
-        raws = self._c.hmget(f"{self._ns}:risk", [_key(et, eid) for et, eid in keys])
-        return [None if r is None else dict(json.loads(r)) for r in raws]
+        return [_text(r) for r in self._c.hmget(f"{self._ns}:risk", [_key(et, eid) for et, eid in keys])]
 
     def cluster(self, cluster_id: str, limit: int) -> dict[str, Any] | None:
         """See ``SnapshotReader.cluster``."""

@@ -28,21 +28,21 @@ _RISK_SQL = (
     "FROM scores WHERE entity_type = ? AND entity_id = ?"
 )
 _BATCH_CHUNK = 400  # bound variables per IN (...) list
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def risk_row(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A ``scores`` row (``_RISK_SQL`` column order) → the store's risk shape."""
+def risk_json(row: tuple[Any, ...]) -> str:
+    """A ``scores`` row (``_RISK_SQL`` column order) → the risk JSON object (see the store shapes).
+
+    The JSON columns of the snapshot (risks, reasons, clusters) are spliced in as
+    they are, not parsed and re-serialised: this is the hot path of the API.
+    """
     et, eid, risks, band, calibrated, reasons, clusters, mv = row
-    return {
-        "entity_type": et,
-        "entity_id": eid,
-        "risks": json.loads(risks),
-        "band": band,
-        "calibrated": None if calibrated is None else bool(calibrated),
-        "reasons": json.loads(reasons),
-        "clusters": json.loads(clusters),
-        "model_version": mv,
-    }
+    cal = "null" if calibrated is None else ("true" if calibrated else "false")
+    return (
+        f'{{"entity_type":{_dumps(et)},"entity_id":{_dumps(eid)},"risks":{risks},"band":{_dumps(band)},'
+        f'"calibrated":{cal},"reasons":{reasons},"clusters":{clusters},"model_version":{_dumps(mv)}}}'
+    )
 
 
 class SqliteSnapshot:
@@ -70,14 +70,14 @@ class SqliteSnapshot:
         """The snapshot's metadata."""
         return self._info
 
-    def risk(self, entity_type: str, entity_id: str) -> dict[str, Any] | None:
-        """See :meth:`SnapshotReader.risk`."""
+    def risk_json(self, entity_type: str, entity_id: str) -> str | None:
+        """See :meth:`SnapshotReader.risk_json`."""
         row = self._con.execute(_RISK_SQL, (entity_type, entity_id)).fetchone()
-        return None if row is None else risk_row(row)
+        return None if row is None else risk_json(row)
 
-    def risks(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
-        """See :meth:`SnapshotReader.risks` (one ``IN`` query per entity type and chunk)."""
-        found: dict[tuple[str, str], dict[str, Any]] = {}
+    def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        """See :meth:`SnapshotReader.risks_json` (one ``IN`` query per entity type and chunk)."""
+        found: dict[tuple[str, str], str] = {}
         by_type: dict[str, list[str]] = {}
         for et, eid in keys:
             by_type.setdefault(et, []).append(eid)
@@ -87,7 +87,7 @@ class SqliteSnapshot:
                 chunk = unique[i : i + _BATCH_CHUNK]
                 sql = _RISK_SQL.replace("entity_id = ?", f"entity_id IN ({', '.join('?' * len(chunk))})")
                 for row in self._con.execute(sql, (et, *chunk)):
-                    found[(row[0], row[1])] = risk_row(row)
+                    found[(row[0], row[1])] = risk_json(row)
         return [found.get((et, eid)) for et, eid in keys]
 
     def cluster(self, cluster_id: str, limit: int) -> dict[str, Any] | None:

@@ -1,0 +1,294 @@
+"""Benchmark: the risk lookup API under load from a separate process (wrk), beside its ceilings,
+and the serving-snapshot build time and size.
+
+Servers (each its own uvicorn process, uvloop + httptools, one worker, pinned to CPU 0):
+
+- ``bare``: a raw ASGI callable returning a constant (the server's ceiling);
+- ``fastapi-constant``: FastAPI with the API's middleware and key check returning a constant
+  (the framework's ceiling: everything except the lookup);
+- ``api``: ``fraudmine serve`` over the given output folder's current snapshot.
+
+The load generator is ``wrk`` (Debian package ``wrk``), one thread pinned to CPU 1, closed
+loop, at each concurrency (connections); single lookups cycle through up to 10,000 scored
+entity ids of the snapshot, batch lookups post bodies of ``--batch-size`` ids.  Percentiles
+come from wrk's own histogram (microsecond resolution) through a Lua ``done`` hook.
+
+    flock /work/.bench.lock .venv/bin/python bench/bench_api.py --out out/s --build out/s/current out/m/current
+
+Writes bench/results/api-<date>.json and prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "bench-key"
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+DONE_HOOK = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "JSON {\\"requests\\":%d,\\"duration_us\\":%d,\\"p50_us\\":%d,\\"p90_us\\":%d,\\"p99_us\\":%d,"
+    .. "\\"p999_us\\":%d,\\"max_us\\":%d,\\"status_errors\\":%d,\\"socket_errors\\":%d}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency:percentile(99.9), latency.max, e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def _lua_list(items: list[str]) -> str:
+    return "{" + ",".join(json.dumps(i) for i in items) + "}"
+
+
+def single_script(entities: list[tuple[str, str]]) -> str:
+    """wrk script: GET one entity per request, cycling through ``entities``."""
+    paths = [f"/v1/risk/{et}/{eid}" for et, eid in entities]
+    return (
+        f"local paths = {_lua_list(paths)}\nlocal i = 0\n"
+        f'local headers = {{["X-API-Key"] = "{KEY}"}}\n'
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i], headers)\nend\n" + DONE_HOOK
+    )
+
+
+def batch_script(entities: list[tuple[str, str]], size: int, n_bodies: int = 20) -> str:
+    """wrk script: POST /v1/risk:batch with ``size`` ids, cycling through ``n_bodies`` different bodies."""
+    rng = random.Random(7)
+    bodies = [
+        json.dumps({"entities": [{"entity_type": et, "entity_id": eid} for et, eid in rng.sample(entities, size)]})
+        for _ in range(n_bodies)
+    ]
+    return (
+        f"local bodies = {_lua_list(bodies)}\nlocal i = 0\n"
+        f'local headers = {{["X-API-Key"] = "{KEY}", ["Content-Type"] = "application/json"}}\n'
+        "request = function()\n  i = i % #bodies + 1\n"
+        "  return wrk.format('POST', '/v1/risk:batch', headers, bodies[i])\nend\n" + DONE_HOOK
+    )
+
+
+def constant_script(path: str) -> str:
+    """wrk script: GET ``path`` with the key header."""
+    return (
+        f'local headers = {{["X-API-Key"] = "{KEY}"}}\nrequest = function()\n  return wrk.format("GET", "{path}", headers)\nend\n'
+        + DONE_HOOK
+    )
+
+
+def start(kind: str, port: int, out: Path) -> subprocess.Popen[bytes]:
+    """Start one server process pinned to the server CPU; wait until it answers."""
+    py = sys.executable
+    uv = [py, "-m", "uvicorn", "--app-dir", str(REPO / "bench"), "--loop", "uvloop", "--http", "httptools"]
+    uv += ["--no-access-log", "--log-level", "warning", "--port", str(port)]
+    cmd = {
+        "bare": [*uv, "asgi_ceiling:bare"],
+        "fastapi-constant": [*uv, "--factory", "asgi_ceiling:fastapi_constant"],
+        "api": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
+    }[kind]
+    env = {**os.environ, "FRAUDMINE_API_KEYS": KEY}
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *cmd], env=env, cwd=REPO, stderr=subprocess.PIPE)
+    probe = "/readyz" if kind == "api" else "/v1/risk/merchant/x"
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{probe}", headers={"X-API-Key": KEY}, timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.terminate()
+    raise TimeoutError(f"{kind} server did not become ready")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server we started, by its process id."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wrk(port: int, script: Path, connections: int, seconds: float) -> dict[str, Any]:
+    """One closed-loop wrk run; returns throughput, latency percentiles (ms) and error counts."""
+    cmd = [
+        "taskset",
+        "-c",
+        LOAD_CPU,
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+    ]
+    cmd += ["-s", str(script), f"http://127.0.0.1:{port}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    data = json.loads(next(line[5:] for line in out.splitlines() if line.startswith("JSON ")))
+    secs = data["duration_us"] / 1e6
+    return {
+        "rps": round(data["requests"] / secs, 1),
+        "p50_ms": data["p50_us"] / 1000,
+        "p90_ms": data["p90_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "p999_ms": data["p999_us"] / 1000,
+        "requests": data["requests"],
+        "errors": data["status_errors"] + data["socket_errors"],
+    }
+
+
+def sample_entities(out: Path, n: int = 10_000) -> list[tuple[str, str]]:
+    """Up to ``n`` scored ``(entity_type, entity_id)`` of the current snapshot (fixed seed)."""
+    con = sqlite3.connect(f"file:{(out / 'serving' / 'current').resolve()}?mode=ro", uri=True)
+    rows = [(str(a), str(b)) for a, b in con.execute("SELECT entity_type, entity_id FROM scores")]
+    con.close()
+    random.Random(42).shuffle(rows)
+    return rows[:n]
+
+
+def load_test(out: Path, concurrency: list[int], seconds: float, batch_size: int, port: int) -> list[dict[str, Any]]:
+    """Run every (target, concurrency) pair; returns one row per pair."""
+    entities = sample_entities(out)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    scripts = {
+        "bare": constant_script("/"),
+        "fastapi-constant": constant_script("/v1/risk/merchant/m0000001"),
+        "api single": single_script(entities),
+        f"api batch {batch_size}": batch_script(entities, min(batch_size, len(entities))),
+    }
+    for name, text in scripts.items():
+        (tmp / f"{name.replace(' ', '_')}.lua").write_text(text)
+    rows = []
+    for server in ("bare", "fastapi-constant", "api"):
+        proc = start(server, port, out)
+        try:
+            targets = [t for t in scripts if t.split(" ")[0] == server]
+            for target in targets:
+                script = tmp / f"{target.replace(' ', '_')}.lua"
+                wrk(port, script, 16, 1.0)  # warm-up
+                for c in concurrency:
+                    load = Path("/proc/loadavg").read_text().split()[:3]
+                    r = wrk(port, script, c, seconds)
+                    r.update(target=target, concurrency=c, loadavg_before=" ".join(load))
+                    if target.startswith("api batch"):
+                        r["ids_per_s"] = round(r["rps"] * batch_size, 1)
+                    rows.append(r)
+                    print(
+                        f"{target:<18} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}  load {r['loadavg_before']}",
+                        flush=True,
+                    )
+        finally:
+            stop(proc)
+    shutil.rmtree(tmp)
+    return rows
+
+
+def build_times(runs: list[Path]) -> list[dict[str, Any]]:
+    """Time :func:`build_snapshot` on each run folder (into a temporary output root)."""
+    from fraudmine.serving import build_snapshot
+
+    rows = []
+    for run in runs:
+        run = run.resolve()
+        with tempfile.TemporaryDirectory(prefix="bench-snap-") as tmp:
+            load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+            t0 = time.monotonic()
+            snap = build_snapshot(run, Path(tmp))
+            secs = time.monotonic() - t0
+            con = sqlite3.connect(f"file:{snap}?mode=ro", uri=True)
+            counts = json.loads(con.execute("SELECT value FROM meta WHERE key = 'row_counts'").fetchone()[0])
+            con.close()
+            scores_mib = sum(p.stat().st_size for p in (run / "scores").rglob("*.parquet")) / 2**20
+            rows.append(
+                {
+                    "run": str(run),
+                    "seconds": round(secs, 2),
+                    "size_mib": round(snap.stat().st_size / 2**20, 1),
+                    "scores_parquet_mib": round(scores_mib, 1),
+                    "rows": counts,
+                    "loadavg_before": load,
+                }
+            )
+            print(f"build {run}: {secs:.2f} s, {rows[-1]['size_mib']} MiB, {counts}, load {load}", flush=True)
+    return rows
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """Markdown tables of a result."""
+    lines = [
+        "| target | concurrency | req/s | ids/s | p50 (ms) | p90 (ms) | p99 (ms) | errors | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["load"]:
+        lines.append(
+            f"| {r['target']} | {r['concurrency']} | {r['rps']:.0f} | {r.get('ids_per_s', r['rps']):.0f} | "
+            f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {r['loadavg_before']} |"
+        )
+    by = {(r["target"], r["concurrency"]): r for r in result["load"]}
+    lines += ["", "| concurrency | api single / bare | api single / fastapi-constant |", "|---|---|---|"]
+    for c in sorted({r["concurrency"] for r in result["load"]}):
+        a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
+        if a and b and f:
+            lines.append(f"| {c} | {a['rps'] / b['rps']:.0%} | {a['rps'] / f['rps']:.0%} |")
+    if result["build"]:
+        lines += [
+            "",
+            "| run | rows (scores / clusters / members / decisions) | build (s) | snapshot (MiB) | scores Parquet (MiB) | load avg |",
+            "|---|---|---|---|---|---|",
+        ]
+        for b in result["build"]:
+            n = b["rows"]
+            lines.append(
+                f"| {b['run']} | {n['scores']} / {n['clusters']} / {n['cluster_members']} / {n['decisions']} | "
+                f"{b['seconds']} | {b['size_mib']} | {b['scores_parquet_mib']} | {b['loadavg_before']} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Parse arguments, run, write JSON, print Markdown."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, help="output folder whose serving/current is load-tested")
+    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
+    p.add_argument("--seconds", type=float, default=10.0, help="per wrk run (default 10)")
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--port", type=int, default=18765)
+    p.add_argument("--build", type=Path, nargs="*", default=[], help="run folders to time the snapshot build on")
+    args = p.parse_args()
+    if args.out is not None and shutil.which("wrk") is None:
+        sys.exit("wrk not found: apt-get install wrk")
+    result: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "load": load_test(args.out, args.concurrency, args.seconds, args.batch_size, args.port) if args.out else [],
+        "build": build_times(args.build),
+    }
+    dest = REPO / "bench" / "results" / f"api-{result['date'][:10]}.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(result, indent=2))
+    print(markdown(result))
+    print(f"\nraw: {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
