@@ -77,10 +77,14 @@ class BatchResult(_Out):
     risk: RiskBody | None
 
 
-class BatchResponse(SnapshotStamp):
+class BatchBody(_Out):
     """Results in request order."""
 
     results: list[BatchResult]
+
+
+class BatchResponse(SnapshotStamp, BatchBody):
+    """``POST /v1/risk:batch``."""
 
 
 class Member(_Out):
@@ -90,8 +94,8 @@ class Member(_Out):
     entity_id: str
 
 
-class ClusterResponse(SnapshotStamp):
-    """``GET /v1/clusters/{cluster_id}``."""
+class ClusterBody(_Out):
+    """A cluster with its members."""
 
     cluster_id: str
     kind: str
@@ -102,8 +106,12 @@ class ClusterResponse(SnapshotStamp):
     members_truncated: bool
 
 
-class DecisionResponse(SnapshotStamp):
-    """``GET /v1/decisions/{item_id}``."""
+class ClusterResponse(SnapshotStamp, ClusterBody):
+    """``GET /v1/clusters/{cluster_id}``."""
+
+
+class DecisionBody(_Out):
+    """A moderation decision."""
 
     item_id: str
     item_type: str | None
@@ -115,6 +123,10 @@ class DecisionResponse(SnapshotStamp):
     product_id: str | None
     policy_version: str | None
     model_version: str | None
+
+
+class DecisionResponse(SnapshotStamp, DecisionBody):
+    """``GET /v1/decisions/{item_id}``."""
 
 
 class Problem(BaseModel):

@@ -182,3 +182,14 @@ def test_rollback_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert current_snapshot(tmp_path) == s1
     assert cli_main(["rollback", "--out", str(tmp_path), "--no-champion"]) == 1
     assert "RollbackError: no earlier published run" in capsys.readouterr().err
+
+
+def test_serve_example_names_the_riskiest_merchant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = publish(tmp_path, write_run(tmp_path, "2026-11-01", "r1"))
+    assert cli_main(["serve", "--out", str(tmp_path), "--example"]) == 0
+    out = capsys.readouterr().out
+    assert f"snapshot {snap.stem}" in out
+    assert "riskiest merchant: m0000001 (fraud risk 0.970, band critical)" in out
+    assert "curl -s -H 'X-API-Key: demo-key' http://127.0.0.1:8000/v1/risk/merchant/m0000001" in out
+    assert cli_main(["serve", "--out", str(tmp_path / "nope"), "--example"]) == 1
+    assert "no such output folder" in capsys.readouterr().err

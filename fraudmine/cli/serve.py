@@ -9,8 +9,31 @@ from pathlib import Path
 from typing import Any
 
 
+def example(out: Path, host: str, port: int) -> int:
+    """Print how to start the API on ``out`` and a ``curl`` for its riskiest merchant."""
+    from fraudmine.serving import current_snapshot
+    from fraudmine.serving.examples import riskiest
+
+    snap = current_snapshot(out)
+    if snap is None:
+        raise FileNotFoundError(f"{out}/serving/current: no published snapshot (run the nightly pipeline first)")
+    top = riskiest(snap)
+    base = f"http://{host}:{port}"
+    cmd = sys.argv[0] if Path(sys.argv[0]).name == "fraudmine" else "fraudmine"
+    lines = [
+        f"risk lookup API over {out} (snapshot {snap.stem}):",
+        f"  start:  FRAUDMINE_API_KEYS=demo-key {cmd} serve --out {out} --port {port}",
+        f"  docs:   {base}/docs",
+    ]
+    if top is not None:
+        lines.append(f"  riskiest merchant: {top.entity_id} (fraud risk {top.fraud_risk:.3f}, band {top.band})")
+        lines.append(f"  try:    curl -s -H 'X-API-Key: demo-key' {base}/v1/risk/merchant/{top.entity_id}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """Check the settings, then serve until interrupted."""
+    """Check the settings, then serve until interrupted (or print the example with ``--example``)."""
     from fraudmine.api.main import serve
     from fraudmine.api.settings import ApiSettings
     from fraudmine.contracts.serving import CURRENT, SERVING_DIR
@@ -27,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     settings = ApiSettings(**overrides)
     if not settings.output.is_dir():
         raise FileNotFoundError(f"--out {settings.output}: no such output folder")
+    if args.example:
+        return example(settings.output, args.host, args.port)
     if not (settings.output / SERVING_DIR / CURRENT).exists():
         sys.stderr.write(
             f"warning: {settings.output / SERVING_DIR / CURRENT} does not exist yet: /readyz answers 503 "
@@ -52,5 +77,6 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--api-key-file", type=Path, default=None, help="file with one API key per line")
     s.add_argument("--store", choices=("sqlite", "redis"), default=None, help="back end (default sqlite)")
     s.add_argument("--redis-url", default=None, help="Redis URL for --store redis")
+    s.add_argument("--example", action="store_true", help="print how to start the API and a curl example, then exit")
     s.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     s.set_defaults(func=run)

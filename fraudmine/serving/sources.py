@@ -36,6 +36,11 @@ import pyarrow.dataset as ds
 from fraudmine.contracts.ids import NodeType, split_typed_id
 
 
+def _dumps(value: Any) -> str:
+    """Compact, key-sorted JSON (the snapshot's JSON text columns; deterministic bytes)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
 class SnapshotSourceError(ValueError):
     """A run output cannot be turned into a snapshot (missing folder, column or bad value)."""
 
@@ -105,7 +110,7 @@ def _json_text(v: Any) -> str | None:
     """Evidence of any Arrow type as text: strings unchanged, everything else as JSON."""
     if v is None or isinstance(v, str):
         return v
-    return json.dumps(v, sort_keys=True, default=str)
+    return _dumps(v)
 
 
 def _iso(v: Any) -> str | None:
@@ -138,8 +143,8 @@ def read_scores(folder: Path) -> Scores:
             raise SnapshotSourceError(f"{folder}: column {c!r} has values outside [0, 1] (min {lo}, max {hi})")
     names = [c[: -len("_risk")] for c in risk_cols]
     risk_values = [_col(t, c) for c in risk_cols]
-    risks = [json.dumps({n: _float(v[i]) for n, v in zip(names, risk_values, strict=True)}) for i in range(t.num_rows)]
-    reasons = [json.dumps(list(r or [])) for r in _col(t, "top_reasons")]
+    risks = [_dumps({n: _float(v[i]) for n, v in zip(names, risk_values, strict=True)}) for i in range(t.num_rows)]
+    reasons = [_dumps(list(r or [])) for r in _col(t, "top_reasons")]
     calibrated = [None if c is None else int(bool(c)) for c in _col(t, "calibrated")]
     fraud = [_float(v) for v in _col(t, "fraud_risk")]
     rows = list(
@@ -253,7 +258,7 @@ def read_decisions(folder: Path) -> list[tuple[Any, ...]]:
     _require(t, folder, ("item_id", "action"))
     _no_nulls(t, folder, ("item_id", "action"))
     t = t.sort_by("item_id")
-    reason_codes = [json.dumps(list(r or [])) for r in _col(t, "reason_codes")]
+    reason_codes = [_dumps(list(r or [])) for r in _col(t, "reason_codes")]
     return list(
         zip(
             _col(t, "item_id"),
