@@ -127,8 +127,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def wrk(port: int, script: Path, connections: int, seconds: float) -> dict[str, Any]:
-    """One closed-loop wrk run; returns throughput, latency percentiles (ms) and error counts."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, script: Path, connections: int, seconds: float, server_pid: int | None = None) -> dict[str, Any]:
+    """One closed-loop wrk run; returns throughput, latency percentiles (ms), error counts and, given the
+    server's pid, the server's CPU time per request (less sensitive to a shared machine than wall time)."""
     cmd = [
         "taskset",
         "-c",
@@ -141,7 +148,9 @@ def wrk(port: int, script: Path, connections: int, seconds: float) -> dict[str, 
         "5s",
     ]
     cmd += ["-s", str(script), f"http://127.0.0.1:{port}"]
+    cpu0 = cpu_seconds(server_pid) if server_pid else 0.0
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server_pid) - cpu0 if server_pid else float("nan")
     data = json.loads(next(line[5:] for line in out.splitlines() if line.startswith("JSON ")))
     secs = data["duration_us"] / 1e6
     return {
@@ -152,6 +161,7 @@ def wrk(port: int, script: Path, connections: int, seconds: float) -> dict[str, 
         "p999_ms": data["p999_us"] / 1000,
         "requests": data["requests"],
         "errors": data["status_errors"] + data["socket_errors"],
+        "server_cpu_us_per_request": round(cpu / max(1, data["requests"]) * 1e6, 1),
     }
 
 
@@ -186,13 +196,14 @@ def load_test(out: Path, concurrency: list[int], seconds: float, batch_size: int
                 wrk(port, script, 16, 1.0)  # warm-up
                 for c in concurrency:
                     load = Path("/proc/loadavg").read_text().split()[:3]
-                    r = wrk(port, script, c, seconds)
+                    r = wrk(port, script, c, seconds, proc.pid)
                     r.update(target=target, concurrency=c, loadavg_before=" ".join(load))
                     if target.startswith("api batch"):
                         r["ids_per_s"] = round(r["rps"] * batch_size, 1)
                     rows.append(r)
                     print(
-                        f"{target:<18} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}  load {r['loadavg_before']}",
+                        f"{target:<18} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
+                        f"cpu {r['server_cpu_us_per_request']} us/req  errors {r['errors']}  load {r['loadavg_before']}",
                         flush=True,
                     )
         finally:
@@ -234,20 +245,29 @@ def build_times(runs: list[Path]) -> list[dict[str, Any]]:
 def markdown(result: dict[str, Any]) -> str:
     """Markdown tables of a result."""
     lines = [
-        "| target | concurrency | req/s | ids/s | p50 (ms) | p90 (ms) | p99 (ms) | errors | load avg |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | concurrency | req/s | ids/s | p50 (ms) | p90 (ms) | p99 (ms) | server CPU (µs/req) | errors | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["load"]:
         lines.append(
             f"| {r['target']} | {r['concurrency']} | {r['rps']:.0f} | {r.get('ids_per_s', r['rps']):.0f} | "
-            f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {r['loadavg_before']} |"
+            f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['server_cpu_us_per_request']:.0f} | "
+            f"{r['errors']} | {r['loadavg_before']} |"
         )
     by = {(r["target"], r["concurrency"]): r for r in result["load"]}
-    lines += ["", "| concurrency | api single / bare | api single / fastapi-constant |", "|---|---|---|"]
+    lines += [
+        "",
+        "| concurrency | api single / bare (req/s) | api single / fastapi-constant (req/s) | same, by server CPU per request (bare, fastapi-constant) |",
+        "|---|---|---|---|",
+    ]
     for c in sorted({r["concurrency"] for r in result["load"]}):
         a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
         if a and b and f:
-            lines.append(f"| {c} | {a['rps'] / b['rps']:.0%} | {a['rps'] / f['rps']:.0%} |")
+            cpu = a["server_cpu_us_per_request"]
+            lines.append(
+                f"| {c} | {a['rps'] / b['rps']:.0%} | {a['rps'] / f['rps']:.0%} | "
+                f"{b['server_cpu_us_per_request'] / cpu:.0%}, {f['server_cpu_us_per_request'] / cpu:.0%} |"
+            )
     if result["build"]:
         lines += [
             "",

@@ -184,6 +184,15 @@ def test_rollback_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "RollbackError: no earlier published run" in capsys.readouterr().err
 
 
+def test_rollback_command_moves_the_champion_alias_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    publish(tmp_path, write_run(tmp_path, "2026-11-01", "r1", m1_risk=0.1))
+    publish(tmp_path, write_run(tmp_path, "2026-11-02", "r2", m1_risk=0.2))
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("model:\n  registry:\n    type: none\n")  # the registry port without an MLflow store
+    assert cli_main(["rollback", "--out", str(tmp_path), "--config", str(cfg)]) == 0
+    assert "champion:   fraudmine-merchant-risk/3" in capsys.readouterr().out
+
+
 def test_serve_example_names_the_riskiest_merchant(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     snap = publish(tmp_path, write_run(tmp_path, "2026-11-01", "r1"))
     assert cli_main(["serve", "--out", str(tmp_path), "--example"]) == 0
