@@ -26,6 +26,7 @@ class ClusterRef(_Out):
     kind: str
     size: int
     risk: float | None
+    role: str | None = Field(description="the entity's role in the cluster when the clustering names one")
 
 
 class SnapshotStamp(_Out):
@@ -92,6 +93,7 @@ class Member(_Out):
 
     entity_type: str
     entity_id: str
+    role: str | None
 
 
 class ClusterBody(_Out):

@@ -104,30 +104,49 @@ def write_run(
             )
     write_parts(run_dir / "scores", scores, ddl_schema(SCORES_DDL), reverse_parts)
     if clusters:
-        # identity: one row per cluster with a members list of typed ids
+        c = run_dir / "clusters"
+        # identity: one row per cluster with a members list of typed ids (graphcore's shape)
         identity = pa.table(
             {
-                "cluster_id": ["1", "2"],
-                "members": [["merchant:m0000001", "merchant:m0000002", "creator:c0000001"], ["merchant:m0000003"]],
+                "cluster_id": ["identity-0001", "identity-0002"],
+                "cluster_type": ["identity", "identity"],
                 "size": [3, 1],
+                "members": [["merchant:m0000001", "merchant:m0000002", "creator:c0000001"], ["merchant:m0000003"]],
                 "risk": [0.93, 0.4],
                 "evidence": [json.dumps({"shared": ["device", "payment"]}), None],
             }
         )
-        (run_dir / "clusters" / "identity").mkdir(parents=True)
-        pq.write_table(identity, run_dir / "clusters" / "identity" / "part-00000.parquet")
-        # collusion: one row per member with entity_type / entity_id, evidence as a struct
+        (c / "identity").mkdir(parents=True)
+        pq.write_table(identity, c / "identity" / "part-00000.parquet")
+        # collusion: one row per member with entity_type / entity_id, evidence as a struct, no cluster_type
         collusion = pa.table(
             {
-                "cluster_id": [17, 17],
+                "cluster_id": ["collusion-0017", "collusion-0017"],
                 "entity_type": ["merchant", "merchant"],
                 "entity_id": ["m0000001", "m0000005"],
                 "cluster_risk": [0.8, 0.8],
                 "evidence": [{"channels": ["co_promotion"]}, {"channels": ["co_promotion"]}],
             }
         )
-        (run_dir / "clusters" / "collusion").mkdir(parents=True)
-        pq.write_table(collusion, run_dir / "clusters" / "collusion" / "part-00000.parquet")
+        (c / "collusion").mkdir(parents=True)
+        pq.write_table(collusion, c / "collusion" / "part-00000.parquet")
+        # reporter rings only in the per-member table, with roles: m0000004 is the ring's target
+        members = pa.table(
+            {
+                "cluster_id": ["identity-0001", "reporter_ring-0003", "reporter_ring-0003"],
+                "cluster_type": ["identity", "reporter_rings", "reporter_rings"],
+                "node_id": ["merchant:m0000002", "creator:c0000002", "merchant:m0000004"],
+                "role": ["seller", "reporter", "target"],
+            }
+        )
+        (c / "members").mkdir(parents=True)
+        pq.write_table(members, c / "members" / "part-00000.parquet")
+        # per-entity cluster features: not a cluster table (no cluster_id), skipped
+        (c / "entity_features").mkdir(parents=True)
+        pq.write_table(
+            pa.table({"node_id": ["merchant:m0000001"], "identity_cluster_size": [3]}),
+            c / "entity_features" / "part-0.parquet",
+        )
     if decisions:
         rows = [
             {

@@ -49,7 +49,7 @@ def test_risk_answer_matches_the_golden_payload(client: TestClient) -> None:
 def test_other_entity_types_are_served_too(client: TestClient) -> None:
     r = client.get("/v1/risk/creator/c0000001", headers=H)
     assert r.status_code == 200
-    assert r.json()["risks"]["fraud"] == 0.88 and [c["cluster_id"] for c in r.json()["clusters"]] == ["identity:1"]
+    assert r.json()["risks"]["fraud"] == 0.88 and [c["cluster_id"] for c in r.json()["clusters"]] == ["identity-0001"]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_v1_needs_a_valid_key(client: TestClient, headers: dict[str, str], detai
     for method, url, body in (
         ("GET", "/v1/risk/merchant/m0000001", None),
         ("POST", "/v1/risk:batch", {"entities": [{"entity_type": "merchant", "entity_id": "m0000001"}]}),
-        ("GET", "/v1/clusters/identity:1", None),
+        ("GET", "/v1/clusters/identity-0001", None),
         ("GET", "/v1/decisions/q00000000", None),
     ):
         r = client.request(method, url, headers=headers, json=body)
@@ -121,7 +121,7 @@ def test_health_ready_docs_and_metrics_need_no_key(client: TestClient) -> None:
         ("/v1/risk/shop/m1", "path.entity_type: Input should be 'merchant', 'creator', 'product', 'brand', 'buyer',"),
         ("/v1/risk/merchant/bad%20id", "path.entity_id: String should match pattern"),
         ("/v1/risk/merchant/" + "x" * 129, "path.entity_id: String should match pattern"),
-        ("/v1/clusters/identity:1?limit=0", "query.limit: Input should be greater than or equal to 1 (got '0')"),
+        ("/v1/clusters/identity-0001?limit=0", "query.limit: Input should be greater than or equal to 1 (got '0')"),
     ],
 )
 def test_bad_input_gets_a_clear_422(client: TestClient, url: str, detail: str) -> None:
@@ -135,7 +135,7 @@ def test_bad_input_gets_a_clear_422(client: TestClient, url: str, detail: str) -
     [
         ("/v1/risk/merchant/m9999999", "merchant 'm9999999' is not scored in snapshot 2026-11-01-aaaa-"),
         ("/v1/risk/product/p1", "scores no product (scored types: creator, merchant)"),
-        ("/v1/clusters/identity:99", "cluster 'identity:99' not in snapshot"),
+        ("/v1/clusters/identity-0099", "cluster 'identity-0099' not in snapshot"),
         ("/v1/decisions/q99", "no decision for item 'q99' in snapshot"),
     ],
 )
@@ -184,18 +184,20 @@ def test_batch_limits(client: TestClient, out: Path) -> None:
 
 
 def test_cluster_members_evidence_and_truncation(client: TestClient) -> None:
-    r = client.get("/v1/clusters/identity:1", headers=H)
+    r = client.get("/v1/clusters/identity-0001", headers=H)
     assert r.status_code == 200
     c = r.json()
     assert (c["kind"], c["size"], c["risk"]) == ("identity", 3, 0.93)
     assert c["evidence"] == {"shared": ["device", "payment"]}
     assert c["members"] == [
-        {"entity_type": "creator", "entity_id": "c0000001"},
-        {"entity_type": "merchant", "entity_id": "m0000001"},
-        {"entity_type": "merchant", "entity_id": "m0000002"},
+        {"entity_type": "creator", "entity_id": "c0000001", "role": None},
+        {"entity_type": "merchant", "entity_id": "m0000001", "role": None},
+        {"entity_type": "merchant", "entity_id": "m0000002", "role": "seller"},
     ]
     assert c["members_truncated"] is False
-    short = client.get("/v1/clusters/identity:1?limit=2", headers=H).json()
+    ring = client.get("/v1/clusters/reporter_ring-0003", headers=H).json()
+    assert ring["kind"] == "reporter_rings" and {m["role"] for m in ring["members"]} == {"reporter", "target"}
+    short = client.get("/v1/clusters/identity-0001?limit=2", headers=H).json()
     assert len(short["members"]) == 2 and short["members_truncated"] is True
 
 

@@ -73,7 +73,7 @@ def test_redis_store_answers_exactly_what_the_sqlite_store_answers(client: Any, 
         assert redis_reader.risk_json(et, eid) == sqlite_reader.risk_json(et, eid)
     assert redis_reader.risks_json(keys) == sqlite_reader.risks_json(keys)
     assert redis_reader.risks_json(keys)[-1] is None and redis_reader.risks_json(keys)[0] is not None
-    for cid, limit in (("identity:1", 10), ("identity:1", 2), ("collusion:17", 10), ("nope", 1)):
+    for cid, limit in (("identity-0001", 10), ("identity-0001", 2), ("collusion-0017", 10), ("nope", 1)):
         assert redis_reader.cluster(cid, limit) == sqlite_reader.cluster(cid, limit)
     for item in ("q00000000", "q00000001", "missing"):
         assert redis_reader.decision(item) == sqlite_reader.decision(item)
@@ -86,7 +86,7 @@ def test_api_over_redis_loads_follows_and_retains_snapshots(client: Any, tmp_pat
     with TestClient(create_app(settings, store)) as api:
         body = api.get("/v1/risk/merchant/m0000001", headers={"X-API-Key": KEY}).json()
         assert (body["snapshot_id"], body["risks"]["fraud"]) == (s1.stem, 0.1)
-        assert api.get("/v1/clusters/identity:1", headers={"X-API-Key": KEY}).json()["size"] == 3
+        assert api.get("/v1/clusters/identity-0001", headers={"X-API-Key": KEY}).json()["size"] == 3
         for day, risk in ((2, 0.2), (3, 0.3)):
             snap = publish(tmp_path, write_run(tmp_path, f"2026-11-0{day}", f"r{day}", m1_risk=risk))
             assert refresh_once(api.app) is True  # type: ignore[arg-type]

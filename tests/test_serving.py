@@ -44,25 +44,32 @@ def test_snapshot_holds_every_scored_type_reasons_clusters_and_decisions(tmp_pat
     assert meta["schema_version"] == str(SCHEMA_VERSION)
     assert meta["run_id"] == "2026-11-01-aaaa" and meta["run_date"] == "2026-11-01"
     assert json.loads(meta["entity_types"]) == ["creator", "merchant"]
-    assert json.loads(meta["cluster_kinds"]) == ["collusion", "identity"]
-    assert json.loads(meta["row_counts"]) == {"scores": 7, "clusters": 3, "cluster_members": 6, "decisions": 2}
+    assert json.loads(meta["cluster_kinds"]) == ["collusion", "identity", "reporter_rings"]
+    assert json.loads(meta["row_counts"]) == {"scores": 7, "clusters": 4, "cluster_members": 8, "decisions": 2}
     (row,) = _rows(snap, "SELECT * FROM scores WHERE entity_type = 'merchant' AND entity_id = 'm0000001'")
     assert row[:3] == ("merchant", "m0000001", 0.97)
     assert json.loads(str(row[3])) == {"fraud": 0.97, "low_quality": 0.30}
     assert row[4:6] == ("critical", 1)
     assert json.loads(str(row[6])) == ["SHARED_IDENTIFIERS", "IDENTITY_PROFILE"]
     assert json.loads(str(row[7])) == [
-        {"cluster_id": "collusion:17", "kind": "collusion", "size": 2, "risk": 0.8},
-        {"cluster_id": "identity:1", "kind": "identity", "size": 3, "risk": 0.93},
+        {"cluster_id": "collusion-0017", "kind": "collusion", "size": 2, "risk": 0.8, "role": None},
+        {"cluster_id": "identity-0001", "kind": "identity", "size": 3, "risk": 0.93, "role": None},
     ]
     (m2,) = _rows(snap, "SELECT risks, clusters FROM scores WHERE entity_id = 'm0000002'")
     assert json.loads(str(m2[0])) == {"fraud": 0.91, "low_quality": None}
     (creator,) = _rows(snap, "SELECT clusters FROM scores WHERE entity_type = 'creator' AND entity_id = 'c0000001'")
-    assert [c["cluster_id"] for c in json.loads(str(creator[0]))] == ["identity:1"]
-    assert _rows(snap, "SELECT clusters FROM scores WHERE entity_id = 'm0000004'") == [("[]",)]
+    assert [c["cluster_id"] for c in json.loads(str(creator[0]))] == ["identity-0001"]
+    (m2c,) = _rows(snap, "SELECT clusters FROM scores WHERE entity_id = 'm0000002'")
+    assert json.loads(str(m2c[0]))[0]["role"] == "seller", "the role comes from the per-member table"
+    (target,) = _rows(snap, "SELECT clusters FROM scores WHERE entity_id = 'm0000004'")
+    assert json.loads(str(target[0])) == [
+        {"cluster_id": "reporter_ring-0003", "kind": "reporter_rings", "size": 2, "risk": None, "role": "target"}
+    ]
+    assert _rows(snap, "SELECT clusters FROM scores WHERE entity_id = 'c0000002'") != [("[]",)]
+    assert _rows(snap, "SELECT clusters FROM scores WHERE entity_id = 'm0000003'") != [("[]",)]
     evidence = dict(_rows(snap, "SELECT cluster_id, evidence FROM clusters"))
-    assert json.loads(str(evidence["collusion:17"])) == {"channels": ["co_promotion"]}
-    assert evidence["identity:2"] is None
+    assert json.loads(str(evidence["collusion-0017"])) == {"channels": ["co_promotion"]}
+    assert evidence["identity-0002"] is None
     decision = _rows(snap, "SELECT item_id, action, reason_codes FROM decisions ORDER BY item_id")
     assert decision == [("q00000000", "reject", '["CRITICAL_FRAUD"]'), ("q00000001", "approve", '["NO_RISK_SIGNAL"]')]
     assert _rows(snap, "PRAGMA index_list(cluster_members)"), "members must be indexed by entity"
@@ -85,6 +92,15 @@ def test_optional_outputs_may_be_absent(tmp_path: Path) -> None:
     assert json.loads(meta["sources"]) == ["scores"]
     assert json.loads(meta["row_counts"]) == {"scores": 7, "clusters": 0, "cluster_members": 0, "decisions": 0}
     assert {r[0] for r in _rows(snap, "SELECT clusters FROM scores")} == {"[]"}
+
+
+def test_one_cluster_id_under_two_kinds_is_refused(tmp_path: Path) -> None:
+    run = write_run(tmp_path, "2026-11-01", "r1")
+    clash = pa.table({"cluster_id": ["identity-0001"], "members": [["merchant:m0000005"]]})
+    (run / "clusters" / "brushing").mkdir()
+    pq.write_table(clash, run / "clusters" / "brushing" / "part-0.parquet")
+    with pytest.raises(SnapshotSourceError, match=r"cluster id 'identity-0001' is used by kinds"):
+        build_snapshot(run, tmp_path)
 
 
 def _rewrite_scores(run: Path, change: dict[str, object]) -> None:
@@ -121,7 +137,7 @@ def test_cluster_table_without_members_is_refused_by_name(tmp_path: Path) -> Non
     run = write_run(tmp_path, "2026-11-01", "r1")
     bad = run / "clusters" / "brushing"
     bad.mkdir()
-    pq.write_table(pa.table({"cluster_id": ["b1"], "size": [4]}), bad / "part-0.parquet")
+    pq.write_table(pa.table({"cluster_id": ["b1"], "size": [4]}), bad / "part-0.parquet")  # no members
     with pytest.raises(
         SnapshotSourceError, match=r"brushing: no member column.*columns present: \['cluster_id', 'size'\]"
     ):

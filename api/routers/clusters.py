@@ -20,7 +20,9 @@ router = APIRouter(tags=["clusters"])
     summary="A cluster (identity, duplicate, collusion, brushing, reporter ring) with its members and evidence",
 )
 async def get_cluster(
-    cluster_id: Annotated[str, Path(pattern=ID_PATTERN, description="<kind>:<id>, e.g. collusion:17")],
+    cluster_id: Annotated[
+        str, Path(pattern=ID_PATTERN, description="as written by the clustering stage, e.g. collusion-51891f6df5f5")
+    ],
     reader: Reader,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=10_000, description="members returned at most")] = 1000,

@@ -12,10 +12,10 @@ Shapes (JSON text or plain dicts; lists keep the snapshot's order):
 - risk (JSON object text, compact, returned to clients as is):
   ``{"entity_type": str, "entity_id": str, "risks": {name: float | None},
   "band": str | None, "calibrated": bool | None, "reasons": [str],
-  "clusters": [{"cluster_id": str, "kind": str, "size": int, "risk": float | None}],
+  "clusters": [{"cluster_id": str, "kind": str, "size": int, "risk": float | None, "role": str | None}],
   "model_version": str | None}``
 - cluster: ``{"cluster_id": str, "kind": str, "size": int, "risk": float | None,
-  "evidence": Any, "members": [{"entity_type": str, "entity_id": str}],
+  "evidence": Any, "members": [{"entity_type": str, "entity_id": str, "role": str | None}],
   "members_truncated": bool}``
 - decision: ``{"item_id": str, "item_type": str | None, "action": str,
   "reason_codes": [str], "evidence": Any, "merchant_id": str | None,

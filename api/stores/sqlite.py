@@ -98,7 +98,7 @@ class SqliteSnapshot:
         if row is None:
             return None
         members = self._con.execute(
-            "SELECT entity_type, entity_id FROM cluster_members WHERE cluster_id = ? "
+            "SELECT entity_type, entity_id, role FROM cluster_members WHERE cluster_id = ? "
             "ORDER BY entity_type, entity_id LIMIT ?",
             (cluster_id, limit + 1),
         ).fetchall()
@@ -108,7 +108,7 @@ class SqliteSnapshot:
             "size": row[2],
             "risk": row[3],
             "evidence": parse_evidence(row[4]),
-            "members": [{"entity_type": et, "entity_id": eid} for et, eid in members[:limit]],
+            "members": [{"entity_type": et, "entity_id": eid, "role": role} for et, eid, role in members[:limit]],
             "members_truncated": len(members) > limit,
         }
 

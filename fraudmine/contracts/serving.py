@@ -27,12 +27,13 @@ Tables (``SNAPSHOT_DDL``); list-valued and nested fields are JSON text:
     ``fraud_risk`` REAL, ``risks`` JSON object (every ``*_risk`` column of the
     run's scores, keyed without the suffix: ``{"fraud": 0.93, "low_quality": 0.1}``),
     ``risk_band``, ``calibrated`` (0/1/NULL), ``reasons`` JSON list of reason codes,
-    ``clusters`` JSON list of ``{"cluster_id", "kind", "size", "risk"}`` the entity
-    belongs to, ``model_version``.
+    ``clusters`` JSON list of ``{"cluster_id", "kind", "size", "risk", "role"}`` the
+    entity belongs to (``role`` as the clustering wrote it, e.g. ``target`` of a
+    reporter ring, or null), ``model_version``.
 ``clusters(cluster_id)``
     ``kind``, ``size``, ``risk`` (REAL or NULL), ``evidence`` (JSON text or NULL).
 ``cluster_members(cluster_id, entity_type, entity_id)``
-    membership, indexed both ways.
+    membership with the member's ``role`` (or NULL), indexed both ways.
 ``decisions(item_id)``
     ``item_type``, ``action``, ``reason_codes`` JSON list, ``evidence`` (text; JSON when
     the run wrote JSON), ``merchant_id``, ``creator_id``, ``product_id``,
@@ -63,7 +64,7 @@ SNAPSHOT_DDL: tuple[str, ...] = (
     " cluster_id TEXT PRIMARY KEY, kind TEXT NOT NULL, size INTEGER NOT NULL, risk REAL, evidence TEXT"
     ") WITHOUT ROWID",
     "CREATE TABLE cluster_members ("
-    " cluster_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,"
+    " cluster_id TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, role TEXT,"
     " PRIMARY KEY (cluster_id, entity_type, entity_id)) WITHOUT ROWID",
     "CREATE TABLE decisions ("
     " item_id TEXT PRIMARY KEY, item_type TEXT, action TEXT NOT NULL, reason_codes TEXT NOT NULL,"
@@ -88,7 +89,7 @@ SCORE_COLUMNS = (
     "model_version",
 )
 CLUSTER_COLUMNS = ("cluster_id", "kind", "size", "risk", "evidence")
-MEMBER_COLUMNS = ("cluster_id", "entity_type", "entity_id")
+MEMBER_COLUMNS = ("cluster_id", "entity_type", "entity_id", "role")
 DECISION_COLUMNS = (
     "item_id",
     "item_type",

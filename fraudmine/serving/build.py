@@ -22,33 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fraudmine.contracts import serving as S
-from fraudmine.serving.sources import (
-    Clusters,
-    SnapshotSourceError,
-    has_parquet,
-    read_clusters,
-    read_decisions,
-    read_scores,
-)
+from fraudmine.serving.clusters import Clusters, read_clusters
+from fraudmine.serving.sources import SnapshotSourceError, dumps, has_parquet, read_decisions, read_scores
 
 log = logging.getLogger(__name__)
-
-# Filled after scores and members are loaded: each scored entity's cluster list as JSON,
-# ordered by kind then cluster id so the bytes are deterministic.
-_FILL_CLUSTERS = """
-UPDATE scores SET clusters = (
-  SELECT json_group_array(json_object('cluster_id', cluster_id, 'kind', kind, 'size', size, 'risk', risk))
-  FROM (
-    SELECT c.cluster_id, c.kind, c.size, c.risk
-    FROM cluster_members m JOIN clusters c ON c.cluster_id = m.cluster_id
-    WHERE m.entity_type = scores.entity_type AND m.entity_id = scores.entity_id
-    ORDER BY c.kind, c.cluster_id
-  )
-)
-WHERE EXISTS (
-  SELECT 1 FROM cluster_members m WHERE m.entity_type = scores.entity_type AND m.entity_id = scores.entity_id
-)
-"""
 
 
 def snapshots_dir(out_dir: Path) -> Path:
@@ -64,6 +41,26 @@ def _run_header(run_dir: Path) -> dict[str, str]:
     return {k: str(data[k]) for k in ("run_id", "run_date") if k in data}
 
 
+def _with_cluster_refs(rows: list[tuple[object, ...]], clusters: Clusters) -> list[tuple[object, ...]]:
+    """Scores rows with their ``clusters`` column filled: the entity's clusters, by kind then id."""
+    if not clusters.members:
+        return rows
+    facts = {c[0]: c for c in clusters.clusters}
+    refs: dict[tuple[str, str], list[tuple[str, str, dict[str, object]]]] = {}
+    for cid, et, eid, role in clusters.members:
+        _, kind, size, risk, _ = facts[cid]
+        ref = {"cluster_id": cid, "kind": kind, "size": size, "risk": risk, "role": role}
+        refs.setdefault((et, eid), []).append((str(kind), cid, ref))
+    col = S.SCORE_COLUMNS.index("clusters")
+    out = []
+    for row in rows:
+        mine = refs.get((str(row[0]), str(row[1])))
+        if mine:
+            row = (*row[:col], dumps([r for _, _, r in sorted(mine, key=lambda x: (x[0], x[1]))]), *row[col + 1 :])
+        out.append(row)
+    return out
+
+
 def _insert(con: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
     marks = ", ".join("?" * len(columns))
     try:
@@ -77,7 +74,7 @@ def _write(path: Path, run_dir: Path) -> tuple[str, dict[str, int]]:
     t0 = time.monotonic()
     scores = read_scores(run_dir / "scores")
     log.info("snapshot: read scores (%d rows) in %.1fs", len(scores.rows), time.monotonic() - t0)
-    clusters = read_clusters(run_dir / "clusters") if (run_dir / "clusters").is_dir() else Clusters()
+    clusters = read_clusters(run_dir / "clusters")
     decisions = read_decisions(run_dir / "decisions") if has_parquet(run_dir / "decisions") else []
     header = _run_header(run_dir)
     if len(scores.run_ids) > 1:
@@ -91,14 +88,12 @@ def _write(path: Path, run_dir: Path) -> tuple[str, dict[str, int]]:
         con.execute("BEGIN")
         for ddl in S.SNAPSHOT_DDL:
             con.execute(ddl)
-        _insert(con, "scores", S.SCORE_COLUMNS, scores.rows)
+        _insert(con, "scores", S.SCORE_COLUMNS, _with_cluster_refs(scores.rows, clusters))
         _insert(con, "clusters", S.CLUSTER_COLUMNS, clusters.clusters)
         _insert(con, "cluster_members", S.MEMBER_COLUMNS, clusters.members)
         _insert(con, "decisions", S.DECISION_COLUMNS, decisions)
         for ddl in S.SNAPSHOT_INDEXES:
             con.execute(ddl)
-        if clusters.members:
-            con.execute(_FILL_CLUSTERS)
         counts = {
             "scores": len(scores.rows),
             "clusters": len(clusters.clusters),
