@@ -212,6 +212,121 @@ def load_test(out: Path, concurrency: list[int], seconds: float, batch_size: int
     return rows
 
 
+def in_process(out: Path, rounds: int = 15) -> list[dict[str, Any]]:
+    """CPU time per request with the ASGI apps called directly (no socket, no HTTP parsing), min over rounds.
+
+    Not a load test: it isolates what the app itself costs per request (framework, auth,
+    lookup, serialisation), which a shared machine disturbs far less than wall-clock load.
+    """
+    import asyncio
+
+    sys.path.insert(0, str(REPO / "bench"))
+    os.environ.setdefault("FRAUDMINE_API_KEYS", KEY)
+    import asgi_ceiling
+
+    from fraudmine.api.app import create_app
+    from fraudmine.api.settings import ApiSettings
+    from fraudmine.api.stores.sqlite import SqliteStore
+
+    entities = sample_entities(out, 1000)
+    api = create_app(ApiSettings(output=out, api_keys=(KEY,)), SqliteStore(out))
+    body = json.dumps({"entities": [{"entity_type": et, "entity_id": eid} for et, eid in entities[:100]]}).encode()
+    et, eid = entities[0]
+    targets = [
+        ("bare", asgi_ceiling.bare, "GET", "/", 300),
+        ("fastapi-constant", asgi_ceiling.fastapi_constant(), "GET", "/v1/risk/merchant/m0000001", 300),
+        ("api single", api, "GET", f"/v1/risk/{et}/{eid}", 300),
+        ("api batch 100", api, "POST", "/v1/risk:batch", 30),
+    ]
+
+    def scope(method: str, path: str) -> dict[str, Any]:
+        headers = [(b"host", b"bench"), (b"x-api-key", KEY.encode()), (b"content-type", b"application/json")]
+        return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+                "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+                "headers": headers, "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}  # fmt: skip
+
+    async def run() -> dict[str, float]:
+        status: list[int] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        best = {t[0]: float("inf") for t in targets}
+        for _ in range(rounds):
+            for name, app, method, path, n in targets:
+                payload = body if method == "POST" else b""
+
+                async def receive(payload: bytes = payload) -> dict[str, Any]:
+                    return {"type": "http.request", "body": payload, "more_body": False}
+
+                t0 = time.process_time()
+                for _ in range(n):
+                    await app(scope(method, path), receive, send)
+                best[name] = min(best[name], (time.process_time() - t0) / n * 1e6)
+                assert set(status) == {200}, (name, status[-1])
+        return best
+
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    best = asyncio.run(run())
+    rows = [{"target": k, "cpu_us_per_request": round(v, 1), "loadavg_before": load} for k, v in best.items()]
+    for r in rows:
+        print(f"in-process {r['target']:<18} {r['cpu_us_per_request']:>8.1f} us CPU/request", flush=True)
+    return rows
+
+
+def synthetic_run(root: Path, merchants: int) -> Path:
+    """A run folder shaped like today's nightly output at ``merchants`` scored merchants.
+
+    Scores (``SCORES_DDL``) with reasons for the medium+ bands, decisions (``DECISIONS_DDL``)
+    for half as many queue items, identity clusters of 5 for 10% of the merchants (per-cluster
+    shape), written with pyarrow.  For the build time at a scale no real run exists for yet.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sys.path.insert(0, str(REPO))
+    from fraudmine.contracts.outputs import DECISIONS_DDL, SCORES_DDL
+    from tests.serving_runs import ddl_schema
+
+    rng = np.random.default_rng(42)
+    run = root / "runs" / "2026-11-01"
+    ids = [f"m{i:07d}" for i in range(merchants)]
+    risk = rng.beta(0.5, 4, merchants)
+    band = np.array(["low", "medium", "high", "critical"])[np.searchsorted([0.2, 0.5, 0.8], risk, side="right")]
+    reasons = [[] if b == "low" else ["SHARED_IDENTIFIERS", "IDENTITY_PROFILE", "LISTING_VOLUME"] for b in band]
+    as_of = datetime(2026, 11, 1, tzinfo=UTC)
+    scores = {
+        "entity_type": ["merchant"] * merchants, "entity_id": ids, "fraud_risk": risk,
+        "low_quality_risk": rng.random(merchants), "calibrated": [True] * merchants, "risk_band": band,
+        "top_reasons": reasons, "model_version": ["m/1"] * merchants, "run_id": ["r"] * merchants,
+        "as_of": [as_of] * merchants,
+    }  # fmt: skip
+    (run / "scores").mkdir(parents=True)
+    pq.write_table(pa.table(scores, schema=ddl_schema(SCORES_DDL)), run / "scores" / "part-0.parquet")
+    n = merchants // 2
+    decisions = {
+        "item_id": [f"q{i:08d}" for i in range(n)], "item_type": ["product_listing"] * n,
+        "merchant_id": ids[:n], "creator_id": [None] * n, "product_id": [f"p{i:09d}" for i in range(n)],
+        "action": ["approve"] * n, "reason_codes": [["NO_RISK_SIGNAL"]] * n,
+        "evidence": ['{"risk_band":"low"}'] * n, "policy_version": ["p"] * n, "model_version": ["m/1"] * n,
+        "run_id": ["r"] * n,
+    }  # fmt: skip
+    (run / "decisions").mkdir(parents=True)
+    pq.write_table(pa.table(decisions, schema=ddl_schema(DECISIONS_DDL)), run / "decisions" / "part-0.parquet")
+    k = merchants // 50
+    clusters = {
+        "cluster_id": [f"identity-{i:06d}" for i in range(k)], "cluster_type": ["identity"] * k, "size": [5] * k,
+        "members": [[f"merchant:{ids[5 * i + j]}" for j in range(5)] for i in range(k)],
+        "risk": rng.random(k), "evidence": ['{"shared_identifiers":3}'] * k,
+    }  # fmt: skip
+    (run / "clusters" / "identity").mkdir(parents=True)
+    pq.write_table(pa.table(clusters), run / "clusters" / "identity" / "part-0.parquet")
+    (run / "manifest.json").write_text(json.dumps({"run_id": f"synthetic-{merchants}", "run_date": "2026-11-01"}))
+    return run
+
+
 def build_times(runs: list[Path]) -> list[dict[str, Any]]:
     """Time :func:`build_snapshot` on each run folder (into a temporary output root)."""
     from fraudmine.serving import build_snapshot
@@ -230,7 +345,9 @@ def build_times(runs: list[Path]) -> list[dict[str, Any]]:
             scores_mib = sum(p.stat().st_size for p in (run / "scores").rglob("*.parquet")) / 2**20
             rows.append(
                 {
-                    "run": str(run),
+                    "run": str(run)
+                    if "bench-synth-" not in str(run)
+                    else f"synthetic, {run.parent.parent.name} merchants",
                     "seconds": round(secs, 2),
                     "size_mib": round(snap.stat().st_size / 2**20, 1),
                     "scores_parquet_mib": round(scores_mib, 1),
@@ -244,30 +361,37 @@ def build_times(runs: list[Path]) -> list[dict[str, Any]]:
 
 def markdown(result: dict[str, Any]) -> str:
     """Markdown tables of a result."""
-    lines = [
-        "| target | concurrency | req/s | ids/s | p50 (ms) | p90 (ms) | p99 (ms) | server CPU (µs/req) | errors | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in result["load"]:
-        lines.append(
-            f"| {r['target']} | {r['concurrency']} | {r['rps']:.0f} | {r.get('ids_per_s', r['rps']):.0f} | "
-            f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['server_cpu_us_per_request']:.0f} | "
-            f"{r['errors']} | {r['loadavg_before']} |"
-        )
-    by = {(r["target"], r["concurrency"]): r for r in result["load"]}
-    lines += [
-        "",
-        "| concurrency | api single / bare (req/s) | api single / fastapi-constant (req/s) | same, by server CPU per request (bare, fastapi-constant) |",
-        "|---|---|---|---|",
-    ]
-    for c in sorted({r["concurrency"] for r in result["load"]}):
-        a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
-        if a and b and f:
-            cpu = a["server_cpu_us_per_request"]
+    lines: list[str] = []
+    if result["load"]:
+        lines += [
+            "| target | concurrency | req/s | ids/s | p50 (ms) | p90 (ms) | p99 (ms) | server CPU (µs/req) | errors | load avg |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in result["load"]:
             lines.append(
-                f"| {c} | {a['rps'] / b['rps']:.0%} | {a['rps'] / f['rps']:.0%} | "
-                f"{b['server_cpu_us_per_request'] / cpu:.0%}, {f['server_cpu_us_per_request'] / cpu:.0%} |"
+                f"| {r['target']} | {r['concurrency']} | {r['rps']:.0f} | {r.get('ids_per_s', r['rps']):.0f} | "
+                f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['server_cpu_us_per_request']:.0f} | "
+                f"{r['errors']} | {r['loadavg_before']} |"
             )
+        by = {(r["target"], r["concurrency"]): r for r in result["load"]}
+        lines += [
+            "",
+            "| concurrency | api single / bare (req/s) | api single / fastapi-constant (req/s) | same, by server CPU per request (bare, fastapi-constant) |",
+            "|---|---|---|---|",
+        ]
+        for c in sorted({r["concurrency"] for r in result["load"]}):
+            a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
+            if a and b and f:
+                cpu = a["server_cpu_us_per_request"]
+                lines.append(
+                    f"| {c} | {a['rps'] / b['rps']:.0%} | {a['rps'] / f['rps']:.0%} | "
+                    f"{b['server_cpu_us_per_request'] / cpu:.0%}, {f['server_cpu_us_per_request'] / cpu:.0%} |"
+                )
+    if result.get("in_process"):
+        lines += ["", "| in process (no HTTP) | CPU µs / request | load avg |", "|---|---|---|"]
+        lines += [
+            f"| {r['target']} | {r['cpu_us_per_request']:.1f} | {r['loadavg_before']} |" for r in result["in_process"]
+        ]
     if result["build"]:
         lines += [
             "",
@@ -292,6 +416,10 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--port", type=int, default=18765)
     p.add_argument("--build", type=Path, nargs="*", default=[], help="run folders to time the snapshot build on")
+    p.add_argument("--in-process", action="store_true", help="only the in-process CPU cost per request (no wrk)")
+    p.add_argument(
+        "--synthetic", type=int, nargs="*", default=[], help="also time builds of synthetic runs of N merchants"
+    )
     args = p.parse_args()
     if args.out is not None and shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
@@ -299,10 +427,16 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "load": load_test(args.out, args.concurrency, args.seconds, args.batch_size, args.port) if args.out else [],
-        "build": build_times(args.build),
+        "load": load_test(args.out, args.concurrency, args.seconds, args.batch_size, args.port)
+        if args.out and not args.in_process
+        else [],
+        "in_process": in_process(args.out) if args.out and args.in_process else [],
+        "build": [],
     }
-    dest = REPO / "bench" / "results" / f"api-{result['date'][:10]}.json"
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
+        synth = [synthetic_run(Path(tmp) / str(n), n) for n in args.synthetic]
+        result["build"] = build_times([*args.build, *synth])
+    dest = REPO / "bench" / "results" / f"api-{result['date'].replace(':', '')[:17]}.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(result, indent=2))
     print(markdown(result))
