@@ -47,7 +47,13 @@ def run(args: argparse.Namespace) -> int:
         overrides["store"] = args.store
     if args.redis_url is not None:
         overrides["redis_url"] = args.redis_url
-    settings = ApiSettings(**overrides)
+    from pydantic import ValidationError
+
+    try:
+        settings = ApiSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"FRAUDMINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"invalid API settings: {problems}") from None
     if not settings.output.is_dir():
         raise FileNotFoundError(f"--out {settings.output}: no such output folder")
     if args.example:
