@@ -28,11 +28,12 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed ## create .venv and install the pinned dependencies (idempotent)
 
-demo: setup ## generate the synthetic marketplace (SCALE=s) and run the nightly pipeline end to end
+demo: setup ## generate the synthetic marketplace (SCALE=s), run the nightly pipeline, print how to query the API
 	$(BIN)/fraudmine generate --scale $(SCALE) --seed $(SEED) --out $(DATA)
 	$(BIN)/fraudmine nightly --input $(DATA)/raw --out $(OUT) --date $(DATE)
 	$(BIN)/fraudmine evaluate --truth $(DATA)/truth --run $(OUT)/current
 	$(BIN)/fraudmine kpis --run $(OUT)/current
+	$(BIN)/fraudmine serve --out $(OUT) --example
 
 test: setup ## run the whole test suite (Spark, pipeline, subprocess tests included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -189,6 +189,12 @@ class DecisionsConfig(_Strict):
     outcome_window_days: int = Field(30, ge=1, description="moderator outcomes of this many days feed realised KPIs")
 
 
+class ServingConfig(_Strict):
+    """Serving snapshots written at publish time (``<out>/serving/``)."""
+
+    keep_snapshots: int = Field(5, ge=1, description="newest published snapshots kept on disk (rollback depth)")
+
+
 class Neo4jConfig(_Strict):
     """Neo4j export and connection; the password comes from the environment or a file, never from YAML logs.
 
@@ -234,6 +240,7 @@ class Config(_Strict):
     scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig = PublishConfig()
     decisions: DecisionsConfig = DecisionsConfig()
+    serving: ServingConfig = ServingConfig()
     neo4j: Neo4jConfig = Neo4jConfig()
     policy_path: str = Field(
         "conf/policy.yaml",

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from fraudmine.audit import AuditFailed, RunStats, collect_run_stats, evaluate_gates
 from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.runtime import utc_now_iso
 from fraudmine.models.registry import make_registry
+from fraudmine.serving import activate_snapshot, build_snapshot
 
 OUTPUT = "publish"
 CURRENT = "current"
@@ -40,6 +42,9 @@ def previous_stats(out_dir: Path) -> RunStats | None:
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
     """Audit the run; on success (or ``--force``) point ``current`` at it and promote the model alias ``champion``.
+
+    The serving snapshot is built before any pointer moves (a published run always
+    has one) and made current after the run is.
 
     Raises:
         AuditFailed: listing every failed gate (nothing is published).
@@ -69,11 +74,13 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
             f"(details: {failed / 'audit.json'}; rerun with --force to publish anyway): " + "; ".join(failures)
         )
     (staging / "audit.json").write_text(json.dumps(record, indent=2))
+    snapshot = build_snapshot(ctx.run_dir, ctx.out_dir)
     version = str(json.loads(ctx.path("model", "model.json").read_text())["model_version"])
     make_registry(ctx.config.model.registry, ctx.out_dir).promote(version, "champion")
     point_current(ctx.out_dir, ctx.run_dir)
+    activate_snapshot(ctx.out_dir, snapshot, ctx.run_dir, utc_now_iso(), keep=ctx.config.serving.keep_snapshots)
     return StageResult(
         rows_in={"scores": stats.scored_rows, "decisions": stats.decisions_rows},
-        versions={"model": version},
+        versions={"model": version, "snapshot": snapshot.name},
         notes={"forced": forced, "overridden_gates": failures if forced else []},
     )

@@ -112,9 +112,25 @@ def test_no_module_imports_a_subpackage_by_its_bare_name(repo_root: Path) -> Non
 
 
 def test_api_imports_neither_spark_nor_torch() -> None:
-    """Importing the API package loads no pyspark or torch module (import-linter checks the source too)."""
+    """Importing every API module (app, stores, CLI entry) loads no pyspark, torch or pipeline package.
+
+    import-linter checks the source; this checks what actually lands in ``sys.modules``.
+    """
     probe = (
-        "import sys, fraudmine.api; "
+        "import sys, fraudmine.api, fraudmine.api.app, fraudmine.api.main, fraudmine.api.stores.redis; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'pyspark', 'torch', 'torch_geometric'} "
+        "or m.startswith(('fraudmine.jobs', 'fraudmine.models', 'fraudmine.features', 'fraudmine.graph', "
+        "'fraudmine.validation', 'fraudmine.spark', 'fraudmine.serving'))); "
+        "assert 'fraudmine.api.app' in sys.modules and not bad, bad"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_snapshot_builder_needs_no_spark_or_torch() -> None:
+    """The serving-snapshot builder runs on an API host: importing it loads neither pyspark nor torch."""
+    probe = (
+        "import sys, fraudmine.serving; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'pyspark', 'torch', 'torch_geometric'}); "
         "assert not bad, bad"
     )

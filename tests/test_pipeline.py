@@ -76,6 +76,40 @@ def test_all_stages_committed_and_published(first_run: Path, synth: Path) -> Non
     assert decisions["policy_version"].nunique() == 1
 
 
+def test_published_run_has_its_snapshot_and_the_api_answers_every_scored_merchant(first_run: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from fraudmine.api.app import create_app
+    from fraudmine.api.settings import ApiSettings
+    from fraudmine.api.stores.sqlite import SqliteStore
+    from fraudmine.serving import current_snapshot, read_history
+
+    run_dir = first_run / "runs" / RUN_DATE.isoformat()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    snap = current_snapshot(first_run)
+    assert snap is not None and snap.name.startswith(manifest["run_id"])
+    assert manifest["stages"]["publish"]["versions"]["snapshot"] == snap.name
+    assert read_history(first_run)["published"][-1]["run_dir"] == f"runs/{RUN_DATE.isoformat()}"
+    scores = _read(run_dir / "scores")
+    app = create_app(ApiSettings(output=first_run, api_keys=("k",)), SqliteStore(first_run))
+    with TestClient(app) as client:
+        ids = scores["entity_id"].tolist()
+        found = {}
+        for i in range(0, len(ids), 1000):
+            body = {"entities": [{"entity_type": "merchant", "entity_id": e} for e in ids[i : i + 1000]]}
+            r = client.post("/v1/risk:batch", headers={"X-API-Key": "k"}, json=body)
+            assert r.status_code == 200, r.text
+            found.update({x["entity_id"]: x["risk"] for x in r.json()["results"] if x["found"]})
+        assert len(found) == len(scores)
+        for row in scores.itertuples():
+            risk = found[row.entity_id]
+            assert (risk["risks"]["fraud"], risk["band"]) == (row.fraud_risk, row.risk_band)
+            assert risk["reasons"] == list(row.top_reasons) and risk["model_version"] == row.model_version
+        top = scores.loc[scores["fraud_risk"].idxmax()]
+        one = client.get(f"/v1/risk/merchant/{top.entity_id}", headers={"X-API-Key": "k"}).json()
+        assert one["reasons"] and one["snapshot_date"] == RUN_DATE.isoformat()
+
+
 def test_evaluate_reports_metrics_per_typology(first_run: Path, synth: Path) -> None:
     from fraudmine.evaluate import evaluate
 
@@ -103,9 +137,11 @@ def test_failed_run_never_touches_published_outputs(
     (bad / "products").mkdir()
     products.to_parquet(bad / "products" / "part-0.parquet")
     published = (first_run / "current").resolve()
+    serving = (first_run / "serving" / "current").resolve()
     with pytest.raises(StageFailed, match=r"products.*pirce|pirce.*products"):
         run_nightly(_cfg(repo_root), bad, first_run, date(2026, 11, 2))
     assert (first_run / "current").resolve() == published
+    assert (first_run / "serving" / "current").resolve() == serving
     failed_dir = first_run / "runs" / "2026-11-02"
     manifest = json.loads((failed_dir / "manifest.json").read_text())
     assert manifest["stages"]["validate"]["status"] == "failed"

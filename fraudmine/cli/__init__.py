@@ -10,6 +10,8 @@ Subcommands (``fraudmine <command> --help`` for each)::
     fraudmine export bolt  --run out/current                   # incremental upserts over Bolt
     fraudmine explore --run out/current ring --merchant m0000042  # local FalkorDB + playbook
     fraudmine contract            # print the raw input contract as Markdown
+    fraudmine serve    --out out [--host H] [--port P]   # risk lookup API
+    fraudmine rollback --out out  # previous published run and snapshot become current
     fraudmine bench <name> ...    # generic benchmarks (see ``fraudmine bench --help``)
 
 One module per command in this package, each with ``add_parser(subparsers)``; the
@@ -24,10 +26,21 @@ import logging
 import sys
 from types import ModuleType
 
-from fraudmine.cli import bench, contract, evaluate, explore, export, generate, kpis, nightly
+from fraudmine.cli import bench, contract, evaluate, explore, export, generate, kpis, nightly, rollback, serve
 
 # Order of the subcommands in ``--help``; add a command by adding its module here.
-COMMANDS: tuple[ModuleType, ...] = (generate, nightly, evaluate, kpis, export, explore, contract, bench)
+COMMANDS: tuple[ModuleType, ...] = (
+    generate,
+    nightly,
+    evaluate,
+    kpis,
+    serve,
+    rollback,
+    export,
+    explore,
+    contract,
+    bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,176 @@
+"""The default store: the immutable SQLite snapshot that ``<out>/serving/current`` points at.
+
+Each snapshot is opened read-only with ``immutable=1`` (no locking, no change
+detection: the file never changes once published) and memory-mapped.  A swap
+opens the new file, checks its schema version, then replaces one reference;
+requests that already hold the old reader finish on it, and its connection is
+closed when the last reference goes.  Lookups are primary-key reads of a few
+tens of microseconds, so they run inline on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fraudmine.api.stores.base import IncompatibleSnapshot, SnapshotInfo, parse_evidence
+from fraudmine.contracts import serving as S
+
+log = logging.getLogger(__name__)
+
+_RISK_SQL = (
+    "SELECT entity_type, entity_id, risks, risk_band, calibrated, reasons, clusters, model_version "
+    "FROM scores WHERE entity_type = ? AND entity_id = ?"
+)
+_BATCH_CHUNK = 400  # bound variables per IN (...) list
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def risk_json(row: tuple[Any, ...]) -> str:
+    """A ``scores`` row (``_RISK_SQL`` column order) → the risk JSON object (see the store shapes).
+
+    The JSON columns of the snapshot (risks, reasons, clusters) are spliced in as
+    they are, not parsed and re-serialised: this is the hot path of the API.
+    """
+    et, eid, risks, band, calibrated, reasons, clusters, mv = row
+    cal = "null" if calibrated is None else ("true" if calibrated else "false")
+    return (
+        f'{{"entity_type":{_dumps(et)},"entity_id":{_dumps(eid)},"risks":{risks},"band":{_dumps(band)},'
+        f'"calibrated":{cal},"reasons":{reasons},"clusters":{clusters},"model_version":{_dumps(mv)}}}'
+    )
+
+
+class SqliteSnapshot:
+    """Reader of one snapshot file (implements :class:`fraudmine.api.stores.base.SnapshotReader`).
+
+    Args:
+        path: the snapshot file.
+
+    Raises:
+        sqlite3.Error: the file is not a readable SQLite database.
+        IncompatibleSnapshot: its schema version is not supported.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con = sqlite3.connect(
+            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False, cached_statements=32
+        )
+        self._con.execute("PRAGMA mmap_size = 1073741824")
+        meta = dict(self._con.execute("SELECT key, value FROM meta").fetchall())
+        self._info = SnapshotInfo.from_meta(path.name.removesuffix(S.SNAPSHOT_SUFFIX), meta)
+
+    @property
+    def info(self) -> SnapshotInfo:
+        """The snapshot's metadata."""
+        return self._info
+
+    def risk_json(self, entity_type: str, entity_id: str) -> str | None:
+        """See :meth:`SnapshotReader.risk_json`."""
+        row = self._con.execute(_RISK_SQL, (entity_type, entity_id)).fetchone()
+        return None if row is None else risk_json(row)
+
+    def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        """See :meth:`SnapshotReader.risks_json` (one ``IN`` query per entity type and chunk)."""
+        found: dict[tuple[str, str], str] = {}
+        by_type: dict[str, list[str]] = {}
+        for et, eid in keys:
+            by_type.setdefault(et, []).append(eid)
+        for et, ids in by_type.items():
+            unique = sorted(set(ids))
+            for i in range(0, len(unique), _BATCH_CHUNK):
+                chunk = unique[i : i + _BATCH_CHUNK]
+                sql = _RISK_SQL.replace("entity_id = ?", f"entity_id IN ({', '.join('?' * len(chunk))})")
+                for row in self._con.execute(sql, (et, *chunk)):
+                    found[(row[0], row[1])] = risk_json(row)
+        return [found.get((et, eid)) for et, eid in keys]
+
+    def cluster(self, cluster_id: str, limit: int) -> dict[str, Any] | None:
+        """See :meth:`SnapshotReader.cluster`."""
+        row = self._con.execute(
+            "SELECT cluster_id, kind, size, risk, evidence FROM clusters WHERE cluster_id = ?", (cluster_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        members = self._con.execute(
+            "SELECT entity_type, entity_id, role FROM cluster_members WHERE cluster_id = ? "
+            "ORDER BY entity_type, entity_id LIMIT ?",
+            (cluster_id, limit + 1),
+        ).fetchall()
+        return {
+            "cluster_id": row[0],
+            "kind": row[1],
+            "size": row[2],
+            "risk": row[3],
+            "evidence": parse_evidence(row[4]),
+            "members": [{"entity_type": et, "entity_id": eid, "role": role} for et, eid, role in members[:limit]],
+            "members_truncated": len(members) > limit,
+        }
+
+    def decision(self, item_id: str) -> dict[str, Any] | None:
+        """See :meth:`SnapshotReader.decision`."""
+        cols = S.DECISION_COLUMNS
+        row = self._con.execute(f"SELECT {', '.join(cols)} FROM decisions WHERE item_id = ?", (item_id,)).fetchone()
+        if row is None:
+            return None
+        out = dict(zip(cols, row, strict=True))
+        out["reason_codes"] = json.loads(out["reason_codes"])
+        out["evidence"] = parse_evidence(out["evidence"])
+        return out
+
+    def close(self) -> None:
+        """Close the connection (only when no request can still hold this reader)."""
+        self._con.close()
+
+
+class SqliteStore:
+    """Serves ``<out>/serving/current`` and follows it when the pointer moves.
+
+    Args:
+        out_dir: the output root the nightly pipeline publishes into.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._link = out_dir / S.SERVING_DIR / S.CURRENT
+        self._target: str | None = None
+        self._failed: str | None = None
+        self._reader: SqliteSnapshot | None = None
+        self.refresh()
+
+    def current(self) -> SqliteSnapshot | None:
+        """See :meth:`RiskStore.current`."""
+        return self._reader
+
+    def _pointed(self) -> str | None:
+        try:
+            return os.readlink(self._link)
+        except OSError:
+            return None
+
+    def refresh(self) -> bool:
+        """See :meth:`RiskStore.refresh`."""
+        target = self._pointed()
+        if target is None or target in (self._target, self._failed):
+            return False
+        path = (self._link.parent / target).resolve()
+        try:
+            reader = SqliteSnapshot(path)
+        except (sqlite3.Error, IncompatibleSnapshot, KeyError, ValueError) as exc:
+            log.error("cannot open snapshot %s, keeping %s: %s", path, self._target, exc)
+            self._failed = target
+            return False
+        self._reader, self._target = reader, target  # old reader closes when its last request drops it
+        log.info("serving snapshot %s (run %s)", reader.info.snapshot_id, reader.info.run_date)
+        return True
+
+    def close(self) -> None:
+        """See :meth:`RiskStore.close`."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
