@@ -6,6 +6,7 @@ previous published run's and returns the list of failures (empty = publishable).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from fraudmine.config import PublishConfig
@@ -53,5 +54,26 @@ def audit(candidate: RunStats, previous: RunStats | None, cfg: PublishConfig) ->
             fails.append(
                 f"scores: row count changed by {change:.1%} vs the published run "
                 f"({previous.scored_rows} → {candidate.scored_rows}); limit {cfg.max_score_row_change:.0%}"
+            )
+    return fails
+
+
+def table_gates(clean_rows: Mapping[str, int], cfg: PublishConfig) -> list[str]:
+    """Failed per-table volume gates: a table with fewer clean rows than it must have.
+
+    Args:
+        clean_rows: clean rows per raw table (from ``validate/counts.json``).
+        cfg: ``min_table_rows`` per table, ``default_min_table_rows`` for the rest.
+
+    Returns:
+        One message per offending table, naming it and the setting to change.
+    """
+    fails = []
+    for table, n in sorted(clean_rows.items()):
+        need = cfg.min_table_rows.get(table, cfg.default_min_table_rows)
+        if n < need:
+            fails.append(
+                f"table {table!r}: {n} clean rows < {need} expected "
+                f"(publish.min_table_rows.{table}; set it to 0 if the table may be empty)"
             )
     return fails
