@@ -87,7 +87,8 @@ def render_report(
 td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}th{{background:#eee}}</style></head>
 <body><h1>{title}</h1>
 <p>run date {html.escape(str(manifest.get("run_date")))} · code {html.escape(str(manifest.get("code_version")))}
-· config {html.escape(str(manifest.get("config_fingerprint")))}</p>
+· config {html.escape(str(manifest.get("fingerprints", {}).get("config")))}
+· dataset {html.escape(str(manifest.get("dataset_id")))}</p>
 <h2>Stages</h2>{_table(stages)}
 <h2>Quarantine reasons</h2>{_table(quarantine) if len(quarantine) else "<p>No quarantined rows.</p>"}
 <h2>Fraud risk distribution</h2><img alt="fraud risk histogram" src="data:image/png;base64,{png}">

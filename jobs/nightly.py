@@ -85,6 +85,7 @@ def _prepare(
         src, run_dir = run_dir, runtime.attempt_dir(out_dir, run_date, number + 1)
         log.info("run %s is published and is never modified: writing attempt %s", src.name, run_dir.name)
         new = runtime.Manifest(run_dir, {**header, "attempt": number + 1, "previous_attempt": src.name})
+        new.save()
         by_name = {s.name: s for s in STAGES}
         for name in plan.reuse:
             stage = by_name[name]

@@ -17,11 +17,6 @@ class PreflightError(ValueError):
     """A path or option is unusable; nothing was started."""
 
 
-def _table_present(input_dir: Path, table: str) -> bool:
-    base = input_dir / table
-    return base.exists() or any((input_dir / f"{table}{ext}").exists() for ext in (".parquet", ".csv", ".csv.gz"))
-
-
 def check_paths(input_dir: Path, out_dir: Path) -> None:
     """Check the raw input folder and the output root.
 
@@ -33,7 +28,7 @@ def check_paths(input_dir: Path, out_dir: Path) -> None:
         raise PreflightError(f"--input {input_dir}: folder not found")
     if not input_dir.is_dir():
         raise PreflightError(f"--input {input_dir}: is a file, expected a folder with one sub-folder per raw table")
-    missing = [t.name for t in RAW_TABLES if not _table_present(input_dir, t.name)]
+    missing = [t.name for t in RAW_TABLES if not (input_dir / t.name).exists()]
     if missing:
         raise PreflightError(
             f"--input {input_dir}: raw table(s) {missing} not found (expected <input>/<table>/ with .parquet, .csv "

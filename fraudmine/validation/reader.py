@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from fraudmine.contracts.physical import spark_type
 from fraudmine.contracts.raw import HASH_PATTERN, DType, TableSpec
@@ -221,7 +222,7 @@ def _arrow_ok(dtype: DType, t: pa.DataType) -> bool:
     return checks[dtype]
 
 
-def check_parquet_files(path: Path, spec: TableSpec) -> int:
+def check_parquet_files(path: Path, spec: TableSpec) -> tuple[int, pa.Schema | None]:
     """Check every Parquet file's footer of a local table folder against the contract.
 
     Spark infers a folder's schema from one footer, so a file whose column has another
@@ -230,7 +231,8 @@ def check_parquet_files(path: Path, spec: TableSpec) -> int:
     footers only costs one small read per file.
 
     Returns:
-        The number of rows in the files (from the footers).
+        The number of rows in the files (from the footers), and their common Arrow schema
+        (``None`` when the files differ, e.g. INT32 in one file and INT64 in another).
 
     Raises:
         SchemaError: naming the table, the column, the expected type, the type found and
@@ -239,15 +241,17 @@ def check_parquet_files(path: Path, spec: TableSpec) -> int:
     files = [f for f in data_files(path) if f.name.lower().endswith(".parquet")]
     declared = {c.name: c.dtype for c in spec.columns}
     rows = 0
-    for f in files:
+    common: pa.Schema | None = None
+    for i, f in enumerate(files):
         meta = pq.read_metadata(f)
-        schema = meta.schema.to_arrow_schema()
+        schema = meta.schema.to_arrow_schema().remove_metadata()
         rows += meta.num_rows
+        common = schema if i == 0 or (common is not None and common.equals(schema)) else None
         for field in schema:
             dtype = declared.get(field.name)
             if dtype is not None and not _arrow_ok(dtype, field.type):
                 raise SchemaError(spec.name, field.name, dtype, str(field.type), schema.names, str(f))
-    return rows
+    return rows, common
 
 
 def _open_text(path: Path) -> IO[bytes]:
@@ -362,8 +366,12 @@ def read_raw(spark: SparkSession, path: str, spec: TableSpec) -> RawTable:
     fmt = detect_format(p, spec.name)
     if fmt == "parquet":
         # The schema comes from the footers: conform() fails before any data is scanned.
-        rows = check_parquet_files(p, spec)
-        return RawTable(conform(spark.read.parquet(str(p)), spec, str(p), text=False), rows, str(p))
+        rows, schema = check_parquet_files(p, spec)
+        reader = spark.read
+        if schema is not None:
+            # Known from the footers already: spares Spark its own schema-inference job.
+            reader = reader.schema(from_arrow_schema(schema))
+        return RawTable(conform(reader.parquet(str(p)), spec, str(p), text=False), rows, str(p))
     return _read_csv(spark, p, spec)
 
 

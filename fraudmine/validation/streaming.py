@@ -28,6 +28,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from fraudmine.config import ValidationConfig
+from fraudmine.contracts.physical import spark_schema
 from fraudmine.contracts.raw import RAW_BY_NAME, TableSpec
 from fraudmine.validation.errors import ConservationError
 from fraudmine.validation.quarantine import quarantine_rows
@@ -122,7 +123,7 @@ def validate_to_disk(
             bad = quarantine_rows(flagged.where(~F.col(EXCLUDED)), spec, as_of)
             bad.coalesce(1).write.mode("append").parquet(str(quarantine_dir))
         counts[name] = c
-        clean[name] = spark.read.parquet(str(out))
+        clean[name] = spark.read.schema(spark_schema(spec)).parquet(str(out))  # no schema-inference job
         log.info(
             "validate %s: %s rows -> %s clean, %s quarantined, %s after the run date (%.1fs)",
             name,
