@@ -70,12 +70,13 @@ def _prepare(
     found = runtime.attempts(out_dir, run_date)
     number, run_dir = found[-1] if found else (1, runtime.attempt_dir(out_dir, run_date, 1))
     old = runtime.Manifest(run_dir)
+    sealed = bool(found) and runtime.is_sealed(run_dir, out_dir)
     for s in STAGES:
-        repaired = runtime.recover(run_dir, old, s.name, s.output) if found else None
+        repaired = runtime.recover(run_dir, old, s.name, s.output, may_delete=not sealed) if found else None
         if repaired:
             log.warning("%s", repaired)
+    sealed = bool(found) and runtime.is_sealed(run_dir, out_dir)  # a recovered publish seals it
     changes = fp.describe_changes(old.data, header) if found else []
-    sealed = bool(found) and runtime.is_sealed(run_dir, out_dir)
     on_disk = {s.name: (run_dir / s.output).exists() for s in STAGES}
     plan = make_plan([s.name for s in STAGES], keys, old.stages, on_disk, sel, forced, sealed, changes)
     for name, why in plan.stale.items():
@@ -94,7 +95,7 @@ def _prepare(
             rec.reused_from = src.name
             runtime.commit(run_dir, stage.output, rec)
             new.set_stage(name, rec)
-    else:
+    elif plan.run:  # an attempt with nothing to run is left exactly as it is
         by_name = {s.name: s for s in STAGES}
         manifest = runtime.Manifest(run_dir, {**header, "attempt": number})
         for name in plan.run:
@@ -209,8 +210,10 @@ def run_nightly(
         for name in plan.run:
             _run_stage(by_name[name], ctx, manifest, keys[name])
         if "publish" in sel and manifest.stages.get("publish", {}).get("status") == runtime.COMMITTED:
-            manifest.data["published"] = publish.release(ctx, allow_older=publish_older)
-            manifest.save()
+            done = (manifest.data.get("published") or {}).get("published")
+            if not (done and runtime.current_target(out_dir) == run_dir.resolve()):
+                manifest.data["published"] = publish.release(ctx, allow_older=publish_older)
+                manifest.save()
     return run_dir
 
 

@@ -224,11 +224,13 @@ def uncommit(run_dir: Path, output: str) -> None:
         shutil.rmtree(doomed)
 
 
-def recover(run_dir: Path, manifest: Manifest, name: str, output: str) -> str | None:
+def recover(run_dir: Path, manifest: Manifest, name: str, output: str, may_delete: bool = True) -> str | None:
     """Reconcile one stage's manifest entry with its folder after a crash.
 
     * folder committed, manifest not updated (crash between rename and manifest
       write): the record inside the folder is adopted;
+    * a folder without a commit record is removed (only if ``may_delete``: never in a
+      published attempt, where it is merely left out of date);
     * manifest says committed but the folder is gone: the entry is dropped.
 
     Returns:
@@ -241,6 +243,8 @@ def recover(run_dir: Path, manifest: Manifest, name: str, output: str) -> str | 
         if inner is not None and inner.status == COMMITTED:
             manifest.set_stage(name, inner)
             return f"stage {name}: output was committed before a crash; manifest entry recovered"
+        if not may_delete:
+            return None
         uncommit(run_dir, output)
         manifest.stages.pop(name, None)
         manifest.save()
