@@ -140,7 +140,9 @@ class PublishConfig(_Strict):
     min_scored_rows: int = Field(1, ge=0)
     default_min_table_rows: int = Field(1, ge=0, description="clean rows every raw table must have")
     min_table_rows: dict[str, int] = Field(
-        default_factory=dict, description="per raw table, overrides default_min_table_rows (0: may be empty)"
+        default_factory=lambda: {"moderation_queue": 0},
+        description="per raw table, overrides default_min_table_rows (0: may be empty); an empty moderation "
+        "queue only means nothing waits for a decision (a backfill date often has none)",
     )
 
 
