@@ -88,8 +88,8 @@ def make_plan(
             if not fresh[up] and up not in run:
                 why = stale.get(up, "not computed yet")
                 raise StaleUpstream(
-                    f"stage {s!r} needs stage {up!r}, which is out of date ({why}); "
-                    f"run without --only to recompute from the first affected stage, or add --from-stage {up}"
+                    f"stage {s!r} needs stage {up!r}, which is out of date ({why}); run without --only/--from-stage "
+                    f"to recompute from the first affected stage, or with --from-stage {up}"
                 )
     first = order.index(run[0])
     return Plan(run=run, new_attempt=sealed, reuse=list(order[:first]) if sealed else [], stale=stale)
