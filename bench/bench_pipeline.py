@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
+import math
 import os
 import platform
 import subprocess
@@ -48,8 +50,14 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> dict[str, float]:
-    """Run ``cmd``; return wall seconds and peak tree RSS in MiB. Raises on failure."""
+def loadavg() -> str:
+    """The 1/5/15-minute load averages (the machine is shared: recorded beside every timing)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def measure(cmd: list[str]) -> dict[str, Any]:
+    """Run ``cmd``; return wall seconds, peak tree RSS in MiB and the load before/after. Raises on failure."""
+    load_before = loadavg()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -60,7 +68,7 @@ def measure(cmd: list[str]) -> dict[str, float]:
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
-    return {"wall_s": round(wall, 1), "peak_rss_mib": round(peak / 2**20)}
+    return {"wall_s": round(wall, 1), "peak_rss_mib": round(peak / 2**20), "load": f"{load_before} -> {loadavg()}"}
 
 
 def evaluate_json(data: Path, out: Path) -> dict[str, Any]:
@@ -129,6 +137,10 @@ def main() -> int:
         if runs:
             manifest = json.loads(runs[-1].read_text())
             row["stages"] = {k: (v["status"], v["duration_s"]) for k, v in manifest["stages"].items()}
+            row["resources"] = manifest.get("spark", {}).get("resources")
+        summary = data / "truth" / "summary.json"
+        if summary.exists():
+            row["input_rows"] = sum(json.loads(summary.read_text())["tables"].values())
         rows.append(row)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     result = {"date": stamp, "machine": machine(), "command": " ".join(sys.argv), "rows": rows}
@@ -147,6 +159,14 @@ def main() -> int:
             f"| {r['scale']} | {g.get('wall_s', '-')} | {g.get('peak_rss_mib', '-')} | "
             f"{n.get('wall_s', '-')} | {n.get('peak_rss_mib', '-')} | {status} |"
         )
+    print("\ngrowth exponents of the nightly wall time (log t2/t1 / log rows2/rows1):")
+    timed = [r for r in rows if "nightly" in r and r.get("input_rows")]
+    for a, b in itertools.pairwise(timed):
+        k = math.log(b["nightly"]["wall_s"] / a["nightly"]["wall_s"]) / math.log(b["input_rows"] / a["input_rows"])
+        print(f"- {a['scale']} -> {b['scale']}: {k:.2f}")
+    print("\nresources and load:")
+    for r in rows:
+        print(f"- {r['scale']}: {r.get('resources')}; load {r.get('nightly', {}).get('load')}")
     print("\nstage durations (s):")
     for r in rows:
         stages = r.get("stages", {})

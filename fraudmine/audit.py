@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,29 @@ def evaluate_gates(candidate: RunStats, previous: RunStats | None, cfg: PublishC
     lim = cfg.max_auto_reject_share
     msg = f"decisions: {share:.1%} automatic rejects ({c.auto_rejects} of {c.decisions_rows}); limit {lim:.0%}"
     out.append(GateResult("auto_reject_share", share <= lim, msg, share, lim))
+    return out
+
+
+def table_gates(clean_rows: Mapping[str, int], cfg: PublishConfig) -> list[GateResult]:
+    """Per-table volume gates: every raw table has at least the clean rows it must have.
+
+    Args:
+        clean_rows: clean rows per raw table (from ``validate/counts.json``).
+        cfg: ``min_table_rows`` per table, ``default_min_table_rows`` for the rest.
+
+    Returns:
+        One :class:`GateResult` per table; a failed one names the table and the setting to change.
+    """
+    out = []
+    for table, n in sorted(clean_rows.items()):
+        need = cfg.min_table_rows.get(table, cfg.default_min_table_rows)
+        msg = (
+            f"table {table!r}: {n} clean rows < {need} expected "
+            f"(publish.min_table_rows.{table}; set it to 0 if the table may be empty)"
+            if n < need
+            else f"table {table!r}: {n} clean rows (at least {need})"
+        )
+        out.append(GateResult("table_rows", n >= need, msg, float(n), float(need)))
     return out
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # ``conf/`` ships inside the package (``fraudmine/conf`` links to the top-level
 # ``conf/`` in a checkout and is package data in the wheel), so the defaults
@@ -45,13 +45,19 @@ class SparkConfig(_Strict):
 
     master: str = "local[*]"
     app_name: str = "fraudmine"
-    shuffle_partitions: int = Field(4, ge=1)
-    driver_memory: str = "4g"
+    shuffle_partitions: int | Literal["auto"] = Field(
+        "auto", description="'auto': from the input size and the cores (fraudmine.spark.size_resources)"
+    )
+    driver_memory: str = Field(
+        "auto", pattern=r"^(auto|\d+[kmgt])$", description="'auto': from the input size and the machine's RAM"
+    )
     log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
     conf: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _spark_keys(self) -> SparkConfig:
+        if isinstance(self.shuffle_partitions, int) and self.shuffle_partitions < 1:
+            raise ValueError("spark.shuffle_partitions must be >= 1 or 'auto'")
         bad = [k for k in self.conf if not k.startswith("spark.")]
         if bad:
             raise ValueError(f"spark.conf keys must start with 'spark.': {bad}")
@@ -140,6 +146,13 @@ class PublishConfig(_Strict):
     )
     psi_bins: int = Field(10, ge=2, le=100, description="quantile bins of the previous run's scores for the PSI")
     max_auto_reject_share: float = Field(0.2, ge=0, le=1, description="share of decisions that are automatic rejects")
+
+    default_min_table_rows: int = Field(1, ge=0, description="clean rows every raw table must have")
+    min_table_rows: dict[str, int] = Field(
+        default_factory=lambda: {"moderation_queue": 0},
+        description="per raw table, overrides default_min_table_rows (0: may be empty); an empty moderation "
+        "queue only means nothing waits for a decision (a backfill date often has none)",
+    )
 
 
 class CapacityConfig(_Strict):
@@ -254,18 +267,58 @@ class Config(_Strict):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-# Environment variables that override config values: (variable, dotted key).
-ENV_OVERRIDES: tuple[tuple[str, str], ...] = (
-    ("FRAUDMINE_INPUT", "paths.input"),
-    ("FRAUDMINE_OUTPUT", "paths.output"),
-    ("FRAUDMINE_SPARK_MASTER", "spark.master"),
-    ("MLFLOW_TRACKING_URI", "model.registry.tracking_uri"),
-    ("NEO4J_URI", "neo4j.uri"),
-    ("NEO4J_USER", "neo4j.user"),
-    ("NEO4J_PASSWORD", "neo4j.password"),
-    ("NEO4J_PASSWORD_FILE", "neo4j.password_file"),
-    ("NEO4J_DATABASE", "neo4j.database"),
+class EnvOverrides(BaseSettings):
+    """Environment variables that override config values (read by pydantic-settings).
+
+    Each field names its variable and the dotted config key it sets; unset or
+    empty variables leave the file's value.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, env_ignore_empty=True)
+
+    input: str | None = Field(None, validation_alias="FRAUDMINE_INPUT", json_schema_extra={"key": "paths.input"})
+    output: str | None = Field(None, validation_alias="FRAUDMINE_OUTPUT", json_schema_extra={"key": "paths.output"})
+    spark_master: str | None = Field(
+        None, validation_alias="FRAUDMINE_SPARK_MASTER", json_schema_extra={"key": "spark.master"}
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None, validation_alias="MLFLOW_TRACKING_URI", json_schema_extra={"key": "model.registry.tracking_uri"}
+    )
+    neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI", json_schema_extra={"key": "neo4j.uri"})
+    neo4j_user: str | None = Field(None, validation_alias="NEO4J_USER", json_schema_extra={"key": "neo4j.user"})
+    neo4j_password: str | None = Field(
+        None, validation_alias="NEO4J_PASSWORD", json_schema_extra={"key": "neo4j.password"}
+    )
+    neo4j_password_file: str | None = Field(
+        None, validation_alias="NEO4J_PASSWORD_FILE", json_schema_extra={"key": "neo4j.password_file"}
+    )
+    neo4j_database: str | None = Field(
+        None, validation_alias="NEO4J_DATABASE", json_schema_extra={"key": "neo4j.database"}
+    )
+
+    def dotted(self) -> dict[str, str]:
+        """The set variables as ``{dotted config key: value}``."""
+        out: dict[str, str] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            extra = info.json_schema_extra
+            if value and isinstance(extra, dict):
+                out[str(extra["key"])] = value
+        return out
+
+
+# (variable, dotted key) pairs, for documentation and tests.
+ENV_OVERRIDES: tuple[tuple[str, str], ...] = tuple(
+    (str(f.validation_alias), str(f.json_schema_extra["key"]))  # type: ignore[index,call-overload]
+    for f in EnvOverrides.model_fields.values()
 )
+
+
+def env_overrides(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Dotted config overrides from ``env`` (default: the process environment, via pydantic-settings)."""
+    if env is None:
+        return EnvOverrides().dotted()
+    return EnvOverrides.model_validate({k: v for k, v in env.items() if v}).dotted()
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -299,14 +352,18 @@ def load_config(
         raw = yaml.safe_load(cfg_path.read_text()) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {cfg_path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config {cfg_path}: is a folder, expected a YAML file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {cfg_path}: not a text file, expected YAML") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{cfg_path}: not valid YAML: {exc}") from None
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where is not None else ""
+        raise ConfigError(f"{cfg_path}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{cfg_path}: top level must be a mapping, got {type(raw).__name__}")
-    environ = os.environ if env is None else env
-    for var, dotted in ENV_OVERRIDES:
-        if environ.get(var):
-            _set_dotted(raw, dotted, environ[var])
+    for dotted, value in env_overrides(env).items():
+        _set_dotted(raw, dotted, value)
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value)
     try:

@@ -62,7 +62,48 @@ def _metrics(scores: pd.Series, pos: pd.Series, neg: pd.Series, budget: float) -
     }
 
 
-def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, Any]:
+class DatasetMismatch(ValueError):
+    """The truth belongs to another dataset than the run's input."""
+
+
+def resolve_run(path: Path) -> Path:
+    """A run folder from ``--run``: an output folder means its ``current`` run.
+
+    Raises:
+        FileNotFoundError: the path does not exist, or is an output folder with nothing published.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"--run {path}: folder not found")
+    if (path / "scores").exists() or (path / "manifest.json").exists():
+        return path
+    if (path / "current").exists():
+        return (path / "current").resolve()
+    if (path / "runs").is_dir():
+        raise FileNotFoundError(f"--run {path}: output folder with no published run (no current); pass a run folder")
+    raise FileNotFoundError(f"--run {path}: neither a run folder (scores/, manifest.json) nor an output folder")
+
+
+def check_dataset(truth_dir: Path, run_dir: Path) -> None:
+    """Check that the truth was generated for the data the run read.
+
+    The generator writes a ``dataset_id`` into ``truth/summary.json`` and
+    ``raw/_dataset.json``; the nightly run copies the latter into its manifest.
+
+    Raises:
+        DatasetMismatch: the ids differ or one is missing (``--force`` skips this check).
+    """
+    summary, manifest = truth_dir / "summary.json", run_dir / "manifest.json"
+    truth_id = json.loads(summary.read_text()).get("dataset_id") if summary.exists() else None
+    run_id = json.loads(manifest.read_text()).get("dataset_id") if manifest.exists() else None
+    if truth_id is None or run_id is None or truth_id != run_id:
+        raise DatasetMismatch(
+            f"truth {truth_dir} is of dataset {truth_id or 'unknown'} but run {run_dir} read dataset "
+            f"{run_id or 'unknown'}; metrics would be meaningless (pass --force to evaluate anyway)"
+        )
+
+
+def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool = False) -> dict[str, Any]:
     """Score a run against the truth.
 
     Args:
@@ -70,6 +111,7 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, 
         run_dir: run output folder containing ``scores/`` (Parquet folder with
             ``entity_type``, ``entity_id``, ``fraud_risk``, ``low_quality_risk``).
         budget: review budget as a fraction of scored entities per type (0 < budget <= 1).
+        force: skip the check that the truth belongs to the run's dataset.
 
     Returns:
         ``{"budget": float, "metrics": [{typology, entity_type, n_pos, n_neg, auroc,
@@ -79,10 +121,15 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, 
     Raises:
         FileNotFoundError: the scores folder or a truth file is missing (names the path).
         ValueError: ``budget`` outside ``(0, 1]`` or scores lack required columns.
+        DatasetMismatch: the truth is of another dataset (unless ``force``).
     """
     if not 0 < budget <= 1:
         raise ValueError(f"budget must be in (0, 1], got {budget}")
     truth_dir, run_dir = Path(truth_dir), Path(run_dir)
+    if not truth_dir.is_dir():
+        raise FileNotFoundError(f"--truth {truth_dir}: folder not found")
+    if not force:
+        check_dataset(truth_dir, run_dir)
     scores = _read_parquet_dir(run_dir / "scores", "scores folder")
     merchants = _read_parquet_dir(truth_dir / "merchants.parquet", "truth file")
     entities = _read_parquet_dir(truth_dir / "entities.parquet", "truth file")

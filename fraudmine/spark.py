@@ -1,51 +1,165 @@
-"""The one place that builds a SparkSession.
+"""The one place that builds a SparkSession, sized from the input and the machine.
 
-Local defaults suit a 2-core laptop: few shuffle partitions (the default 200
-made 20-iteration graph loops 2-7x slower here), adaptive execution on, UTC
-session time zone, UI off, quiet logs.  Under ``spark-submit`` the master and
-any ``spark.*`` settings given on the command line win: ``getOrCreate`` returns
-the session that spark-submit configured and only unset runtime SQL keys are
-filled in (static keys such as memory belong to spark-submit's command line).
+Local defaults suit a laptop: adaptive execution on, UTC session time zone, UI
+off, and Spark's own log4j output silenced unless asked for (``quiet=False``,
+the CLI's ``--verbose``).  ``driver_memory: auto`` and ``shuffle_partitions:
+auto`` (the defaults) are derived by :func:`plan_resources` from the input size
+and the machine, so every scale runs on the default config.  Under
+``spark-submit`` the master and any ``spark.*`` settings given on the command
+line win: ``getOrCreate`` returns the session that spark-submit configured and
+only unset runtime SQL keys are filled in (static keys such as memory belong to
+spark-submit's command line).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from fraudmine.config import SparkConfig
+from fraudmine.config import CONF_ROOT, SparkConfig
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+QUIET_LOG4J = CONF_ROOT / "conf" / "log4j2-quiet.properties"
+GiB = 1 << 30
+MiB = 1 << 20
+# Sizing rules (measured in docs/benchmarks.md, "Scale without a special profile").
+MIN_DRIVER_GIB = 2
+DRIVER_BYTES_PER_INPUT_BYTE = 4  # in-memory columnar data is several times its Snappy Parquet size
+MAX_DRIVER_FRACTION_OF_RAM = 0.6
+INPUT_BYTES_PER_PARTITION = 48 * MiB
+MAX_SHUFFLE_PARTITIONS = 400
 
-def session_conf(cfg: SparkConfig, checkpoint_dir: str | None = None) -> dict[str, str]:
+
+@dataclass(frozen=True)
+class Resources:
+    """What a run asks of the machine.
+
+    Attributes:
+        driver_memory: JVM heap of the driver (in local mode it is the executor too), e.g. ``"4g"``.
+        shuffle_partitions: ``spark.sql.shuffle.partitions`` (and default parallelism).
+        input_bytes: size of the raw input files.
+        cores: CPU cores of this machine.
+        ram_bytes: physical memory of this machine.
+    """
+
+    driver_memory: str
+    shuffle_partitions: int
+    input_bytes: int = 0
+    cores: int = 1
+    ram_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for the manifest."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for the progress log."""
+        return (
+            f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions; "
+            f"input {self.input_bytes / MiB:,.0f} MiB, {self.cores} cores, {self.ram_bytes / GiB:.0f} GiB RAM"
+        )
+
+
+def machine_ram_bytes() -> int:
+    """Physical memory of this machine (``/proc/meminfo``, else ``sysconf``)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def input_size(path: Path) -> int:
+    """Total size of the files under ``path`` (listing only; nothing is read)."""
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for root, _, names in os.walk(path):
+        for n in names:
+            try:
+                total += (Path(root) / n).stat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: int) -> Resources:
+    """Resolve ``auto`` settings from the input size and the machine (pure).
+
+    * driver memory: 2 GiB plus 4x the input size, at most 60% of the RAM;
+    * shuffle partitions: one per 48 MiB of input, at least twice the cores, at most 400
+      (adaptive execution coalesces small ones).
+
+    Explicit values in ``cfg`` are kept.
+    """
+    if cfg.driver_memory == "auto":
+        want = MIN_DRIVER_GIB * GiB + DRIVER_BYTES_PER_INPUT_BYTE * input_bytes
+        cap = max(MIN_DRIVER_GIB * GiB, int(MAX_DRIVER_FRACTION_OF_RAM * ram_bytes))
+        driver = f"{max(MIN_DRIVER_GIB, math.ceil(min(want, cap) / GiB))}g"
+    else:
+        driver = cfg.driver_memory
+    if cfg.shuffle_partitions == "auto":
+        parts = max(2 * cores, math.ceil(input_bytes / INPUT_BYTES_PER_PARTITION))
+        parts = min(parts, MAX_SHUFFLE_PARTITIONS)
+    else:
+        parts = int(cfg.shuffle_partitions)
+    return Resources(driver, parts, input_bytes, cores, ram_bytes)
+
+
+def plan_resources(cfg: SparkConfig, input_dir: Path) -> Resources:
+    """:func:`size_resources` for ``input_dir`` on this machine."""
+    return size_resources(cfg, input_size(input_dir), os.cpu_count() or 1, machine_ram_bytes())
+
+
+def session_conf(
+    cfg: SparkConfig, checkpoint_dir: str | None = None, resources: Resources | None = None, quiet: bool = True
+) -> dict[str, str]:
     """The ``spark.*`` settings the factory applies, as a plain dict (pure; for tests and docs)."""
+    res = resources or size_resources(cfg, 0, os.cpu_count() or 1, machine_ram_bytes())
     conf = {
-        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
-        "spark.default.parallelism": str(cfg.shuffle_partitions),
+        "spark.sql.shuffle.partitions": str(res.shuffle_partitions),
+        "spark.default.parallelism": str(res.shuffle_partitions),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": cfg.driver_memory,
+        "spark.driver.memory": res.driver_memory,
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.local.dir": checkpoint_dir or tempfile.gettempdir(),
     }
-    conf.update(cfg.conf)
+    if quiet:
+        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={QUIET_LOG4J.resolve().as_uri()}"
+    for key, value in cfg.conf.items():
+        if key == "spark.driver.extraJavaOptions" and key in conf:
+            conf[key] = f"{conf[key]} {value}"
+        else:
+            conf[key] = value
     return conf
 
 
-def get_spark(cfg: SparkConfig, checkpoint_dir: str | Path | None = None) -> SparkSession:
+def get_spark(
+    cfg: SparkConfig,
+    checkpoint_dir: str | Path | None = None,
+    resources: Resources | None = None,
+    quiet: bool = True,
+) -> SparkSession:
     """Return the active SparkSession or build one from ``cfg``.
 
     Args:
         cfg: Spark settings (master, partitions, extra ``spark.*`` conf).
         checkpoint_dir: folder for RDD checkpoints used by iterative graph algorithms.
+        resources: resolved sizes (:func:`plan_resources`); ``None`` sizes for an empty input.
+        quiet: silence Spark's own log4j output (``--verbose`` turns this off).
 
     Returns:
         A SparkSession; if one is already active (tests, spark-submit) it is reused.
@@ -55,20 +169,22 @@ def get_spark(cfg: SparkConfig, checkpoint_dir: str | Path | None = None) -> Spa
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    conf = session_conf(cfg, str(checkpoint_dir) if checkpoint_dir else None, resources, quiet)
     active = SparkSession.getActiveSession()
     if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
         # Launched by spark-submit: the JVM already holds its --master and --conf.
         # Take that session and fill in only the runtime SQL settings it left unset.
         active = SparkSession.builder.appName(cfg.app_name).getOrCreate()
-        for key, value in session_conf(cfg).items():
+        for key, value in conf.items():
             if active.conf.isModifiable(key) and active.conf.get(key, None) is None:
                 active.conf.set(key, value)
+        active.sparkContext.setLogLevel(cfg.log_level if quiet else "WARN")
     elif active is None:
         builder = SparkSession.builder.appName(cfg.app_name).master(cfg.master)
-        for key, value in session_conf(cfg).items():
+        for key, value in conf.items():
             builder = builder.config(key, value)
         active = builder.getOrCreate()
-        active.sparkContext.setLogLevel(cfg.log_level)
+        active.sparkContext.setLogLevel(cfg.log_level if quiet else "WARN")
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         active.sparkContext.setCheckpointDir(str(checkpoint_dir))

@@ -28,3 +28,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", nargs="+", choices=STAGE_NAMES, help="run only these stages")
     p.add_argument("--from-stage", choices=STAGE_NAMES, help="recompute this stage and all later ones")
     p.add_argument("--force", action="store_true", help="publish even if audit gates fail (recorded in the manifest)")
+    p.add_argument(
+        "--publish-older",
+        action="store_true",
+        help="publish this run even if the published run has a later date (default: keep current)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show Spark, MLflow and library logs and full tracebacks",
+    )

@@ -37,6 +37,9 @@ class StageContext:
         code_version: package version + git commit.
         conf_root: folder holding ``conf/``; relative config paths (policy) resolve against it.
         force_publish: publish even when audit gates fail (``--force``; recorded in the manifest).
+        attempt_dir: this attempt's folder (``runs/<D>`` or ``runs/<D>.<n>``); ``None`` means ``runs/<D>``.
+        started_at: wall-clock start of the run, taken once by the orchestrator: a timestamp
+            later than this is impossible in any run (validation quarantines it).
     """
 
     config: Config
@@ -48,6 +51,8 @@ class StageContext:
     code_version: str
     conf_root: Path
     force_publish: bool = False
+    attempt_dir: Path | None = None
+    started_at: datetime | None = None
 
     @property
     def as_of(self) -> datetime:
@@ -61,8 +66,8 @@ class StageContext:
 
     @property
     def run_dir(self) -> Path:
-        """``<out>/runs/<D>``."""
-        return self.out_dir / "runs" / self.run_date.isoformat()
+        """This attempt's folder: ``<out>/runs/<D>`` (first attempt) or ``<out>/runs/<D>.<n>``."""
+        return self.attempt_dir or self.out_dir / "runs" / self.run_date.isoformat()
 
     def path(self, *parts: str) -> Path:
         """Path of a committed stage output inside the run folder."""

@@ -1,25 +1,36 @@
-"""The nightly orchestrator: runs the stages for a date, resumable and idempotent.
+"""The nightly orchestrator: runs the stages for a date, resumable, idempotent and never stale.
 
 Also runnable under ``spark-submit``::
 
     spark-submit --master yarn jobs/nightly.py --input hdfs:///raw --out /mnt/out --date 2026-11-01
+
+One invocation: check paths and config (before Spark starts) → take the output
+folder's lock → fingerprint inputs, config and code → plan (which stages are
+out of date, in which attempt) → run the stages, each committed atomically →
+release the publish (``current`` and the ``champion`` alias) if it ran.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
-import traceback
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from fraudmine.config import CONF_ROOT, Config, load_config
-from fraudmine.jobs import runtime
+from fraudmine.contracts.raw import RAW_TABLES
+from fraudmine.jobs import fingerprint as fp
+from fraudmine.jobs import publish, runtime
 from fraudmine.jobs.args import add_arguments
-from fraudmine.jobs.context import StageContext
-from fraudmine.jobs.stages import Stage, select_stages
-from fraudmine.spark import get_spark
+from fraudmine.jobs.console import setup_logging, short_error
+from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.lock import OutputLock
+from fraudmine.jobs.plan import Plan, make_plan
+from fraudmine.jobs.preflight import check_paths, policy_file
+from fraudmine.jobs.stages import STAGES, Stage, select_stages
 
 log = logging.getLogger("fraudmine.nightly")
 
@@ -28,9 +39,118 @@ class StageFailed(RuntimeError):
     """A stage raised; its output was not committed and nothing was published."""
 
 
-def _done(manifest: runtime.Manifest, run_dir: Path, stage: Stage) -> bool:
-    rec = manifest.stages.get(stage.name)
-    return bool(rec and rec.get("status") == "committed" and (run_dir / stage.output).exists())
+def active_stages(cfg: Config) -> list[Stage]:
+    """The stages the config switches on, in run order (a disabled stage is never planned or recorded)."""
+    return [s for s in STAGES if s.enabled(cfg)]
+
+
+def _header(cfg: Config, input_dir: Path, run_date: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """The manifest header of this invocation and the stage keys it implies."""
+    stages = active_stages(cfg)
+    config = fp.effective_config(cfg)
+    inputs = fp.input_fingerprints(input_dir, [t.name for t in RAW_TABLES])
+    code = fp.code_fingerprint()
+    policy = fp.digest(policy_file(cfg).read_text())
+    config_fp = fp.result_config_fingerprint(config, policy)
+    run_id = runtime.make_run_id(run_date.isoformat(), config_fp, fp.digest(inputs), code)
+    extras = {s.name: run_id for s in stages if s.uses_run_id}
+    extras["decide"] = fp.digest(extras.get("decide", ""), policy)
+    keys = fp.stage_keys([(s.name, s.config) for s in stages], config, inputs, code, extras)
+    dataset = input_dir / "_dataset.json"
+    header = {
+        "run_id": run_id,
+        "run_date": run_date.isoformat(),
+        "input_dir": str(input_dir),
+        "dataset_id": json.loads(dataset.read_text()).get("dataset_id") if dataset.exists() else None,
+        "code_version": runtime.code_version(),
+        "fingerprints": {"inputs": inputs, "code": code, "config": config_fp, "policy": policy},
+        "config": config,
+    }
+    return header, keys
+
+
+def _prepare(
+    stages: list[Stage],
+    out_dir: Path,
+    run_date: date,
+    header: dict[str, Any],
+    keys: dict[str, str],
+    sel: list[str],
+    forced: list[str],
+) -> tuple[Path, Plan]:
+    """Pick the attempt, repair crash leftovers, plan, and lay out a new attempt if needed."""
+    found = runtime.attempts(out_dir, run_date)
+    number, run_dir = found[-1] if found else (1, runtime.attempt_dir(out_dir, run_date, 1))
+    old = runtime.Manifest(run_dir)
+    sealed = bool(found) and runtime.is_sealed(run_dir, out_dir)
+    for s in stages:
+        repaired = runtime.recover(run_dir, old, s.name, s.output, may_delete=not sealed) if found else None
+        if repaired:
+            log.warning("%s", repaired)
+    sealed = bool(found) and runtime.is_sealed(run_dir, out_dir)  # a recovered publish seals it
+    changes = fp.describe_changes(old.data, header) if found else []
+    on_disk = {s.name: (run_dir / s.output).exists() for s in stages}
+    plan = make_plan([s.name for s in stages], keys, old.stages, on_disk, sel, forced, sealed, changes)
+    for name, why in plan.stale.items():
+        if name in plan.run:
+            log.info("stage %s is out of date: %s", name, why)
+    if plan.new_attempt:
+        src, run_dir = run_dir, runtime.attempt_dir(out_dir, run_date, number + 1)
+        log.info("run %s is published and is never modified: writing attempt %s", src.name, run_dir.name)
+        new = runtime.Manifest(run_dir, {**header, "attempt": number + 1, "previous_attempt": src.name})
+        new.save()
+        by_name = {s.name: s for s in stages}
+        for name in plan.reuse:
+            stage = by_name[name]
+            runtime.clone_output(src, run_dir, stage.output)
+            rec = runtime.StageRecord.from_dict(old.stages[name])
+            rec.reused_from = src.name
+            runtime.commit(run_dir, stage.output, rec)
+            new.set_stage(name, rec)
+    elif plan.run:  # an attempt with nothing to run is left exactly as it is
+        by_name = {s.name: s for s in stages}
+        manifest = runtime.Manifest(run_dir, {**header, "attempt": number})
+        for name in plan.run:
+            runtime.uncommit(run_dir, by_name[name].output)
+            manifest.stages.pop(name, None)
+        manifest.save()
+    return run_dir, plan
+
+
+def _total(counts: dict[str, int]) -> int:
+    plain = [v for k, v in counts.items() if "." not in k]
+    return sum(plain if plain else counts.values())
+
+
+def _run_stage(stage: Stage, ctx: StageContext, manifest: runtime.Manifest, key: str) -> None:
+    staging = runtime.staging_dir(ctx.run_dir, stage.output)
+    rec = runtime.StageRecord(status="running", output=stage.output, key=key, started_at=runtime.utc_now_iso())
+    manifest.set_stage(stage.name, rec)
+    log.info("stage %s: started", stage.name)
+    t0 = time.monotonic()
+    try:
+        result: StageResult = stage.run(ctx, staging)
+    except Exception as exc:
+        rec.status, rec.error = "failed", f"{type(exc).__name__}: {exc}"
+        rec.duration_s = round(time.monotonic() - t0, 3)
+        manifest.set_stage(stage.name, rec)
+        log.debug("stage %s failed", stage.name, exc_info=True)
+        raise StageFailed(f"stage {stage.name!r} failed: {short_error(exc)}") from exc
+    rec.status, rec.finished_at = runtime.COMMITTED, runtime.utc_now_iso()
+    rec.duration_s = round(time.monotonic() - t0, 3)
+    rec.rows_in, rec.rows_out, rec.versions = result.rows_in, result.rows_out, result.versions
+    rec.notes = result.notes
+    runtime.commit(ctx.run_dir, stage.output, rec)
+    if result.notes.get("forced"):
+        manifest.data["forced_publish"] = {"stage": stage.name, "overridden_gates": result.notes["overridden_gates"]}
+    manifest.set_stage(stage.name, rec)
+    log.info(
+        "stage %s: committed in %.1fs (rows in %s, out %s)",
+        stage.name,
+        rec.duration_s,
+        f"{_total(result.rows_in):,}",
+        f"{_total(result.rows_out):,}",
+    )
 
 
 def run_nightly(
@@ -40,83 +160,81 @@ def run_nightly(
     run_date: date,
     only: list[str] | None = None,
     from_stage: str | None = None,
+    publish_older: bool = False,
+    verbose: bool = False,
     force: bool = False,
 ) -> Path:
     """Run (or resume) the nightly pipeline for ``run_date``.
 
-    Committed stages are skipped; ``from_stage`` first un-commits that stage and
-    every later one so they are recomputed.  ``force`` publishes even when audit gates fail
-    (recorded in the manifest under ``stages.publish.notes`` and ``forced_publish``).
+    Fresh committed stages are skipped; out-of-date ones (changed input, config or
+    code) are recomputed from the first affected stage; ``from_stage`` recomputes that
+    stage and every later one.  A published run is never written: recomputing any of
+    its stages writes a new attempt, published only through the audit.  ``force``
+    publishes even when audit gates fail (recorded in the manifest under
+    ``stages.publish.notes`` and ``forced_publish``).  Stages the config switches off
+    (:attr:`Stage.enabled`) are neither planned nor recorded.
 
     Returns:
-        The run folder ``<out>/runs/<date>``.
+        The attempt folder (``<out>/runs/<D>`` or ``<out>/runs/<D>.<n>``).
 
     Raises:
+        PreflightError: bad input or output path (before anything starts).
+        RunLocked: another run holds the output folder.
+        StaleUpstream: ``--only`` needs an out-of-date stage outside the selection.
         StageFailed: wrapping the first stage error (the manifest records it).
+        PublishFailed: a publish step failed and was undone.
     """
-    if not input_dir.is_dir():
-        raise FileNotFoundError(f"input folder not found: {input_dir}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    selected = select_stages(only, from_stage)
-    input_fp = runtime.input_fingerprint(input_dir)
-    run_id = runtime.make_run_id(run_date.isoformat(), cfg.fingerprint(), input_fp)
-    run_dir = out_dir / "runs" / run_date.isoformat()
-    code = runtime.code_version()
-    manifest = runtime.Manifest(
-        run_dir,
-        {
-            "run_id": run_id,
-            "run_date": run_date.isoformat(),
-            "config_fingerprint": cfg.fingerprint(),
-            "input_fingerprint": input_fp,
-            "input_dir": str(input_dir),
-            "code_version": code,
-        },
-    )
-    if from_stage:
-        for stage in selected:
-            runtime.uncommit(run_dir, stage.output)
-            manifest.stages.pop(stage.name, None)
-        manifest.save()
-    spark = get_spark(cfg.spark, checkpoint_dir=out_dir / "_checkpoints")
-    manifest.data["spark"] = {
-        "version": spark.version,
-        "master": spark.sparkContext.master,
-        "shuffle_partitions": spark.conf.get("spark.sql.shuffle.partitions"),
-    }
-    manifest.save()
-    ctx = StageContext(cfg, spark, run_date, input_dir, out_dir, run_id, code, CONF_ROOT, force_publish=force)
-    for stage in selected:
-        if not stage.enabled(cfg):
-            log.info("stage %s disabled by the config, skipping", stage.name)
-            continue
-        if _done(manifest, run_dir, stage):
-            log.info("stage %s already committed, skipping", stage.name)
-            continue
-        staging = runtime.staging_dir(run_dir, stage.output)
-        rec = runtime.StageRecord(status="running", output=stage.output, started_at=runtime.utc_now_iso())
-        manifest.set_stage(stage.name, rec)
-        t0 = time.monotonic()
-        try:
-            result = stage.run(ctx, staging)
-        except Exception as exc:
-            rec.status, rec.error = "failed", f"{type(exc).__name__}: {exc}"
-            rec.duration_s = round(time.monotonic() - t0, 3)
-            manifest.set_stage(stage.name, rec)
-            log.error("stage %s failed:\n%s", stage.name, traceback.format_exc())
-            raise StageFailed(f"stage {stage.name!r} failed: {type(exc).__name__}: {exc}") from exc
-        runtime.commit(run_dir, stage.output)
-        rec.status, rec.finished_at = "committed", runtime.utc_now_iso()
-        rec.duration_s = round(time.monotonic() - t0, 3)
-        rec.rows_in, rec.rows_out, rec.versions = result.rows_in, result.rows_out, result.versions
-        rec.notes = result.notes
-        if result.notes.get("forced"):
-            manifest.data["forced_publish"] = {
-                "stage": stage.name,
-                "overridden_gates": result.notes["overridden_gates"],
+    check_paths(input_dir, out_dir)
+    stages = active_stages(cfg)
+    selected = [s for s in select_stages(only, from_stage) if s in stages]
+    sel = [s.name for s in selected]
+    forced = sel if from_stage else []
+    started = datetime.now(UTC)
+    with OutputLock(out_dir, run_date.isoformat()):
+        header, keys = _header(cfg, input_dir, run_date)
+        run_dir, plan = _prepare(stages, out_dir, run_date, header, keys, sel, forced)
+        manifest = runtime.Manifest(run_dir)
+        if not plan.run:
+            log.info("every selected stage of %s is committed and up to date; nothing to compute", run_dir.name)
+        spark: Any = None  # started only when a stage has to run
+        if plan.run:
+            from fraudmine.spark import get_spark, plan_resources
+
+            t0 = time.monotonic()
+            resources = plan_resources(cfg.spark, input_dir)
+            spark = get_spark(cfg.spark, out_dir / "_checkpoints", resources=resources, quiet=not verbose)
+        ctx = StageContext(
+            cfg,
+            spark,
+            run_date,
+            input_dir,
+            out_dir,
+            header["run_id"],
+            header["code_version"],
+            CONF_ROOT,
+            attempt_dir=run_dir,
+            started_at=started,
+            force_publish=force,
+        )
+        if plan.run:
+            manifest.data["spark"] = {
+                "version": ctx.spark.version,
+                "master": ctx.spark.sparkContext.master,
+                "shuffle_partitions": ctx.spark.conf.get("spark.sql.shuffle.partitions"),
+                "driver_memory": ctx.spark.sparkContext.getConf().get("spark.driver.memory", None),
+                "resources": resources.to_dict(),
             }
-        manifest.set_stage(stage.name, rec)
-        log.info("stage %s committed in %.1fs", stage.name, rec.duration_s)
+            manifest.data["started_at"] = started.isoformat(timespec="seconds")
+            manifest.save()
+            log.info("spark %s ready in %.1fs (%s)", ctx.spark.version, time.monotonic() - t0, resources.describe())
+        by_name = {s.name: s for s in stages}
+        for name in plan.run:
+            _run_stage(by_name[name], ctx, manifest, keys[name])
+        if "publish" in sel and manifest.stages.get("publish", {}).get("status") == runtime.COMMITTED:
+            done = (manifest.data.get("published") or {}).get("published")
+            if not (done and runtime.current_target(out_dir) == run_dir.resolve()):
+                manifest.data["published"] = publish.release(ctx, allow_older=publish_older)
+                manifest.save()
     return run_dir
 
 
@@ -125,15 +243,33 @@ def main_from_args(args: argparse.Namespace) -> Path:
     cfg = load_config(args.config)
     input_dir = args.input or Path(cfg.paths.input)
     out_dir = args.out or Path(cfg.paths.output)
-    return run_nightly(cfg, input_dir.resolve(), out_dir.resolve(), args.date, args.only, args.from_stage, args.force)
+    return run_nightly(
+        cfg,
+        input_dir.resolve(),
+        out_dir.resolve(),
+        args.date,
+        args.only,
+        args.from_stage,
+        publish_older=getattr(args, "publish_older", False),
+        verbose=getattr(args, "verbose", False),
+        force=getattr(args, "force", False),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``spark-submit jobs/nightly.py ...`` entry point."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """``spark-submit jobs/nightly.py ...`` entry point: same options, progress and one-line errors."""
+    parser = argparse.ArgumentParser(prog="jobs/nightly.py", description=__doc__)
     add_arguments(parser)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    main_from_args(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    setup_logging(verbose)
+    try:
+        main_from_args(args)
+    except Exception as exc:
+        if verbose:
+            raise
+        logging.getLogger("fraudmine").error("nightly failed: %s", short_error(exc))
+        return 1
     return 0
 
 

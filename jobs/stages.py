@@ -1,4 +1,13 @@
-"""The ordered stages of the nightly run (name → module with ``OUTPUT`` and ``run``)."""
+"""The ordered stages of the nightly run.
+
+Each :class:`Stage` names its output folder, its runner and what its output
+depends on besides the previous stage: the config sections it reads
+(``config``) and whether it writes the run id into its rows (``uses_run_id``).
+:func:`fraudmine.jobs.fingerprint.stage_keys` turns that into a validity key
+per stage, so a changed input, config section or code recomputes from the
+first affected stage on.  To add a stage, add it here (and its name to
+:data:`fraudmine.jobs.names.STAGE_NAMES`) with the config sections it reads.
+"""
 
 from __future__ import annotations
 
@@ -18,24 +27,35 @@ def _always(_cfg: Config) -> bool:
 
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage: its name, its output folder in the run, its runner and whether the config enables it."""
+    """A pipeline stage.
+
+    Attributes:
+        name: stage name (``--only`` / ``--from-stage`` value).
+        output: its output folder inside the run folder.
+        run: ``run(ctx, staging) -> StageResult`` writing into ``staging``.
+        config: dotted config prefixes whose values change this stage's output.
+        uses_run_id: the output carries the run id (so any config change recomputes it).
+        enabled: whether the config switches the stage on (a disabled stage is skipped, not recorded).
+    """
 
     name: str
     output: str
     run: Callable[[StageContext, Path], StageResult]
+    config: tuple[str, ...] = ()
+    uses_run_id: bool = False
     enabled: Callable[[Config], bool] = _always
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("validate", validate.OUTPUT, validate.run),
-    Stage("graph", build_graph.OUTPUT, build_graph.run),
-    Stage("features", build_features.OUTPUT, build_features.run),
-    Stage("train", train.OUTPUT, train.run),
-    Stage("score", score.OUTPUT, score.run),
-    Stage("decide", decide.OUTPUT, decide.run),
+    Stage("validate", validate.OUTPUT, validate.run, ("validation",)),
+    Stage("graph", build_graph.OUTPUT, build_graph.run, ("graph",)),
+    Stage("features", build_features.OUTPUT, build_features.run, ("graph", "features")),
+    Stage("train", train.OUTPUT, train.run, ("model",)),
+    Stage("score", score.OUTPUT, score.run, ("scoring",), uses_run_id=True),
+    Stage("decide", decide.OUTPUT, decide.run, ("policy_path", "decisions"), uses_run_id=True),
     Stage("report", report.OUTPUT, report.run),
-    Stage("neo4j", export_neo4j.OUTPUT, export_neo4j.run, export_neo4j.enabled),
-    Stage("publish", publish.OUTPUT, publish.run),
+    Stage("neo4j", export_neo4j.OUTPUT, export_neo4j.run, ("neo4j",), enabled=export_neo4j.enabled),
+    Stage("publish", publish.OUTPUT, publish.run, ("publish", "serving"), uses_run_id=True),
 )
 
 if tuple(s.name for s in STAGES) != STAGE_NAMES:  # keep the import-light list in step

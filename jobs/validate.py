@@ -1,22 +1,20 @@
-"""Stage ``validate``: raw tables → clean tables + quarantine (every input row in exactly one)."""
+"""Stage ``validate``: raw tables → clean tables + quarantine (every input row in exactly one,
+or excluded from the run when it happened at or after the run date)."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.jobs.context import StageContext, StageResult
-from fraudmine.validation import ValidationFailed, check_conservation, read_raw_table, validate_tables
+from fraudmine.validation import ValidationFailed
+from fraudmine.validation.reader import read_raw
+from fraudmine.validation.streaming import validate_to_disk
 
 OUTPUT = "validate"
-
-
-def _write(result_clean: dict[str, object], quarantine: object, counts: dict[str, dict[str, int]], dst: Path) -> None:
-    for name, df in result_clean.items():
-        df.write.mode("overwrite").parquet(str(dst / "clean" / name))  # type: ignore[attr-defined]
-    quarantine.coalesce(1).write.mode("overwrite").parquet(str(dst / "quarantine"))  # type: ignore[attr-defined]
-    (dst / "counts.json").write_text(json.dumps(counts, indent=2, sort_keys=True))
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
@@ -24,23 +22,27 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
 
     Raises:
         SchemaError: a table's columns do not match the contract (nothing is written).
-        ValidationFailed: too many bad rows; the quarantine is written under
-            ``<run>/_failed/validate`` for inspection and the stage is not committed.
+        ConservationError: rows read differ from the rows in the files.
+        ValidationFailed: too many bad rows; the outputs are moved to ``<run>/_failed/validate``
+            for inspection and the stage is not committed.
     """
-    tables = {spec.name: read_raw_table(ctx.spark, str(ctx.input_dir / spec.name), spec) for spec in RAW_TABLES}
+    tables = {spec.name: read_raw(ctx.spark, str(ctx.input_dir / spec.name), spec) for spec in RAW_TABLES}
+    now = ctx.started_at or datetime.now(UTC)
     try:
-        result = validate_tables(tables, ctx.as_of, ctx.config.validation)
-    except ValidationFailed as exc:
+        counts = validate_to_disk(ctx.spark, tables, ctx.as_of, now, ctx.config.validation, staging)
+    except ValidationFailed:
         failed = ctx.run_dir / "_failed" / OUTPUT
-        _write({}, exc.result.quarantine, exc.result.counts, failed)
+        if failed.exists():
+            shutil.rmtree(failed)
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staging, failed)
         raise
-    check_conservation(result.counts)
-    _write(dict(result.clean), result.quarantine, result.counts, staging)
-    result.unpersist()
+    (staging / "counts.json").write_text(json.dumps(counts, indent=2, sort_keys=True))
     return StageResult(
-        rows_in={t: c["input"] for t, c in result.counts.items()},
+        rows_in={t: c["input"] for t, c in counts.items()},
         rows_out={
-            **{t: c["clean"] for t, c in result.counts.items()},
-            "quarantine": sum(c["quarantined"] for c in result.counts.values()),
+            **{t: c["clean"] for t, c in counts.items()},
+            "quarantine": sum(c["quarantined"] for c in counts.values()),
+            "excluded_after_run_date": sum(c["excluded"] for c in counts.values()),
         },
     )

@@ -35,6 +35,10 @@ class ModelRegistry(Protocol):
         """Point ``alias`` (e.g. ``champion``) at ``version``."""
         ...
 
+    def alias_version(self, alias: str) -> str | None:
+        """The version ``alias`` points at (``None`` if unset), so a publish can be undone."""
+        ...
+
 
 class LocalRegistry:
     """No registry server: the version is the content hash of the model files."""
@@ -48,6 +52,10 @@ class LocalRegistry:
 
     def promote(self, version: str, alias: str) -> None:
         """Nothing to promote without a registry."""
+
+    def alias_version(self, alias: str) -> str | None:
+        """No aliases without a registry."""
+        return None
 
 
 @contextlib.contextmanager
@@ -136,6 +144,15 @@ class MlflowRegistry:
         name, _, number = version.rpartition("/")
         with _scoped_mlflow_env():
             self._client().set_registered_model_alias(name, alias, number)
+
+    def alias_version(self, alias: str) -> str | None:
+        """``<model_name>/<version>`` of the alias, or ``None`` when the model or alias does not exist."""
+        with _scoped_mlflow_env():
+            try:
+                mv = self._client().get_model_version_by_alias(self.model_name, alias)
+            except Exception:  # MlflowException: no such model or alias
+                return None
+        return f"{self.model_name}/{mv.version}"
 
 
 def make_registry(cfg: RegistryConfig, output_dir: Path) -> ModelRegistry:

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from fraudmine.config import Config, ConfigError, load_config
-from fraudmine.spark import session_conf
+from fraudmine.spark import GiB, MiB, session_conf, size_resources
 
 
 def test_default_config_loads(repo_root: Path) -> None:
     cfg = load_config(repo_root / "conf" / "default.yaml", env={})
     assert isinstance(cfg, Config)
-    assert cfg.spark.shuffle_partitions == 4
+    assert cfg.spark.shuffle_partitions == "auto" and cfg.spark.driver_memory == "auto"
     assert cfg.model.registry.type == "mlflow"
 
 
@@ -66,8 +66,11 @@ def test_spark_conf_keys_must_be_spark(tmp_path: Path) -> None:
 
 
 def test_session_conf_suits_small_machines() -> None:
-    conf = session_conf(Config().spark)
+    conf = session_conf(Config().spark, resources=size_resources(Config().spark, 5 * MiB, 2, 24 * GiB))
     assert conf["spark.sql.shuffle.partitions"] == "4"
+    assert conf["spark.driver.memory"] == "3g"
+    assert "log4j2-quiet.properties" in conf["spark.driver.extraJavaOptions"]
+    assert "spark.driver.extraJavaOptions" not in session_conf(Config().spark, quiet=False)
     assert conf["spark.sql.adaptive.enabled"] == "true"
     assert conf["spark.sql.session.timeZone"] == "UTC"
     extra = session_conf(Config.model_validate({"spark": {"conf": {"spark.jars.packages": "x:y:1"}}}).spark)
@@ -76,6 +79,36 @@ def test_session_conf_suits_small_machines() -> None:
 
 def test_every_shipped_config_loads(repo_root: Path) -> None:
     shipped = sorted(p for p in (repo_root / "conf").glob("*.yaml") if p.name != "policy.yaml")
-    assert {p.name for p in shipped} >= {"default.yaml", "local-large.yaml"}
+    assert {p.name for p in shipped} >= {"default.yaml"}
     for path in shipped:
         load_config(path, env={})
+
+
+def test_resources_grow_with_the_input_and_stay_within_the_machine() -> None:
+    auto = Config().spark
+    xs = size_resources(auto, 6 * MiB, 2, 24 * GiB)
+    m = size_resources(auto, 400 * MiB, 2, 24 * GiB)
+    huge = size_resources(auto, 40 * GiB, 2, 24 * GiB)
+    assert (xs.driver_memory, xs.shuffle_partitions) == ("3g", 4)
+    assert (m.driver_memory, m.shuffle_partitions) == ("4g", 9)
+    assert huge.driver_memory == "15g" and huge.shuffle_partitions == 400  # 60% of RAM, partition cap
+    fixed = Config.model_validate({"spark": {"driver_memory": "6g", "shuffle_partitions": 8}}).spark
+    assert size_resources(fixed, 40 * GiB, 2, 24 * GiB).driver_memory == "6g"
+    assert size_resources(fixed, 40 * GiB, 2, 24 * GiB).shuffle_partitions == 8
+
+
+def test_environment_overrides_come_from_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAUDMINE_SPARK_MASTER", "spark://127.0.0.1:7077")
+    monkeypatch.setenv("FRAUDMINE_INPUT", "")  # empty means unset
+    cfg = load_config()
+    assert cfg.spark.master == "spark://127.0.0.1:7077"
+    assert cfg.paths.input == "data/synth/raw"
+
+
+def test_config_that_is_not_yaml_names_file_and_line(tmp_path: Path) -> None:
+    p = tmp_path / "c.yaml"
+    p.write_text("spark: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml: not valid YAML \(line"):
+        load_config(p, env={})
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path, env={})

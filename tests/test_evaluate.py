@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from fraudmine.evaluate import evaluate, format_table
+from fraudmine.evaluate import DatasetMismatch, evaluate, format_table, resolve_run
 
 
 def _fixture(tmp: Path) -> tuple[Path, Path]:
@@ -47,6 +48,8 @@ def _fixture(tmp: Path) -> tuple[Path, Path]:
             "low_quality_risk": [0.1, 0.2, 0.7, 0.8, 0.1, 0.0],
         }
     ).to_parquet(run / "scores" / "part-00000.parquet")
+    (truth / "summary.json").write_text(json.dumps({"dataset_id": "synth-a"}))
+    (run / "manifest.json").write_text(json.dumps({"dataset_id": "synth-a", "run_date": "2026-11-01"}))
     return truth, run
 
 
@@ -76,13 +79,12 @@ def test_exact_auroc(tmp_path: Path) -> None:
 def test_missing_scores(tmp_path: Path) -> None:
     truth, _ = _fixture(tmp_path)
     with pytest.raises(FileNotFoundError, match="scores"):
-        evaluate(truth, tmp_path / "nowhere")
+        evaluate(truth, tmp_path / "nowhere", force=True)
 
 
 def test_unlabelled_row_excludes_merchants_labelled_before_the_run(tmp_path: Path) -> None:
     truth, run = _fixture(tmp_path)
     (run / "validate" / "clean" / "labels").mkdir(parents=True)
-    (run / "manifest.json").write_text('{"run_date": "2026-11-01"}')
     pd.DataFrame(
         {
             "entity_type": ["merchant", "merchant"],
@@ -98,3 +100,25 @@ def test_unlabelled_row_excludes_merchants_labelled_before_the_run(tmp_path: Pat
     # m1 dropped; pos m2 (.3) vs neg m3 .8, m4 .5, m5 .1, m6 .2 -> 2 / 4
     assert unl["n_pos"] == 1 and unl["n_neg"] == 4
     assert unl["auroc"] == pytest.approx(2 / 4)
+
+
+def test_truth_of_another_dataset_is_refused_unless_forced(tmp_path: Path) -> None:
+    truth, run = _fixture(tmp_path)
+    (truth / "summary.json").write_text(json.dumps({"dataset_id": "synth-b"}))
+    with pytest.raises(DatasetMismatch, match=r"synth-b.*synth-a.*--force"):
+        evaluate(truth, run)
+    assert evaluate(truth, run, force=True)["metrics"]
+    (run / "manifest.json").write_text(json.dumps({"run_date": "2026-11-01"}))  # input not from the generator
+    with pytest.raises(DatasetMismatch, match="unknown"):
+        evaluate(truth, run)
+
+
+def test_run_option_accepts_the_output_folder(tmp_path: Path) -> None:
+    _, run = _fixture(tmp_path)
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no published run"):
+        resolve_run(out)
+    (out / "current").symlink_to(run)
+    assert resolve_run(out) == run.resolve()
+    assert resolve_run(run) == run

@@ -24,6 +24,7 @@ from fraudmine.contracts.physical import arrow_schema
 from fraudmine.contracts.raw import table_spec
 from fraudmine.jobs.names import STAGE_NAMES
 from fraudmine.jobs.nightly import StageFailed, run_nightly
+from fraudmine.jobs.plan import StaleUpstream
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -187,15 +188,20 @@ def test_kill_9_mid_stage_then_resume_matches_uninterrupted(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_stage(out / "runs" / RUN_DATE.isoformat() / "manifest.json", "features", 240)
+        # generous: on a loaded shared machine JVM start-up and validation alone can take minutes
+        _wait_for_stage(out / "runs" / RUN_DATE.isoformat() / "manifest.json", "features", 900)
         time.sleep(1.0)
-        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its JVM, by our own process group id
     finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its JVM, by our own process group id
         proc.wait(timeout=60)
     run_dir = out / "runs" / RUN_DATE.isoformat()
     assert not (run_dir / "features").exists() and not (out / "current").exists()
     done = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
+    assert f"taking over the lock left by a run that is no longer alive (pid {proc.pid}" in done.stderr
+    assert "stage features: committed" in done.stderr  # progress lines, one per stage
+    assert "Traceback" not in done.stderr and " WARN " not in done.stderr and "INFO mlflow" not in done.stderr
+    assert f"current:    {out / 'current'} -> {RUN_DATE.isoformat()}" in done.stdout
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert all(s["status"] == "committed" for s in manifest["stages"].values())
     ref = first_run / "runs" / RUN_DATE.isoformat()
@@ -220,15 +226,151 @@ def test_explore_notebook_runs(first_run: Path, repo_root: Path) -> None:
     assert "shares identifiers with" in done.stdout
 
 
-def test_from_stage_recomputes_only_later_stages(first_run: Path, synth: Path, repo_root: Path) -> None:
-    run_dir = first_run / "runs" / RUN_DATE.isoformat()
-    scores_mtime = (run_dir / "scores").stat().st_mtime_ns
-    before = _read(run_dir / "decisions")
-    run_nightly(_cfg(repo_root), synth / "raw", first_run, RUN_DATE, from_stage="decide")
-    assert (run_dir / "scores").stat().st_mtime_ns == scores_mtime
-    pd.testing.assert_frame_equal(before, _read(run_dir / "decisions"))
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+def test_from_stage_on_the_published_date_writes_a_new_attempt(first_run: Path, synth: Path, repo_root: Path) -> None:
+    published = (first_run / "current").resolve()
+    decisions_mtime = (published / "decisions").stat().st_mtime_ns
+    before = _read(published / "decisions")
+    new = run_nightly(_cfg(repo_root), synth / "raw", first_run, RUN_DATE, from_stage="decide")
+    assert new != published and new.name.startswith(RUN_DATE.isoformat() + ".")
+    assert (published / "decisions").stat().st_mtime_ns == decisions_mtime  # the live run is never touched
+    scores_file = next((published / "scores").glob("*.parquet"))
+    assert (new / "scores" / scores_file.name).stat().st_ino == scores_file.stat().st_ino  # reused, not copied
+    pd.testing.assert_frame_equal(before, _read(new / "decisions"))
+    manifest = json.loads((new / "manifest.json").read_text())
     assert all(s["status"] == "committed" for s in manifest["stages"].values())
+    assert manifest["stages"]["score"]["reused_from"] == published.name
+    assert manifest["stages"]["decide"]["reused_from"] is None
+    assert (first_run / "current").resolve() == new.resolve()  # published through the audit
+
+
+def _copy_out(first_run: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(first_run, out, symlinks=True)
+    return out
+
+
+def test_changed_input_recomputes_everything_and_never_republishes_old_outputs(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(synth / "raw", raw)
+    out = _copy_out(first_run, tmp_path)
+    published = (out / "current").resolve()
+    assert run_nightly(_cfg(repo_root), raw, out, RUN_DATE) == published  # same content: nothing to do
+    orders = pd.read_parquet(raw / "orders")
+    shutil.rmtree(raw / "orders")
+    (raw / "orders").mkdir()
+    half = orders.iloc[: len(orders) // 2]
+    table = pa.Table.from_pandas(half, schema=arrow_schema(table_spec("orders")), preserve_index=False)
+    pq.write_table(table, raw / "orders" / "part-0.parquet")
+    new = run_nightly(_cfg(repo_root), raw, out, RUN_DATE)
+    assert new != published
+    manifest = json.loads((new / "manifest.json").read_text())
+    assert not any(s["reused_from"] for s in manifest["stages"].values())  # recomputed from validate on
+    assert json.loads((new / "validate" / "counts.json").read_text())["orders"]["input"] == len(half)
+    assert json.loads((published / "validate" / "counts.json").read_text())["orders"]["input"] == len(orders)
+    assert (out / "current").resolve() == new.resolve()
+    assert (
+        _read(new / "scores")["run_id"].iloc[0] == manifest["run_id"] != _read(published / "scores")["run_id"].iloc[0]
+    )
+
+
+def test_changed_model_config_recomputes_from_train(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    out = _copy_out(first_run, tmp_path)
+    published = (out / "current").resolve()
+    cfg = load_config(repo_root / "conf" / "default.yaml", env={}, overrides={"model.n_estimators": 60})
+    with pytest.raises(StaleUpstream, match=r"'score' needs stage 'train'.*model.n_estimators: 120 -> 60"):
+        run_nightly(cfg, synth / "raw", out, RUN_DATE, only=["score"])
+    new = run_nightly(cfg, synth / "raw", out, RUN_DATE)
+    stages = json.loads((new / "manifest.json").read_text())["stages"]
+    assert [n for n, s in stages.items() if s["reused_from"]] == ["validate", "graph", "features"]
+    old_model = json.loads((published / "model" / "model.json").read_text())["model_version"]
+    new_model = json.loads((new / "model" / "model.json").read_text())["model_version"]
+    assert new_model != old_model
+    assert set(_read(new / "scores")["model_version"]) == {new_model}
+
+
+def test_backfill_date_leaves_later_rows_out_and_does_not_move_current(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    out = _copy_out(first_run, tmp_path)
+    published = (out / "current").resolve()
+    cfg = load_config(
+        repo_root / "conf" / "default.yaml",
+        env={},
+        overrides={"model.n_estimators": 120, "publish.max_score_row_change": 1.0},
+    )
+    backfill = date(2026, 6, 30)
+    run_dir = run_nightly(cfg, synth / "raw", out, backfill)
+    counts = json.loads((run_dir / "validate" / "counts.json").read_text())
+    assert counts["orders"]["excluded"] > 0 and counts["orders"]["clean"] > 0
+    assert all(c["input"] == c["clean"] + c["quarantined"] + c["excluded"] for c in counts.values())
+    # nothing is a future timestamp any more; the only rows held back reference a shop registered after D
+    reasons = set(pd.read_parquet(run_dir / "validate" / "quarantine")["reason_code"])
+    assert reasons <= {"dangling_fk"}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["stages"]["validate"]["rows_out"]["excluded_after_run_date"] > 0
+    assert not manifest["published"]["published"] and "--publish-older" in manifest["published"]["reason"]
+    assert (out / "current").resolve() == published
+    ordered = pd.read_parquet(run_dir / "validate" / "clean" / "orders")["ordered_at"]
+    assert ordered.max() < pd.Timestamp(backfill, tz="UTC")
+    run_nightly(cfg, synth / "raw", out, backfill, publish_older=True)  # nothing recomputed, only published
+    assert (out / "current").resolve() == run_dir.resolve()
+
+
+def test_resume_recovers_a_stage_committed_just_before_a_crash(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    out = _copy_out(first_run, tmp_path)
+    run_dir = (out / "current").resolve()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["stages"]["report"]["status"] = "running"  # renamed into place, manifest never updated
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert run_nightly(_cfg(repo_root), synth / "raw", out, RUN_DATE) == run_dir
+    assert json.loads((run_dir / "manifest.json").read_text())["stages"]["report"]["status"] == "committed"
+
+
+def test_empty_table_is_an_audit_failure_naming_it(spark: Any, first_run: Path, tmp_path: Path) -> None:
+    from fraudmine.audit import AuditFailed
+    from fraudmine.jobs import publish
+    from fraudmine.jobs.context import StageContext
+
+    run_dir = tmp_path / "run"
+    shutil.copytree((first_run / "current").resolve(), run_dir)
+    counts = json.loads((run_dir / "validate" / "counts.json").read_text())
+    counts["reviews"].update(input=0, clean=0)
+    (run_dir / "validate" / "counts.json").write_text(json.dumps(counts))
+    ctx = StageContext(Config(), spark, RUN_DATE, tmp_path, tmp_path, "r", "v", tmp_path, attempt_dir=run_dir)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(AuditFailed, match=r"table 'reviews': 0 clean rows < 1"):
+        publish.run(ctx, staging)
+    assert "reviews" in (run_dir / "_failed" / "publish" / "audit.json").read_text()
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    return subprocess.run(
+        [sys.executable, "-m", "fraudmine.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_evaluate_takes_the_output_folder_and_refuses_other_truth(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    done = _cli("evaluate", "--truth", str(synth / "truth"), "--run", str(first_run), cwd=repo_root)
+    assert done.returncode == 0, done.stderr
+    assert "overall_fraud" in done.stdout
+    other = tmp_path / "truth"
+    shutil.copytree(synth / "truth", other)
+    summary = json.loads((other / "summary.json").read_text())
+    (other / "summary.json").write_text(json.dumps({**summary, "dataset_id": "synth-other"}))
+    refused = _cli("evaluate", "--truth", str(other), "--run", str(first_run), cwd=repo_root)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "synth-other" in refused.stderr and "--force" in refused.stderr
+    assert _cli("evaluate", "--truth", str(other), "--run", str(first_run), "--force", cwd=repo_root).returncode == 0
 
 
 def test_spark_submit_runs_the_same_job_and_its_conf_wins(synth: Path, repo_root: Path, tmp_path: Path) -> None:
@@ -285,7 +427,12 @@ def test_bad_rows_are_quarantined_with_reasons_and_the_run_continues(
     got = dict(zip(q["row_key"], q["reason_code"], strict=True))
     assert got == {"p-neg": "out_of_range", "p-enum": "unknown_enum", "o-dangling": "dangling_fk"}
     counts = json.loads((run_dir / "validate" / "counts.json").read_text())
-    assert counts["products"] == {"input": len(products) + 2, "clean": len(products), "quarantined": 2}
+    assert counts["products"] == {
+        "input": len(products) + 2,
+        "clean": len(products),
+        "quarantined": 2,
+        "excluded": 0,
+    }
     assert counts["orders"]["quarantined"] == 1
     assert not (out / "current").exists()  # validate alone publishes nothing
 
@@ -328,3 +475,26 @@ def test_neo4j_stage_and_analyst_notebooks(first_run: Path, synth: Path, repo_ro
     assert "## ring" in outputs["ring_investigation"] and list(tmp_path.glob("ring_*.png"))
     assert "Brier score" in outputs["model_report"] and (tmp_path / "calibration.png").exists()
     assert "cluster" in outputs["cluster_review"]
+
+
+def test_standalone_cluster_run_equals_local_mode(
+    first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    """One master and two workers from pyspark's spark-class on loopback; spark-submit --master spark://..."""
+    sys.path.insert(0, str(repo_root / "bench"))
+    import standalone_cluster as sc
+
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text(
+        (repo_root / "conf" / "default.yaml").read_text().replace("n_estimators: 300", "n_estimators: 120")
+    )
+    out = tmp_path / "out"
+    with sc.standalone_cluster(tmp_path / "cluster") as cluster:
+        assert cluster.alive_workers() == 2
+        done = sc.submit_nightly(cluster, [*_io_args(synth, out), "--config", str(cfg_file)], timeout=900)
+        procs = list(cluster.procs)
+    assert all(p.poll() is not None for p in procs)  # stopped by their own process ids
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_dir = out / "runs" / RUN_DATE.isoformat()
+    assert json.loads((run_dir / "manifest.json").read_text())["spark"]["master"] == cluster.master_url
+    assert sc.compare_runs(first_run / "runs" / RUN_DATE.isoformat(), run_dir) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,8 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
 
     Returns:
         The summary also written to ``truth/summary.json``: seed, scale, scenario,
-        start/end dates, row counts per table, member counts per typology.
+        start/end dates, row counts per table, member counts per typology, and
+        ``dataset_id`` (also written to ``raw/_dataset.json``).
 
     Raises:
         ValueError: unknown scale.
@@ -99,6 +101,9 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
         "low_quality_merchants": int(merchants["is_low_quality"].sum()),
         "camouflaged_merchants": int(merchants["camouflaged"].sum()),
     }
+    # Identifies this dataset: evaluate refuses truth whose id differs from the run's input.
+    summary["dataset_id"] = "synth-" + hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()[:16]
+    (out / "raw" / "_dataset.json").write_text(json.dumps({"dataset_id": summary["dataset_id"]}) + "\n")
     (out / "truth" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 

@@ -2,9 +2,11 @@
 
 Public API:
 
-* :func:`read_raw_table` - read one table (Parquet or CSV) conformed to its contract.
+* :func:`read_raw` / :func:`read_raw_table` - read one table (Parquet, CSV, CSV.gz) conformed
+  to its contract (with its row count taken without Spark).
 * :func:`check_schema` - structural check of a schema against a :class:`TableSpec`.
-* :func:`validate_tables` - split tables into clean rows and a quarantine.
+* :func:`validate_tables` - split tables into clean rows and a quarantine (in memory);
+  :func:`fraudmine.validation.streaming.validate_to_disk` - the same, table by table to disk.
 * :func:`check_conservation`, :func:`quarantine_summary`, :func:`fk_order`.
 * Exceptions :class:`SchemaError`, :class:`ValidationFailed`, :class:`ConservationError`.
 * Reason codes (``NULL_REQUIRED`` ...) and their :data:`PRECEDENCE`.
@@ -17,7 +19,15 @@ single-row rules), ``crossrow`` (duplicates, foreign keys), ``quarantine``
 
 from fraudmine.validation.errors import ConservationError, SchemaError, ValidationFailed
 from fraudmine.validation.quarantine import QUARANTINE_SCHEMA, quarantine_summary
-from fraudmine.validation.reader import CSV_OPTIONS, RAW_ERRORS, check_schema, conform, read_raw_table
+from fraudmine.validation.reader import (
+    CSV_OPTIONS,
+    RAW_ERRORS,
+    RawTable,
+    check_schema,
+    conform,
+    read_raw,
+    read_raw_table,
+)
 from fraudmine.validation.result import ValidationResult
 from fraudmine.validation.rules import (
     BAD_INTERVAL,
@@ -29,6 +39,7 @@ from fraudmine.validation.rules import (
     FUTURE_TIMESTAMP,
     INTERVAL_RULES,
     MALFORMED_HASH,
+    MALFORMED_ROW,
     NULL_REQUIRED,
     OUT_OF_RANGE,
     PRECEDENCE,
@@ -49,6 +60,7 @@ __all__ = [
     "FUTURE_TIMESTAMP",
     "INTERVAL_RULES",
     "MALFORMED_HASH",
+    "MALFORMED_ROW",
     "NULL_REQUIRED",
     "OUT_OF_RANGE",
     "PRECEDENCE",
@@ -58,6 +70,7 @@ __all__ = [
     "TOO_LONG",
     "UNKNOWN_ENUM",
     "ConservationError",
+    "RawTable",
     "SchemaError",
     "ValidationFailed",
     "ValidationResult",
@@ -66,6 +79,7 @@ __all__ = [
     "conform",
     "fk_order",
     "quarantine_summary",
+    "read_raw",
     "read_raw_table",
     "validate_tables",
 ]

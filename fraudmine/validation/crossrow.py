@@ -33,7 +33,7 @@ def row_key(spec: TableSpec) -> Column:
     return F.concat_ws("|", *[F.coalesce(F.col(k).cast("string"), F.lit("null")) for k in spec.primary_key])
 
 
-def add_duplicate_failures(df: DataFrame, spec: TableSpec) -> DataFrame:
+def add_duplicate_failures(df: DataFrame, spec: TableSpec, scope: str | None = None) -> DataFrame:
     """Append ``duplicate_row`` and ``duplicate_key`` failures (needs ``_failures``).
 
     Within each primary key, rows are ordered by their full content, so exact copies
@@ -45,12 +45,15 @@ def add_duplicate_failures(df: DataFrame, spec: TableSpec) -> DataFrame:
     Args:
         df: frame with the spec columns and ``_failures``.
         spec: the table contract.
+        scope: optional column splitting the comparison (rows outside the run, or
+            unparseable lines, are never compared with the run's rows).
 
     Returns:
         ``df`` with ``_failures`` extended.
     """
     content = F.struct(*[F.col(c) for c in spec.column_names])
-    ordered = Window.partitionBy(*spec.primary_key).orderBy(*[F.col(c).asc_nulls_first() for c in spec.column_names])
+    keys = [*spec.primary_key, *([scope] if scope else [])]
+    ordered = Window.partitionBy(*keys).orderBy(*[F.col(c).asc_nulls_first() for c in spec.column_names])
     whole = ordered.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     prev = F.lag(content).over(ordered)
     key_ok = F.lit(True)

@@ -70,11 +70,12 @@ class ValidationFailed(RuntimeError):
 
     Attributes:
         tables: names of the offending tables.
-        result: the complete :class:`~fraudmine.validation.result.ValidationResult`, so
-            the caller can still write the quarantine for inspection.
+        result: the complete :class:`~fraudmine.validation.result.ValidationResult` (in-memory
+            validation), so the caller can still write the quarantine; ``None`` when the
+            stage streamed to disk (the quarantine is already written).
     """
 
-    def __init__(self, message: str, tables: list[str], result: ValidationResult) -> None:
+    def __init__(self, message: str, tables: list[str], result: ValidationResult | None = None) -> None:
         """Store the offending tables and the full result.
 
         Args:

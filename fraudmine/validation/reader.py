@@ -17,18 +17,22 @@ is computed or written.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from fraudmine.contracts.physical import spark_schema, spark_type
-from fraudmine.contracts.raw import DType, TableSpec
+from fraudmine.contracts.raw import HASH_PATTERN, DType, TableSpec
 from fraudmine.validation.errors import SchemaError
 
 log = logging.getLogger(__name__)
@@ -36,18 +40,27 @@ log = logging.getLogger(__name__)
 RAW_ERRORS = "_raw_errors"
 RAW_ERRORS_TYPE = T.MapType(T.StringType(), T.StringType(), valueContainsNull=True)
 
-# RFC 4180 quoting (a quote inside a quoted field is doubled) and quoted
-# newlines, which free-text columns (descriptions, review text) may contain.
-# Writers of CSV input for fraudmine should use the same options.
+# CSV input is read line by line: one physical line is one record, with RFC 4180
+# quoting for commas and quotes inside a value (a quote inside a quoted value is
+# doubled).  A line break inside a value is not supported: such a record is
+# quarantined line by line (``malformed_row``), never merged with its neighbour.
+# These are the options a writer of CSV input for fraudmine should use.
 CSV_OPTIONS: dict[str, str] = {
     "header": "true",
-    "inferSchema": "false",
-    "multiLine": "true",
     "quote": '"',
     "escape": '"',
     "mode": "PERMISSIVE",
-    "pathGlobFilter": "*.csv",
 }
+CSV_SUFFIXES = (".csv", ".csv.gz")
+# A well-formed CSV line: fields separated by commas, each either unquoted (no quote
+# inside) or fully quoted (doubled quotes inside) and followed by a comma or the end.
+# Possessive quantifiers: no backtracking on long free-text values.
+CSV_LINE_REGEX = r'^(?:"(?:[^"]++|"")*+"|[^",]*+)(?:,(?:"(?:[^"]++|"")*+"|[^",]*+))*+$'
+# Keys of ``_raw_errors`` that describe the whole line rather than one column.
+ROW_ERROR = "_row"
+ROW_LINE = "_line"
+_CORRUPT = "_corrupt_record"
+_MAX_LINE_ECHO = 500
 
 _INTEGRAL_SMALL = (T.ByteType, T.ShortType, T.IntegerType)
 
@@ -64,6 +77,10 @@ _ACCEPTED: dict[str, tuple[type[T.DataType], ...]] = {
 }
 
 Format = Literal["parquet", "csv"]
+
+
+def _is_csv(name: str) -> bool:
+    return name.lower().endswith(CSV_SUFFIXES)
 
 
 def empty_raw_errors() -> Column:
@@ -156,11 +173,18 @@ def conform(df: DataFrame, spec: TableSpec, source: str | None = None, text: boo
     return df.select(*cols, errors.alias(RAW_ERRORS))
 
 
+def data_files(path: Path) -> list[Path]:
+    """The data files of a table path as Spark sees them (names starting with ``_`` or ``.`` skipped)."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
+
+
 def detect_format(path: Path, table: str) -> Format:
-    """Decide whether ``path`` holds Parquet or CSV from the file extensions.
+    """Decide whether ``path`` holds Parquet or CSV (``.csv`` / ``.csv.gz``) from the file names.
 
     Args:
-        path: a ``.csv``/``.parquet`` file, or a folder of such files.
+        path: a data file, or a folder of such files.
         table: raw table name, for error messages.
 
     Returns:
@@ -172,21 +196,17 @@ def detect_format(path: Path, table: str) -> Format:
     """
     if not path.exists():
         raise FileNotFoundError(f"raw table {table!r}: input not found at {path}")
-    if path.is_file():
-        suffixes = {path.suffix.lower()}
-    else:
-        # Spark ignores files starting with '_' or '.' (_SUCCESS, .crc); so do we.
-        suffixes = {p.suffix.lower() for p in path.iterdir() if p.is_file() and not p.name.startswith(("_", "."))}
-    kinds = suffixes & {".parquet", ".csv"}
-    if len(kinds) > 1:
+    names = [p.name for p in data_files(path)]
+    kinds = {"parquet" if n.lower().endswith(".parquet") else "csv" if _is_csv(n) else "other" for n in names}
+    if {"parquet", "csv"} <= kinds:
         raise ValueError(f"raw table {table!r}: {path} mixes Parquet and CSV files")
-    if kinds == {".parquet"}:
+    if "parquet" in kinds:
         return "parquet"
-    if kinds == {".csv"}:
+    if "csv" in kinds:
         return "csv"
     if path.is_file():
-        raise ValueError(f"raw table {table!r}: {path} is neither .parquet nor .csv")
-    raise FileNotFoundError(f"raw table {table!r}: no .parquet or .csv files in {path}")
+        raise ValueError(f"raw table {table!r}: {path} is neither .parquet, .csv nor .csv.gz")
+    raise FileNotFoundError(f"raw table {table!r}: no .parquet, .csv or .csv.gz files in {path}")
 
 
 def _arrow_ok(dtype: DType, t: pa.DataType) -> bool:
@@ -202,7 +222,7 @@ def _arrow_ok(dtype: DType, t: pa.DataType) -> bool:
     return checks[dtype]
 
 
-def check_parquet_files(path: Path, spec: TableSpec) -> None:
+def check_parquet_files(path: Path, spec: TableSpec) -> tuple[int, pa.Schema | None]:
     """Check every Parquet file's footer of a local table folder against the contract.
 
     Spark infers a folder's schema from one footer, so a file whose column has another
@@ -210,50 +230,156 @@ def check_parquet_files(path: Path, spec: TableSpec) -> None:
     string) would otherwise fail deep inside a scan with a JVM stack trace.  Reading the
     footers only costs one small read per file.
 
+    Returns:
+        The number of rows in the files (from the footers), and their common Arrow schema
+        (``None`` when the files differ, e.g. INT32 in one file and INT64 in another).
+
     Raises:
         SchemaError: naming the table, the column, the expected type, the type found and
             the offending file.
     """
-    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    files = [f for f in data_files(path) if f.name.lower().endswith(".parquet")]
     declared = {c.name: c.dtype for c in spec.columns}
-    for f in files:
-        schema = pq.read_schema(f)
+    rows = 0
+    common: pa.Schema | None = None
+    for i, f in enumerate(files):
+        meta = pq.read_metadata(f)
+        schema = meta.schema.to_arrow_schema().remove_metadata()
+        rows += meta.num_rows
+        common = schema if i == 0 or (common is not None and common.equals(schema)) else None
         for field in schema:
             dtype = declared.get(field.name)
             if dtype is not None and not _arrow_ok(dtype, field.type):
                 raise SchemaError(spec.name, field.name, dtype, str(field.type), schema.names, str(f))
+    return rows, common
 
 
-def read_raw_table(spark: SparkSession, path: str, spec: TableSpec) -> DataFrame:
-    """Read one raw table and conform it to its contract.
+def _open_text(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def csv_line_count(path: Path) -> tuple[str, int]:
+    """The raw header line and the number of lines after it, counted from the bytes.
+
+    Independent of Spark's parser, this is what the parsed rows are checked against:
+    a row merged, split or dropped by parsing shows up as a difference.
+
+    Raises:
+        ValueError: the file is empty (no header line).
+    """
+    with _open_text(path) as fh:
+        header = fh.readline()
+        if not header:
+            raise ValueError(f"{path}: empty CSV file (no header line)")
+        lines, last = 0, b"\n"
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1  # a final line without a line break
+    return header.decode("utf-8-sig").rstrip("\r\n"), lines
+
+
+def _csv_header(text: str, source: Path, table: str) -> list[str]:
+    fields = next(csv.reader([text]), [])
+    if not fields:
+        raise ValueError(f"raw table {table!r}: {source} has an empty header line")
+    return [f.strip() for f in fields]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table read for validation.
+
+    Attributes:
+        frame: the conformed frame (spec columns, declared types, ``_raw_errors``).
+        expected_rows: rows the files hold, counted without Spark (Parquet footers;
+            CSV lines after the header), or ``None`` if unknown.
+        source: the path read.
+    """
+
+    frame: DataFrame
+    expected_rows: int | None
+    source: str
+
+
+def _read_csv(spark: SparkSession, path: Path, spec: TableSpec) -> RawTable:
+    """Read CSV line by line; malformed lines get ``_raw_errors[_row]`` instead of being merged or dropped."""
+    files = data_files(path)
+    header_line, total = None, 0
+    for f in files:
+        line, n = csv_line_count(f)
+        if header_line is not None and line != header_line:
+            raise ValueError(f"raw table {spec.name!r}: {f} has another header than {files[0]}")
+        header_line, total = line, total + n
+    assert header_line is not None
+    header = _csv_header(header_line, files[0], spec.name)
+    check_schema(spec, T.StructType([T.StructField(h, T.StringType()) for h in header]), str(path), strings_ok=True)
+    schema = T.StructType([T.StructField(f"_c{i}", T.StringType()) for i in range(len(header))])
+    schema = schema.add(_CORRUPT, T.StringType())
+    options = {**CSV_OPTIONS, "columnNameOfCorruptRecord": _CORRUPT}
+    options.pop("header")
+    lines = spark.read.text([str(f) for f in files])
+    # The header comes back as a line of every file; the BOM, if any, with it.
+    lines = lines.where(~F.regexp_replace("value", "^\ufeff", "").eqNullSafe(F.lit(header_line)))
+    parsed = lines.select("value", F.from_csv("value", schema.simpleString(), options).alias("r"))
+    well_formed = F.col("value").rlike(CSV_LINE_REGEX)
+    n = len(header)
+    problem = (
+        F.when(F.col("value") == "", F.lit("empty line"))
+        .when(~well_formed, F.lit("unbalanced or stray quote"))
+        .when(F.col(f"r.{_CORRUPT}").isNotNull(), F.lit(f"wrong number of fields (header has {n})"))
+    )
+    has_hash = any(c.pattern == HASH_PATTERN for c in spec.columns)
+    shown = F.lit("<redacted: table with identifier hashes>") if has_hash else F.substring("value", 1, _MAX_LINE_ECHO)
+    row_err = F.when(
+        problem.isNotNull(),
+        F.create_map(F.lit(ROW_ERROR), problem, F.lit(ROW_LINE), shown),
+    ).otherwise(empty_raw_errors())
+    wanted = {name: i for i, name in enumerate(header)}
+    cols = [F.col(f"r._c{wanted[c]}").alias(c) for c in spec.column_names]
+    frame = parsed.select(*cols, row_err.alias(RAW_ERRORS))
+    return RawTable(conform(frame, spec, str(path), text=True), total, str(path))
+
+
+def read_raw(spark: SparkSession, path: str, spec: TableSpec) -> RawTable:
+    """Read one raw table, conform it to its contract and count its rows without Spark.
 
     Args:
         spark: the session to read with.
-        path: local folder of Parquet files, folder of ``*.csv`` files (with header), or a
-            single ``.csv``/``.parquet`` file.
+        path: folder of Parquet files, folder of ``.csv``/``.csv.gz`` files (with a header
+            line), or a single such file.
         spec: the table contract.
 
     Returns:
-        The spec's columns in declared order with declared types, plus ``_raw_errors``
-        (see the module docstring).  CSV values are read as text (no inference) and cast
-        row by row; timestamps without an offset are read in the session time zone.
+        A :class:`RawTable`; its frame has the spec's columns in declared order with
+        declared types, plus ``_raw_errors`` (see the module docstring).
 
     Raises:
         FileNotFoundError: the path does not exist or holds no data files (names table and path);
             an absent optional table (``spec.optional``) is read as empty instead.
         SchemaError: a declared column is missing/misspelt or has an incompatible type.
-        ValueError: unknown file extension or mixed formats.
+        ValueError: unknown file extension, mixed formats, empty CSV or CSV headers that differ.
     """
     p = Path(path)
     if spec.optional and not p.exists():
         log.info("optional table %r absent at %s: read as empty", spec.name, p)
-        return spark.createDataFrame([], spark_schema(spec)).select("*", empty_raw_errors().alias(RAW_ERRORS))
+        empty = spark.createDataFrame([], spark_schema(spec)).select("*", empty_raw_errors().alias(RAW_ERRORS))
+        return RawTable(empty, 0, str(p))
     fmt = detect_format(p, spec.name)
     if fmt == "parquet":
         # The schema comes from the footers: conform() fails before any data is scanned.
-        check_parquet_files(p, spec)
-        return conform(spark.read.parquet(str(p)), spec, str(p), text=False)
-    reader = spark.read
-    for key, value in CSV_OPTIONS.items():
-        reader = reader.option(key, value)
-    return conform(reader.csv(str(p)), spec, str(p), text=True)
+        rows, schema = check_parquet_files(p, spec)
+        reader = spark.read
+        if schema is not None:
+            # Known from the footers already: spares Spark its own schema-inference job.
+            reader = reader.schema(from_arrow_schema(schema))
+        return RawTable(conform(reader.parquet(str(p)), spec, str(p), text=False), rows, str(p))
+    return _read_csv(spark, p, spec)
+
+
+def read_raw_table(spark: SparkSession, path: str, spec: TableSpec) -> DataFrame:
+    """:func:`read_raw` without the row count (the conformed frame only)."""
+    return read_raw(spark, path, spec).frame

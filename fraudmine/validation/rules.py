@@ -20,12 +20,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fraudmine.contracts.raw import HASH_PATTERN, PHASH_PATTERN, ColumnSpec, TableSpec
-from fraudmine.validation.reader import RAW_ERRORS
+from fraudmine.validation.reader import RAW_ERRORS, ROW_ERROR
 
 log = logging.getLogger(__name__)
 
 FAILURES = "_failures"
 
+MALFORMED_ROW = "malformed_row"
 NULL_REQUIRED = "null_required"
 BAD_TYPE = "bad_type"
 UNKNOWN_ENUM = "unknown_enum"
@@ -43,6 +44,7 @@ DANGLING_FK = "dangling_fk"
 # about the row than a rule evaluated on top of it; cross-row rules come last
 # because they are consequences of the row's content.
 PRECEDENCE: tuple[str, ...] = (
+    MALFORMED_ROW,
     BAD_TYPE,
     NULL_REQUIRED,
     MALFORMED_HASH,
@@ -134,12 +136,25 @@ def is_hash_column(col: ColumnSpec) -> bool:
     return col.pattern in (HASH_PATTERN, PHASH_PATTERN) or col.name.endswith("_hash")
 
 
+def event_time_column(spec: TableSpec) -> str | None:
+    """The column saying when a row came into being: the table's first ``not_future`` timestamp.
+
+    Rows whose event time is at or after a run's date belong to later runs (a backfill
+    over a full snapshot leaves them out); later ``not_future`` columns (``last_seen``)
+    record later knowledge about a row that already existed.
+    """
+    return next((c.name for c in spec.columns if c.not_future), None)
+
+
 def column_checks(spec: TableSpec, as_of: datetime, tolerance_minutes: int = 0) -> list[Column]:
     """One ``when(failed, failure)`` column per declared single-column rule.
 
     Args:
         spec: the table contract.
-        as_of: the run's reference instant (``not_future`` columns must not exceed it).
+        as_of: the latest possible instant: a ``not_future`` value after it (plus the
+            tolerance) is impossible.  The validation stage passes the wall-clock start
+            of the run here, not the run date: rows after the run date but before now are
+            excluded from the run, not quarantined.
         tolerance_minutes: clock-skew allowance added to ``as_of``.
 
     Returns:
@@ -230,17 +245,24 @@ def compact(checks: list[Column]) -> Column:
     return F.filter(F.array(*checks), lambda x: x.isNotNull())
 
 
+def row_checks() -> list[Column]:
+    """``malformed_row`` when the reader marked the whole line as unparseable (CSV)."""
+    problem = F.try_element_at(F.col(RAW_ERRORS), F.lit(ROW_ERROR))
+    detail = F.concat(F.lit("row rule=csv_line: "), problem)
+    return [F.when(problem.isNotNull(), failure(MALFORMED_ROW, detail))]
+
+
 def add_row_failures(df: DataFrame, spec: TableSpec, as_of: datetime, tolerance_minutes: int = 0) -> DataFrame:
-    """Add ``_failures`` with every single-row rule (column rules and intervals).
+    """Add ``_failures`` with every single-row rule (line, column rules and intervals).
 
     Args:
         df: conformed input (spec columns plus ``_raw_errors``).
         spec: the table contract.
-        as_of: the run's reference instant.
+        as_of: the latest possible instant (see :func:`column_checks`).
         tolerance_minutes: clock-skew allowance for ``not_future``.
 
     Returns:
         ``df`` plus ``_failures``.
     """
-    checks = column_checks(spec, as_of, tolerance_minutes) + interval_checks(spec)
+    checks = row_checks() + column_checks(spec, as_of, tolerance_minutes) + interval_checks(spec)
     return df.withColumn(FAILURES, compact(checks))
