@@ -173,19 +173,23 @@ def evaluate_gates(candidate: RunStats, previous: RunStats | None, cfg: PublishC
     return out
 
 
-def table_gates(clean_rows: Mapping[str, int], cfg: PublishConfig) -> list[GateResult]:
+def table_gates(
+    clean_rows: Mapping[str, int], cfg: PublishConfig, optional: frozenset[str] = frozenset()
+) -> list[GateResult]:
     """Per-table volume gates: every raw table has at least the clean rows it must have.
 
     Args:
         clean_rows: clean rows per raw table (from ``validate/counts.json``).
         cfg: ``min_table_rows`` per table, ``default_min_table_rows`` for the rest.
+        optional: tables the contract marks optional (they may be empty unless
+            ``min_table_rows`` says otherwise).
 
     Returns:
         One :class:`GateResult` per table; a failed one names the table and the setting to change.
     """
     out = []
     for table, n in sorted(clean_rows.items()):
-        need = cfg.min_table_rows.get(table, cfg.default_min_table_rows)
+        need = cfg.min_table_rows.get(table, 0 if table in optional else cfg.default_min_table_rows)
         msg = (
             f"table {table!r}: {n} clean rows < {need} expected "
             f"(publish.min_table_rows.{table}; set it to 0 if the table may be empty)"

@@ -32,6 +32,7 @@ from typing import Any
 
 from fraudmine.audit import AuditFailed, RunStats, collect_run_stats, evaluate_gates, table_gates
 from fraudmine.contracts import serving as SERVING
+from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.runtime import CURRENT, current_target, read_manifest, utc_now_iso
 from fraudmine.models.registry import make_registry
@@ -84,7 +85,8 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     stats = collect_run_stats(ctx.read("scores"), ctx.read("decisions"), prev, ctx.config.publish)
     counts = json.loads(ctx.path("validate", "counts.json").read_text())
     clean_rows = {t: int(c["clean"]) for t, c in counts.items()}
-    gates = table_gates(clean_rows, ctx.config.publish) + evaluate_gates(stats, prev, ctx.config.publish)
+    optional = frozenset(t.name for t in RAW_TABLES if t.optional)
+    gates = table_gates(clean_rows, ctx.config.publish, optional) + evaluate_gates(stats, prev, ctx.config.publish)
     failures = [f"[{g.gate}] {g.message}" for g in gates if not g.passed]
     forced = bool(failures) and ctx.force_publish
     record = {

@@ -230,12 +230,19 @@ def test_an_older_run_does_not_move_current_unless_asked(tmp_path: Path, monkeyp
 
 
 def test_empty_table_fails_the_audit_naming_it_unless_allowed() -> None:
+    def failed(rows: dict[str, int], cfg: PublishConfig, optional: frozenset[str] = frozenset()) -> list[str]:
+        return [g.message for g in table_gates(rows, cfg, optional) if not g.passed]
+
     rows = {"reviews": 0, "orders": 10, "brand_authorizations": 0}
-    fails = table_gates(rows, PublishConfig())
+    fails = failed(rows, PublishConfig())
     assert len(fails) == 2 and "table 'reviews': 0 clean rows < 1" in fails[1]
     allowed = PublishConfig(min_table_rows={"brand_authorizations": 0, "reviews": 0})
-    assert table_gates(rows, allowed) == []
-    assert table_gates({"orders": 10}, PublishConfig(min_table_rows={"orders": 11})) != []
+    assert failed(rows, allowed) == []
+    assert failed({"orders": 10}, PublishConfig(min_table_rows={"orders": 11})) != []
+    # a table the contract marks optional may be empty, unless the config asks for rows
+    assert failed({"moderation_outcomes": 0}, PublishConfig(), frozenset({"moderation_outcomes"})) == []
+    strict = PublishConfig(min_table_rows={"moderation_outcomes": 1})
+    assert failed({"moderation_outcomes": 0}, strict, frozenset({"moderation_outcomes"})) != []
 
 
 def test_code_fingerprint_ignores_cli_and_follows_linked_subpackages(tmp_path: Path) -> None:
