@@ -18,6 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fraudmine.graph_config import ClustersConfig
+
 # ``conf/`` ships inside the package (``fraudmine/conf`` links to the top-level
 # ``conf/`` in a checkout and is package data in the wheel), so the defaults
 # resolve the same way from a checkout, an editable install and a wheel.
@@ -149,6 +151,7 @@ class Config(_Strict):
     spark: SparkConfig = SparkConfig()
     validation: ValidationConfig = ValidationConfig()
     graph: GraphConfig = GraphConfig()
+    clusters: ClustersConfig = ClustersConfig()
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()

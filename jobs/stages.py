@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fraudmine.jobs import build_features, build_graph, decide, publish, report, score, train, validate
+from fraudmine.jobs import build_features, build_graph, clusters, decide, publish, report, score, train, validate
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.names import STAGE_NAMES
 
@@ -23,6 +23,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validate", validate.OUTPUT, validate.run),
     Stage("graph", build_graph.OUTPUT, build_graph.run),
+    Stage("clusters", clusters.OUTPUT, clusters.run),
     Stage("features", build_features.OUTPUT, build_features.run),
     Stage("train", train.OUTPUT, train.run),
     Stage("score", score.OUTPUT, score.run),

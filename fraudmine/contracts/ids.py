@@ -42,18 +42,22 @@ class EdgeType(NamedTuple):
         return f"{self.src}__{self.relation}__{self.dst}"
 
 
+# The relations of the marketplace graph (the issue's vocabulary).  The Python names
+# are stable; the relation strings are what folders, Neo4j relationship types and
+# PyG edge types use.
 SELLS = EdgeType(NodeType.MERCHANT, "sells", NodeType.PRODUCT)
-CLAIMS_BRAND = EdgeType(NodeType.PRODUCT, "claims_brand", NodeType.BRAND)
-AUTHORIZED_FOR = EdgeType(NodeType.MERCHANT, "authorized_for", NodeType.BRAND)
-MERCHANT_USES = EdgeType(NodeType.MERCHANT, "uses", NodeType.IDENTIFIER)
-CREATOR_USES = EdgeType(NodeType.CREATOR, "uses", NodeType.IDENTIFIER)
-BUYER_USES = EdgeType(NodeType.BUYER, "uses", NodeType.IDENTIFIER)
+CLAIMS_BRAND = EdgeType(NodeType.PRODUCT, "claims", NodeType.BRAND)
+AUTHORIZED_FOR = EdgeType(NodeType.MERCHANT, "authorised_for", NodeType.BRAND)
+MERCHANT_USES = EdgeType(NodeType.MERCHANT, "uses_identifier", NodeType.IDENTIFIER)
+CREATOR_USES = EdgeType(NodeType.CREATOR, "uses_identifier", NodeType.IDENTIFIER)
+BUYER_USES = EdgeType(NodeType.BUYER, "uses_identifier", NodeType.IDENTIFIER)
 PROMOTES = EdgeType(NodeType.CREATOR, "promotes", NodeType.PRODUCT)
-ORDERED = EdgeType(NodeType.BUYER, "ordered", NodeType.PRODUCT)
-REVIEWED = EdgeType(NodeType.BUYER, "reviewed", NodeType.PRODUCT)
-REPORTED_MERCHANT = EdgeType(NodeType.BUYER, "reported", NodeType.MERCHANT)
-REPORTED_CREATOR = EdgeType(NodeType.BUYER, "reported", NodeType.CREATOR)
-REPORTED_PRODUCT = EdgeType(NodeType.BUYER, "reported", NodeType.PRODUCT)
+ORDERED = EdgeType(NodeType.BUYER, "orders", NodeType.PRODUCT)
+REVIEWED = EdgeType(NodeType.BUYER, "reviews", NodeType.PRODUCT)
+FILES = EdgeType(NodeType.BUYER, "files", NodeType.REPORT)
+TARGETS_MERCHANT = EdgeType(NodeType.REPORT, "targets", NodeType.MERCHANT)
+TARGETS_CREATOR = EdgeType(NodeType.REPORT, "targets", NodeType.CREATOR)
+TARGETS_PRODUCT = EdgeType(NodeType.REPORT, "targets", NodeType.PRODUCT)
 
 ALL_EDGE_TYPES: tuple[EdgeType, ...] = (
     SELLS,
@@ -65,10 +69,20 @@ ALL_EDGE_TYPES: tuple[EdgeType, ...] = (
     PROMOTES,
     ORDERED,
     REVIEWED,
-    REPORTED_MERCHANT,
-    REPORTED_CREATOR,
-    REPORTED_PRODUCT,
+    FILES,
+    TARGETS_MERCHANT,
+    TARGETS_CREATOR,
+    TARGETS_PRODUCT,
 )
+
+USES_IDENTIFIER: tuple[EdgeType, ...] = (MERCHANT_USES, CREATOR_USES, BUYER_USES)
+"""Account → identifier edges, one per account type."""
+
+TARGETS: tuple[EdgeType, ...] = (TARGETS_MERCHANT, TARGETS_CREATOR, TARGETS_PRODUCT)
+"""Report → reported entity edges, one per target type."""
+
+SELLER_TYPES: tuple[NodeType, ...] = (NodeType.MERCHANT, NodeType.CREATOR)
+"""Node types of the seller projection (collusion communities)."""
 
 
 def typed_id(node_type: NodeType | str, raw_id: str) -> str:
@@ -101,6 +115,32 @@ def edge_type_from_key(key: str) -> EdgeType:
         if et.key == key:
             return et
     raise ValueError(f"unknown edge type key {key!r}; known: {[e.key for e in ALL_EDGE_TYPES]}")
+
+
+def edge_types_of(relation: str) -> tuple[EdgeType, ...]:
+    """All edge types with relation name ``relation`` (e.g. ``"uses_identifier"``).
+
+    Raises:
+        ValueError: no edge type has that relation.
+    """
+    found = tuple(e for e in ALL_EDGE_TYPES if e.relation == relation)
+    if not found:
+        raise ValueError(f"unknown relation {relation!r}; known: {sorted({e.relation for e in ALL_EDGE_TYPES})}")
+    return found
+
+
+def raw_id_col(column: str) -> Column:
+    """Spark expression stripping the ``<type>:`` prefix of a typed-id column (inverse of :func:`typed_id_col`)."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(F.col(column), r"^[a-z_]+:(.*)$", 1)
+
+
+def node_type_col(column: str) -> Column:
+    """Spark expression giving the node type prefix of a typed-id column."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(F.col(column), r"^([a-z_]+):", 1)
 
 
 def typed_id_col(node_type: NodeType | str, column: str) -> Column:
