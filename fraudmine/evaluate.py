@@ -73,8 +73,10 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, 
 
     Returns:
         ``{"budget": float, "metrics": [{typology, entity_type, n_pos, n_neg, auroc,
-        auprc, recall_at_budget, status}, ...]}``; status is ``ok``, ``not_scored``,
-        ``no_positives`` or ``no_negatives``.
+        auprc, recall_at_budget, status}, ...], "clusters": [...]}``; status is ``ok``,
+        ``not_scored``, ``no_positives`` or ``no_negatives``; ``clusters`` holds the cluster
+        quality rows of :func:`fraudmine.cluster_eval.evaluate_clusters` (empty when the run
+        has no ``clusters/``).
 
     Raises:
         FileNotFoundError: the scores folder or a truth file is missing (names the path).
@@ -163,7 +165,9 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, 
                 **_metrics(sc["fraud_risk"], pos, ~pos, budget),
             }
         )
-    return {"budget": budget, "metrics": out}
+    from fraudmine.cluster_eval import evaluate_clusters
+
+    return {"budget": budget, "metrics": out, "clusters": evaluate_clusters(truth_dir, run_dir)}
 
 
 def _labelled_before_run(run_dir: Path) -> set[str] | None:
@@ -194,4 +198,8 @@ def format_table(result: dict[str, Any]) -> str:
             f"{r['typology']:<26}{r['entity_type']:<10}{r['n_pos']:>8}{r['n_neg']:>9}{f(r['auroc']):>8}"
             f"{f(r['auprc']):>8}{f(r['recall_at_budget']):>9}  {r['status']}"
         )
+    if result.get("clusters"):
+        from fraudmine.cluster_eval import format_cluster_table
+
+        lines += ["", "cluster quality", format_cluster_table(result["clusters"])]
     return "\n".join(lines)

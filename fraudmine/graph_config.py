@@ -26,7 +26,7 @@ class EngineConfig(_Strict):
 
 
 class IdentityConfig(_Strict):
-    """Identity linking on the account–identifier graph."""
+    """Identity linking on the account-identifier graph."""
 
     account_types: tuple[str, ...] = ("merchant", "creator")
     hub_max_degree: int = Field(20, ge=2, description="identifiers held by more accounts are pruned (public hubs)")
@@ -69,14 +69,14 @@ class CollusionConfig(_Strict):
 
 
 class BrushingConfig(_Strict):
-    """FRAUDAR dense-block detection on buyer–product orders and reviews."""
+    """FRAUDAR dense-block detection on buyer-product orders and reviews."""
 
     min_buyer_products: int = Field(
         2, ge=1, description="candidate edge: buyer touched this many products of the seller"
     )
     min_buyers: int = Field(5, ge=2)
     min_products: int = Field(2, ge=1)
-    min_fill: float = Field(0.3, gt=0, le=1, description="edges / (buyers × products) of an accepted block")
+    min_fill: float = Field(0.3, gt=0, le=1, description="edges / (buyers x products) of an accepted block")
     max_blocks_per_component: int = Field(20, ge=1)
     column_weight_c: float = Field(5.0, gt=0, description="FRAUDAR column weight 1 / log(degree + c)")
 
@@ -86,8 +86,8 @@ class ReporterRingsConfig(_Strict):
 
     window_days: float = Field(7.0, gt=0, description="co-reports of one target within this window link reporters")
     min_reporters: int = Field(4, ge=2, description="smallest ring")
-    min_co_reports: int = Field(1, ge=1)
     burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
+    max_ring_credibility: float = Field(0.5, ge=0, le=1, description="rings of reporters more credible are dropped")
     credibility_prior: float = Field(0.3, ge=0, le=1, description="prior upheld rate (Beta prior mean)")
     credibility_strength: float = Field(2.0, gt=0, description="prior pseudo-count")
 

@@ -10,8 +10,8 @@ Each channel returns seller pairs ``[src, dst, channel, score]`` with ``src < ds
 * ``duplicate`` — near-duplicate listing pairs across shops (input from the dedup stage, optional);
 * ``co_reported`` — cosine overlap of the reporters who reported the sellers (or their products);
 * ``co_registration`` / ``co_activity`` — registration / first listing within ``burst_days`` of each
-  other, scored ``1 - Δ / burst_days``; computed only for pairs that another channel proposes
-  (timing alone links thousands of unrelated shops).
+  other, scored ``1 - Δ / burst_days`` and discounted in crowded weeks; computed only for pairs that
+  another channel proposes (timing alone links thousands of unrelated shops).
 
 Pools (buyers, creators, reporters) linked to more than ``max_pool_degree`` sellers are skipped:
 popular buyers and big creators are not evidence of collusion and would make the self-join quadratic.
@@ -19,7 +19,7 @@ popular buyers and big creators are not evidence of collusion and would make the
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
@@ -111,7 +111,10 @@ def duplicate_channel(edges: DataFrame, duplicate_pairs: DataFrame) -> DataFrame
     """
     pm = product_merchant(edges)
     sc = F.col("score").cast("double") if "score" in duplicate_pairs.columns else F.lit(0.5)
-    typed = lambda c: F.when(F.col(c).startswith("product:"), F.col(c)).otherwise(F.concat(F.lit("product:"), F.col(c)))  # noqa: E731
+
+    def typed(c: str) -> Column:
+        return F.when(F.col(c).startswith("product:"), F.col(c)).otherwise(F.concat(F.lit("product:"), F.col(c)))
+
     d = duplicate_pairs.select(typed("src").alias("pa"), typed("dst").alias("pb"), F.least(sc, F.lit(0.99)).alias("_s"))
     j = d.join(pm.select(F.col("product").alias("pa"), F.col("merchant").alias("ma")), "pa").join(
         pm.select(F.col("product").alias("pb"), F.col("merchant").alias("mb")), "pb"
@@ -136,16 +139,26 @@ def seller_times(edges: DataFrame, nodes: DataFrame) -> DataFrame:
 
 
 def timing_channels(candidates: DataFrame, times: DataFrame, burst_days: float) -> DataFrame:
-    """``co_registration`` and ``co_activity`` scores for candidate pairs ``[src, dst]``."""
+    """``co_registration`` and ``co_activity`` scores for candidate pairs ``[src, dst]``.
+
+    Score ``(1 - Δ / burst_days) · min(1, expected / crowd)``: ``crowd`` is the number of sellers
+    whose time falls in the same ``burst_days`` bucket, ``expected`` the mean bucket count.  A
+    coincidence in a crowded bucket (a platform launch, a data cut-off where many first listings
+    pile up) is weak evidence; one in an ordinary week keeps its full score.
+    """
     w = burst_days * 86400.0
     c = candidates.select(U, V).distinct()
-    j = c.join(
-        times.select(F.col("seller").alias(U), F.col("registered").alias("ru"), F.col("first_activity").alias("au")), U
-    ).join(
-        times.select(F.col("seller").alias(V), F.col("registered").alias("rv"), F.col("first_activity").alias("av")), V
-    )
     out = []
-    for name, a, b in (("co_registration", "ru", "rv"), ("co_activity", "au", "av")):
-        s = F.lit(1.0) - F.abs(F.col(a) - F.col(b)) / F.lit(w)
+    for name, col in (("co_registration", "registered"), ("co_activity", "first_activity")):
+        t = times.select("seller", F.col(col).alias("t")).where(F.col("t").isNotNull())
+        t = t.withColumn("_b", F.floor(F.col("t") / F.lit(w)))
+        crowd = t.groupBy("_b").agg(F.count(F.lit(1)).alias("_n"))
+        row = crowd.agg(F.avg("_n")).first()
+        expected = float(row[0]) if row and row[0] else 1.0
+        t = t.join(crowd, "_b").select("seller", "t", F.least(F.lit(1.0), F.lit(expected) / F.col("_n")).alias("_rare"))
+        j = c.join(t.select(F.col("seller").alias(U), F.col("t").alias("tu"), F.col("_rare").alias("ru")), U).join(
+            t.select(F.col("seller").alias(V), F.col("t").alias("tv"), F.col("_rare").alias("rv")), V
+        )
+        s = (F.lit(1.0) - F.abs(F.col("tu") - F.col("tv")) / F.lit(w)) * F.least("ru", "rv")
         out.append(j.select(U, V, F.lit(name).alias(CHANNEL), s.alias(SCORE)).where(F.col(SCORE) > 0))
     return out[0].unionByName(out[1])

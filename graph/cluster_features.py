@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
@@ -62,7 +62,7 @@ def latest_bad_labels(labels: DataFrame, as_of: datetime) -> DataFrame:
     return latest.select(S.NODE_ID, (F.col("label") == "fraud").alias("is_bad"))
 
 
-def fold_col(node_col: str, n_folds: int, seed: int) -> F.Column:
+def fold_col(node_col: str, n_folds: int, seed: int) -> Column:
     """Fold of an entity: ``pmod(xxhash64(node_id, seed), n_folds)``."""
     return F.pmod(F.xxhash64(F.col(node_col), F.lit(seed)), F.lit(n_folds))
 
@@ -148,7 +148,7 @@ def entity_features(
     out = ident.join(coll, S.NODE_ID, "full")
     for part in (brush, ring, cred):
         out = out.join(part, S.NODE_ID, "full")
-    fill = {
+    fill: dict[str, bool | float | int | str] = {
         f.name: 0
         for f in ENTITY_FEATURES_SCHEMA.fields[4:]
         if f.name not in ("identity_registration_spread_days", "reporter_credibility")

@@ -10,7 +10,7 @@ columns, computed from labels known before the run date.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -45,7 +45,7 @@ MEMBERS_SCHEMA = T.StructType(
 )
 
 
-def _count_type(t: str) -> F.Column:
+def _count_type(t: str) -> Column:
     return F.sum(F.col(S.NODE_ID).startswith(f"{t}:").cast("long")).alias(f"n_{t}s")
 
 

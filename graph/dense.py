@@ -1,6 +1,6 @@
-"""Brushing blocks: FRAUDAR dense-subgraph detection on buyer–product orders and reviews.
+"""Brushing blocks: FRAUDAR dense-subgraph detection on buyer-product orders and reviews.
 
-Hooi et al. 2016 (:mod:`fraudmine.graph.algorithms.fraudar`).  The buyer–product graph
+Hooi et al. 2016 (:mod:`fraudmine.graph.algorithms.fraudar`).  The buyer-product graph
 of a marketplace is one giant component, so peeling it whole would find one block per
 pass over millions of edges.  Candidates are cut first, in Spark: an order or review
 edge ``(buyer, product)`` is a candidate when the buyer touched at least
@@ -10,7 +10,7 @@ edges are collected, split into connected components, and FRAUDAR peels each
 component repeatedly (``max_blocks_per_component``), with column weights computed from
 each product's degree in the *whole* graph (camouflage resistance).  A block is kept
 when it has at least ``min_buyers`` buyers, ``min_products`` products and a fill
-(edges / (buyers × products)) of at least ``min_fill``; the peel returns the block's dense
+(edges / (buyers x products)) of at least ``min_fill``; the peel returns the block's dense
 core, so the buyers touching enough of its products are attached back (:func:`_expand`).
 
 Block risk (graph evidence only): ``1 - exp(-density)``, density = FRAUDAR's ``g``.
@@ -30,6 +30,7 @@ from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms import local
 from fraudmine.graph.algorithms.fraudar import Block, column_weights, peel_blocks
+from fraudmine.graph.algorithms.spark_common import to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
 from fraudmine.graph.identity import cluster_id
 
@@ -125,7 +126,7 @@ def brushing_blocks(
         (role ``buyer``) and products (role ``target``).
     """
     spark: SparkSession = edges.sparkSession
-    cand = candidate_edges(edges, min_buyer_products).toPandas()
+    cand = to_pandas(candidate_edges(edges, min_buyer_products))
     log.info("brushing: %d candidate buyer-product edges", len(cand))
     blocks = find_blocks(cand, min_buyers, min_products, min_fill, max_blocks_per_component, column_weight_c)
     rows, summ = [], []

@@ -1,6 +1,6 @@
 """Identity linking: accounts that share identifiers (devices, payments, bank accounts, phones...).
 
-The account–identifier bipartite graph comes from the typed graph's
+The account-identifier bipartite graph comes from the typed graph's
 ``uses_identifier`` edges.  Identifiers held by more than ``hub_max_degree``
 accounts (office Wi-Fi, warehouse addresses, payment aggregators) or listed as
 public are pruned: they are not evidence of common control.  Every remaining
@@ -61,7 +61,7 @@ def prune_hubs(ai: DataFrame, hub_max_degree: int, public: DataFrame | None = No
     """Drop identifiers held by more than ``hub_max_degree`` accounts or listed in ``public`` (``[identifier]``).
 
     Returns:
-        ``(kept account–identifier rows with a degree column, pruned [identifier, degree, reason])``.
+        ``(kept account-identifier rows with a degree column, pruned [identifier, degree, reason])``.
     """
     deg = ai.groupBy(IDENTIFIER).agg(F.countDistinct(ACCOUNT).alias("degree"))
     flagged = deg.withColumn("reason", F.when(F.col("degree") > hub_max_degree, F.lit("degree")))
@@ -117,7 +117,8 @@ def identity_clusters(
         edges: typed edges as of the date (:data:`~fraudmine.graph.schemas.EDGES_SCHEMA`).
         nodes: typed nodes (for registration times).
         engine: graph engine running the connected components.
-        account_types, hub_max_degree, type_weights, min_link_weight: see :class:`fraudmine.graph_config.IdentityConfig`.
+        account_types, hub_max_degree, type_weights, min_link_weight: see
+            :class:`fraudmine.graph_config.IdentityConfig`.
         public: optional ``[identifier]`` frame of identifiers known to be public.
 
     Returns:

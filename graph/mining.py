@@ -88,7 +88,7 @@ def mine_clusters(
     id_links = all_links.where(F.col(S.WEIGHT) >= F.lit(ic.min_link_weight))
     eng = _engine(id_links, cfg)
     engines["identity"] = eng.name
-    ident, ident_members, _ = identity_clusters(
+    ident, _ident_members, _ = identity_clusters(
         edges, nodes, eng, ic.account_types, ic.hub_max_degree, ic.type_weights, ic.min_link_weight
     )
     ident = ident.localCheckpoint(eager=True)
@@ -139,7 +139,9 @@ def mine_clusters(
     cred = reporter_credibility(edges, reports, as_of, rc.credibility_prior, rc.credibility_strength).localCheckpoint(
         eager=True
     )
-    rings, ring_roles = reporter_rings(edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share)
+    rings, ring_roles = reporter_rings(
+        edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share, rc.max_ring_credibility
+    )
     rings = rings.localCheckpoint(eager=True)
     secs["reporter_rings"] = time.monotonic() - t0
     log.info("reporter rings: %d rings (%.1fs)", rings.count(), secs["reporter_rings"])

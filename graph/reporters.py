@@ -11,7 +11,10 @@ distinct reporters is a *burst* when it has at least ``min_reporters`` reporters
 holds at least ``burst_share`` of the target's reports, and is improbable under the
 target's own background rate (Poisson tail below ``max_p_value``): a scam wave of
 honest buyers spreads over weeks, a coordinated ring lands within days.  Bursts
-that share reporters are merged (connected components) into rings.
+that share reporters are merged (connected components) into rings; a ring whose reporters'
+mean credibility exceeds ``max_ring_credibility`` is dropped (honest customers reporting a real
+scam together are usually upheld).  The densest window is widened by half a window on each
+side so a burst straddling it is not cut in two.
 
 Ring risk (no labels): ``min(1, -log10 p / 20) · (1 - mean credibility of its reporters)``.
 """
@@ -30,6 +33,7 @@ from scipy.stats import poisson
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms import local
+from fraudmine.graph.algorithms.spark_common import to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
 from fraudmine.graph.identity import cluster_id
 
@@ -52,7 +56,7 @@ def report_frame(edges: DataFrame) -> DataFrame:
 def reporter_credibility(
     edges: DataFrame, reports: DataFrame, as_of: datetime, prior: float, strength: float
 ) -> DataFrame:
-    """``[node_id, n_reports, n_reviewed, n_upheld, credibility]`` per reporter, from outcomes reviewed before ``as_of``.
+    """``[node_id, n_reports, n_reviewed, n_upheld, credibility]`` per reporter (outcomes reviewed before ``as_of``).
 
     Args:
         edges: typed edges as of ``as_of`` (``files`` edges).
@@ -115,7 +119,10 @@ def bursts(
         p = float(poisson.sf(k - 1, background))
         if p > max_p_value:
             continue
-        out.append((target, ts[best_i], ts[hi[best_i] - 1], sorted(set(rep[best_i : hi[best_i]].tolist())), k, p))
+        # the densest window can cut a burst in two: widen it by half a window on each side
+        lo_t, hi_t = ts[best_i] - w // 2, ts[hi[best_i] - 1] + w // 2
+        inside = (ts >= lo_t) & (ts <= hi_t)
+        out.append((target, ts[inside][0], ts[inside][-1], sorted(set(rep[inside].tolist())), k, p))
     return pd.DataFrame(out, columns=["target", "start", "end", "reporters", "n_reports", "p_value"])
 
 
@@ -126,6 +133,7 @@ def reporter_rings(
     window_days: float,
     min_reporters: int,
     burst_share: float,
+    max_ring_credibility: float = 0.5,
     max_p_value: float = 1e-4,
 ) -> tuple[DataFrame, DataFrame]:
     """Reporter rings as cluster rows.
@@ -135,7 +143,7 @@ def reporter_rings(
         the targeted sellers are named in the evidence.
     """
     spark = edges.sparkSession
-    frame = report_frame(edges).select(REPORTER, TARGET, "ts").toPandas()
+    frame = to_pandas(report_frame(edges).select(REPORTER, TARGET, "ts"))
     b = bursts(frame, window_days, min_reporters, burst_share, max_p_value)
     rows: list[tuple[str, str, str]] = []
     summ: list[tuple[str, float, str]] = []
@@ -144,11 +152,13 @@ def reporter_rings(
         g = local.from_pandas(pd.DataFrame(pairs, columns=["src", "dst"]))
         comp = dict(zip(g.names.tolist(), local.connected_components(g).tolist(), strict=True))
         b["ring"] = [comp[f"burst{i}"] for i in range(len(b))]
-        cred = credibility.toPandas().set_index(S.NODE_ID)["credibility"] if b.shape[0] else pd.Series(dtype=float)
+        cred = to_pandas(credibility.select(S.NODE_ID, "credibility")).set_index(S.NODE_ID)["credibility"]
         for _, grp in b.groupby("ring", sort=True):
             reporters = sorted({r for rs in grp["reporters"] for r in rs})
             cid = cluster_id("reporter_ring", reporters[0])
             mean_cred = float(cred.reindex(reporters).fillna(0.0).mean())
+            if mean_cred > max_ring_credibility:
+                continue  # a burst of reporters whose reports are usually upheld is a scam wave, not a ring
             p = float(grp["p_value"].min())
             risk = min(1.0, -np.log10(max(p, 1e-300)) / 20.0) * (1.0 - mean_cred)
             ev = {

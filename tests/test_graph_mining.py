@@ -16,7 +16,7 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def _bipartite_with_block(seed: int, camouflage: bool) -> tuple[np.ndarray, np.ndarray, int, int, set[int], set[int]]:
-    """300 buyers × 200 products of sparse background plus a 30 × 6 block at fill 0.7."""
+    """300 buyers x 200 products of sparse background plus a 30 x 6 block at fill 0.7."""
     rng = np.random.default_rng(seed)
     nb, npr = 300, 200
     bg_r = rng.integers(0, nb, 900)
@@ -73,8 +73,8 @@ def test_peel_blocks_stops_at_first_rejected_block() -> None:
 
 
 def test_reporter_burst_found_and_spread_reports_ignored() -> None:
-    ring = [("r%02d" % i, "merchant:victim", T0 + timedelta(hours=7 * i)) for i in range(8)]
-    honest = [("h%02d" % i, "merchant:busy", T0 + timedelta(days=9 * i)) for i in range(20)]
+    ring = [(f"r{i:02d}", "merchant:victim", T0 + timedelta(hours=7 * i)) for i in range(8)]
+    honest = [(f"h{i:02d}", "merchant:busy", T0 + timedelta(days=9 * i)) for i in range(20)]
     frame = pd.DataFrame(ring + honest, columns=["reporter", "target", "ts"])
     b = bursts(frame, window_days=7, min_reporters=4, burst_share=0.5, max_p_value=1e-4)
     assert b["target"].tolist() == ["merchant:victim"]
@@ -115,7 +115,7 @@ def test_identity_linking_prunes_hubs_and_weighs_types(spark) -> None:  # type: 
         "node_id string, node_type string, raw_id string, created_at timestamp, degree long, is_hub boolean",
     )
     weights = {"device": 0.9, "phone": 0.7, "ip": 0.3, "address": 0.5}
-    clusters, members, links = identity_clusters(edges, nodes, LocalEngine(), ("merchant", "creator"), 4, weights, 0.5)
+    clusters, _members, links = identity_clusters(edges, nodes, LocalEngine(), ("merchant", "creator"), 4, weights, 0.5)
     rows_out = clusters.collect()
     assert len(rows_out) == 1
     c = rows_out[0]
@@ -162,7 +162,7 @@ def test_out_of_fold_counts_exclude_own_fold(spark) -> None:  # type: ignore[no-
     bad = spark.createDataFrame([(n, i % 3 == 0) for i, n in enumerate(names)], "node_id string, is_bad boolean")
     folds = {r["node_id"]: r["f"] for r in members.select("node_id", fold_col("node_id", 3, 0).alias("f")).collect()}
     got = {r["node_id"]: r for r in oof_member_counts(members, bad, 3, 0, "x").collect()}
-    for i, n in enumerate(names):
+    for n in names:
         other = [j for j, m in enumerate(names) if folds[m] != folds[n]]
         assert got[n]["x_labelled_members_oof"] == len(other)
         assert got[n]["x_bad_members_oof"] == sum(1 for j in other if j % 3 == 0)

@@ -33,7 +33,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
 from fraudmine.graph.algorithms import local, spark_cc, spark_lpa, spark_pagerank
-from fraudmine.graph.algorithms.spark_common import DST, NODE, SRC, WEIGHT, weighted_edges
+from fraudmine.graph.algorithms.spark_common import DST, NODE, SRC, WEIGHT, to_pandas, weighted_edges
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ class LocalEngine(GraphEngine):
     name = "local"
 
     def _collect(self, edges: DataFrame, nodes: DataFrame | None, directed: bool = False) -> local.LocalGraph:
-        pdf = weighted_edges(edges).toPandas()
-        extra = nodes.select(NODE).toPandas()[NODE].astype(str).tolist() if nodes is not None else None
+        pdf = to_pandas(weighted_edges(edges))
+        extra = to_pandas(nodes.select(NODE))[NODE].astype(str).tolist() if nodes is not None else None
         return local.from_pandas(pdf, nodes=extra, directed=directed)
 
     def _frame(self, spark: SparkSession, names: np.ndarray, col: str, values: np.ndarray) -> DataFrame:
@@ -151,7 +151,7 @@ class LocalEngine(GraphEngine):
         """See :meth:`GraphEngine.pagerank`."""
         t0 = time.monotonic()
         g = self._collect(edges, nodes, directed=directed)
-        seed_names = seeds.select(NODE).toPandas()[NODE].astype(str).tolist() if seeds is not None else None
+        seed_names = to_pandas(seeds.select(NODE))[NODE].astype(str).tolist() if seeds is not None else None
         if seed_names is not None:
             present = set(g.names.tolist())
             seed_names = sorted(s for s in set(seed_names) if s in present)

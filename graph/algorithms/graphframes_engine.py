@@ -127,7 +127,7 @@ class GraphFramesEngine(GraphEngine):
             ).vertices
             from pyspark.ml.functions import vector_to_array
 
-            arr = ppr.select(F.col("id").alias(ID), vector_to_array("pageranks").alias("_v"))
+            arr = ppr.select(F.col("id").alias(ID), vector_to_array(F.col("pageranks")).alias("_v"))
             mean = F.aggregate("_v", F.lit(0.0), lambda acc, x: acc + x) / F.size("_v")
             scores = arr.select(ID, mean.alias("score"))
         out = scores.join(index, ID).select(NODE, "score").localCheckpoint(eager=True)

@@ -112,7 +112,7 @@ def leiden(g: LocalGraph, resolution: float = 1.0, seed: int = 0, n_iterations: 
 
     Args:
         g: the graph (treated as undirected).
-        resolution: modularity resolution γ (higher → smaller communities).
+        resolution: modularity resolution gamma (higher → smaller communities).
         seed: random seed (igraph's RNG is seeded, so results are deterministic).
         n_iterations: Leiden passes; negative runs until the partition is stable.
     """

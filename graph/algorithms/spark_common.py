@@ -10,6 +10,7 @@ lost executor never recomputes more than that many rounds.
 
 from __future__ import annotations
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -73,3 +74,9 @@ def cut_lineage(df: DataFrame, round_no: int, checkpoint_interval: int) -> DataF
     if checkpoint_interval > 0 and round_no % checkpoint_interval == 0:
         return df.checkpoint(eager=True)
     return df.localCheckpoint(eager=True)
+
+
+def to_pandas(df: DataFrame) -> pd.DataFrame:
+    """Collect a (small) Spark frame to pandas, typed for mypy."""
+    out: pd.DataFrame = df.toPandas()
+    return out

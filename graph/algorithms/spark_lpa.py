@@ -2,7 +2,7 @@
 
 Raghavan, Albert & Kumara 2007 (label propagation); Cordasco & Gargano 2010
 (semi-synchronous updates).  A fully synchronous schedule oscillates on
-bipartite graphs (two sides swap labels forever, e.g. merchant–identifier), so
+bipartite graphs (two sides swap labels forever, e.g. merchant-identifier), so
 each step updates only a pseudo-random half of the nodes (a hash of node, step
 and seed): neighbours updating in the same step are then the exception, the
 oscillation is broken, and every step is still one join + one aggregation.
