@@ -62,7 +62,7 @@ class CollusionConfig(_Strict):
     )
     max_pool_degree: int = Field(50, ge=2, description="buyers/creators/reporters linked to more sellers are skipped")
     min_shared: int = Field(3, ge=1, description="shared buyers/reporters needed for a pool link")
-    burst_days: float = Field(7.0, gt=0, description="co-registration / co-activity window")
+    burst_days: float = Field(14.0, gt=0, description="co-registration / co-activity window (two weeks)")
     resolution: float = Field(1.0, gt=0, description="Leiden resolution")
     min_size: int = Field(3, ge=2, description="smallest community reported as a collusion cluster")
     seed: int = 0

@@ -131,7 +131,7 @@ def brushing_blocks(
     blocks = find_blocks(cand, min_buyers, min_products, min_fill, max_blocks_per_component, column_weight_c)
     rows, summ = [], []
     for buyers, products, blk in blocks:
-        cid = cluster_id("brushing", buyers[0])
+        cid = cluster_id("brushing", f"{products[0]}|{buyers[0]}")  # two blocks may share a buyer
         rows += [(cid, b, "buyer") for b in buyers] + [(cid, p, "target") for p in products]
         sub = cand[cand["buyer"].isin(buyers) & cand["product"].isin(products)]
         span = (sub[S.LAST_TS].max() - sub[S.FIRST_TS].min()).total_seconds() / 86400.0 if len(sub) else None

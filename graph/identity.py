@@ -126,12 +126,29 @@ def identity_clusters(
         (only clusters of two or more accounts), ``members`` is ``[cluster_id, node_id]``, ``links``
         the accepted pair links ``[src, dst, weight, n_shared, shared]``.
     """
-    from fraudmine.graph.clusters import assemble_clusters
-
     ai = account_identifiers(edges, account_types)
     kept, _ = prune_hubs(ai, hub_max_degree, public)
     links = identity_links(kept, type_weights).where(F.col(S.WEIGHT) >= F.lit(min_link_weight))
-    links = links.localCheckpoint(eager=True)
+    clusters, members = clusters_from_links(links.localCheckpoint(eager=True), kept, nodes, engine)
+    return clusters, members, links
+
+
+def clusters_from_links(
+    links: DataFrame, kept: DataFrame, nodes: DataFrame, engine: GraphEngine
+) -> tuple[DataFrame, DataFrame]:
+    """Identity clusters (components) of accepted pair links, with evidence.
+
+    Args:
+        links: accepted links ``[src, dst, weight, n_shared, shared]`` (:func:`identity_links` above the threshold).
+        kept: pruned account-identifier rows (:func:`prune_hubs`).
+        nodes: typed nodes.
+        engine: graph engine running the components.
+
+    Returns:
+        ``(clusters, members [node_id, cluster_id])``.
+    """
+    from fraudmine.graph.clusters import assemble_clusters
+
     comp = engine.connected_components(links.select(S.SRC, S.DST, S.WEIGHT)).frame
     members = comp.select(
         F.col("node").alias(S.NODE_ID), cluster_id_col("identity", F.col("component")).alias(CLUSTER_ID)
@@ -182,5 +199,4 @@ def identity_clusters(
             )
         ).alias("evidence"),
     )
-    clusters = assemble_clusters("identity", members, nodes, summary)
-    return clusters, members, links
+    return assemble_clusters("identity", members, nodes, summary), members

@@ -24,7 +24,7 @@ from fraudmine.graph.cluster_features import entity_features
 from fraudmine.graph.clusters import CLUSTER_ID, member_rows
 from fraudmine.graph.collusion import collusion_clusters
 from fraudmine.graph.dense import brushing_blocks
-from fraudmine.graph.identity import account_identifiers, identity_clusters, identity_links, prune_hubs
+from fraudmine.graph.identity import account_identifiers, clusters_from_links, identity_links, prune_hubs
 from fraudmine.graph.reporters import reporter_credibility, reporter_rings
 from fraudmine.graph_config import ClustersConfig
 
@@ -88,20 +88,20 @@ def mine_clusters(
     id_links = all_links.where(F.col(S.WEIGHT) >= F.lit(ic.min_link_weight))
     eng = _engine(id_links, cfg)
     engines["identity"] = eng.name
-    ident, _ident_members, _ = identity_clusters(
-        edges, nodes, eng, ic.account_types, ic.hub_max_degree, ic.type_weights, ic.min_link_weight
-    )
+    ident, _ = clusters_from_links(id_links, kept, nodes, eng)
     ident = ident.localCheckpoint(eager=True)
     secs["identity"] = time.monotonic() - t0
     log.info("identity: %d clusters (%.1fs, engine %s)", ident.count(), secs["identity"], eng.name)
 
     t0 = time.monotonic()
     cc = cfg.collusion
-    coll, _, coll_links = collusion_clusters(
+    coll_engine = _engine(all_links, cfg)  # the collusion graph has at most this many links plus pool links
+    engines["collusion"] = coll_engine.name
+    coll, _, _ = collusion_clusters(
         edges,
         nodes,
         all_links,
-        _engine(all_links, cfg),
+        coll_engine,
         cc.channel_weights,
         cc.channel_cap,
         cc.min_link_score,
@@ -114,7 +114,6 @@ def mine_clusters(
         duplicate_pairs,
     )
     coll = coll.localCheckpoint(eager=True)
-    engines["collusion"] = _engine(coll_links, cfg).name
     secs["collusion"] = time.monotonic() - t0
     log.info("collusion: %d clusters (%.1fs)", coll.count(), secs["collusion"])
 

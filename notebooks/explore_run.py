@@ -23,12 +23,14 @@ print(top[["entity_id", "fraud_risk", "risk_band", "top_reasons"]].to_string(ind
 
 # %% [markdown]
 # ## Identity neighbourhood of the riskiest merchant
-# Edges `merchant -uses-> identifier`; hub identifiers (shared Wi-Fi, warehouses) are dropped.
+# Edges `merchant -uses_identifier-> identifier`; hub identifiers (shared Wi-Fi, warehouses) are dropped.
 
 # %%
 nodes = pd.read_parquet(RUN_DIR / "graph" / "nodes", filters=[("node_type", "=", "identifier")])
 hubs = set(nodes.loc[nodes["is_hub"].astype(bool), "node_id"])
-uses = pd.read_parquet(RUN_DIR / "graph" / "edges", filters=[("edge_type", "=", "merchant__uses__identifier")])
+uses = pd.read_parquet(
+    RUN_DIR / "graph" / "edges", filters=[("edge_type", "=", "merchant__uses_identifier__identifier")]
+)
 uses = uses[~uses["dst"].isin(hubs)]
 g = nx.from_pandas_edgelist(uses, "src", "dst")
 seed = f"merchant:{top['entity_id'].iloc[0]}"

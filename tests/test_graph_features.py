@@ -34,7 +34,7 @@ def test_nodes_are_typed_and_hubs_flagged(t: dict[str, Any]) -> None:
 
 
 def test_edges_aggregate_events(spark: Any, t: dict[str, Any]) -> None:
-    edges = build_edges(t).where(F.col(S.EDGE_TYPE) == "buyer__ordered__product")
+    edges = build_edges(t).where(F.col(S.EDGE_TYPE) == "buyer__orders__product")
     expected = spark.createDataFrame(
         [("buyer:u1", "product:p1", 20.0, 2), ("buyer:u2", "product:p3", 60.0, 1)],
         "src string, dst string, weight double, n_events long",
