@@ -43,12 +43,36 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def _graph_sections(graph: pd.DataFrame | None, clusters: pd.DataFrame | None, top_n: int) -> str:
+    out = ""
+    if graph is not None and len(graph):
+        out += f"<h2>Graph</h2>{_table(graph)}"
+    if clusters is not None and len(clusters):
+        bins = pd.cut(
+            clusters["size"], [1, 2, 3, 5, 10, 20, 50, 10**9], labels=["2", "3", "4-5", "6-10", "11-20", "21-50", ">50"]
+        )
+        dist = (
+            clusters.assign(size_bin=bins)
+            .groupby(["cluster_type", "size_bin"], observed=True)
+            .size()
+            .unstack(fill_value=0)
+        )
+        riskiest = clusters.sort_values(["risk", "size", "cluster_id"], ascending=[False, False, True]).head(top_n)
+        out += f"<h2>Cluster sizes</h2>{_table(dist.reset_index())}"
+        out += (
+            f"<h2>Riskiest clusters</h2>{_table(riskiest[['cluster_type', 'cluster_id', 'size', 'risk', 'evidence']])}"
+        )
+    return out
+
+
 def render_report(
     manifest: dict[str, Any],
     quarantine: pd.DataFrame,
     scores: pd.DataFrame,
     decisions: pd.DataFrame,
     top_n: int = 25,
+    graph: pd.DataFrame | None = None,
+    clusters: pd.DataFrame | None = None,
 ) -> str:
     """Render the run report.
 
@@ -58,6 +82,9 @@ def render_report(
         scores: ``[entity_id, fraud_risk, low_quality_risk, risk_band, top_reasons]``.
         decisions: ``[action, rows]``.
         top_n: how many top-risk merchants to list.
+        graph: optional graph stats (``graph/stats``: counts, degree quantiles, hubs per node and edge type).
+        clusters: optional cluster rows of every kind (``cluster_type, cluster_id, size, risk, evidence``):
+            size distribution per kind and the riskiest clusters with their evidence are shown.
 
     Returns:
         A self-contained HTML document.
@@ -95,5 +122,6 @@ td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}th{
 <h2>Top {top_n} risky merchants</h2>
 {_table(top[["entity_id", "fraud_risk", "risk_band", "low_quality_risk", "top_reasons"]])}
 <h2>Moderation decisions</h2>{_table(decisions)}
+{_graph_sections(graph, clusters, top_n)}
 </body></html>
 """
