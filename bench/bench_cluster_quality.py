@@ -17,75 +17,11 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
-import pyarrow.parquet as pq
-
-from fraudmine.cluster_eval import _prf, best_match_f1, evaluate_clusters, partition_ari
-from fraudmine.graph.algorithms import local
+from fraudmine.cluster_eval import evaluate_clusters
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def baseline(run: Path, truth: Path, max_degree: int) -> list[dict[str, Any]]:
-    """Trivial baseline rows (same keys as evaluate_clusters)."""
-    e = pq.read_table(
-        run / "graph" / "edges",
-        filters=[
-            (
-                "edge_type",
-                "in",
-                [
-                    "merchant__uses_identifier__identifier",
-                    "creator__uses_identifier__identifier",
-                    "buyer__uses_identifier__identifier",
-                ],
-            )
-        ],
-    ).to_pandas()
-    deg = e.groupby("dst")["src"].nunique()
-    e = e[e["dst"].isin(deg[deg <= max_degree].index)]
-    ent = pq.read_table(truth / "entities.parquet").to_pandas()
-    ent["node_id"] = ent["entity_type"] + ":" + ent["entity_id"]
-    nodes = pq.read_table(run / "graph" / "nodes", columns=["node_id", "node_type"]).to_pandas()
-    rows = []
-    for typ, kinds, roles in (
-        ("collusion_ring", ("merchant", "creator"), None),
-        ("brushing", ("buyer",), ("fake_buyer", "target")),
-        ("malicious_reporting", ("buyer",), ("reporter",)),
-    ):
-        sub = e[e["src"].str.split(":").str[0].isin(kinds)]
-        g = local.from_pandas(sub[["src", "dst"]])
-        comp = pd.Series(local.connected_components(g), index=g.names)
-        comp = comp[~comp.index.str.startswith("identifier:")]
-        sizes = comp.map(comp.value_counts())
-        comp = comp[sizes >= 2]
-        groups = {c: set(ix) for c, ix in comp.groupby(comp).groups.items()}
-        if typ == "collusion_ring":
-            t = ent[
-                ((ent["typology"] == "collusion_ring") & (ent["role"] == "shop"))
-                | ((ent["typology"] == "creator_collusion") & (ent["role"] == "promoter"))
-            ]
-            sellers = sorted(nodes.loc[nodes["node_type"].isin(["merchant", "creator"]), "node_id"])
-            tm = dict(zip(t["node_id"], t["group_id"], strict=True))
-            ari = partition_ari(sellers, tm, comp.to_dict())
-        else:
-            t = ent[(ent["typology"] == typ) & ent["role"].isin(roles)]
-            ari = None
-        tg = {k: set(v) for k, v in t.groupby("group_id")["node_id"]}
-        rows.append(
-            {
-                "typology": typ,
-                "clusters": "baseline_cc_identifiers",
-                "ari": ari,
-                **_prf(set(comp.index), set(t["node_id"])),
-                "block_f1": best_match_f1(tg, groups),
-                "n_clusters": len(groups),
-            }
-        )
-    return rows
 
 
 def main() -> None:
@@ -94,7 +30,6 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--scenario", type=Path)
     ap.add_argument("--date", default="2026-11-01")
-    ap.add_argument("--baseline-max-degree", type=int, default=20)
     ap.add_argument("--work", type=Path, default=Path("/tmp/graphcore/quality"))
     args = ap.parse_args()
     all_rows = []
@@ -123,7 +58,7 @@ def main() -> None:
             cwd=REPO,
         )
         run = out / "runs" / args.date
-        rows = evaluate_clusters(data / "truth", run) + baseline(run, data / "truth", args.baseline_max_degree)
+        rows = evaluate_clusters(data / "truth", run)  # detectors + the trivial baseline
         manifest = json.loads((run / "manifest.json").read_text())
         secs = {k: v.get("duration_s") for k, v in manifest["stages"].items()}
         for r in rows:

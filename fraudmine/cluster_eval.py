@@ -1,6 +1,6 @@
 """Cluster quality of a run against the synthetic ground truth, per typology.
 
-Scored (``fraudmine evaluate`` adds these rows under ``"clusters"``):
+Scored (``fraudmine evaluate`` adds these rows under ``"clusters"``; a run of the graph stages only (no scores) gets these rows alone):
 
 * ``collusion_ring`` — ``clusters/collusion`` against the truth rings (shops and their promoting
   creators, grouped by ring).  ``ari``: adjusted Rand index over every merchant and creator of the
@@ -12,6 +12,9 @@ Scored (``fraudmine evaluate`` adds these rows under ``"clusters"``):
   blocks of the best F1 of any predicted block (one block found per truth block).
 * ``malicious_reporting`` — ``clusters/reporter_rings`` reporters against the truth ring reporters:
   member ``precision`` / ``recall`` / ``f1`` and ``block_f1``.
+
+Each typology also gets the trivial baseline (:func:`baseline_rows`): connected components on
+shared identifiers, scored the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.metrics import adjusted_rand_score
+
+from fraudmine.graph.algorithms import local
+
+BASELINE_MAX_DEGREE = 20
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -127,6 +134,72 @@ def evaluate_clusters(truth_dir: Path, run_dir: Path) -> list[dict[str, Any]]:
                 "n_clusters": len(g),
             }
         )
+    return rows + baseline_rows(run_dir, truth_dir)
+
+
+def baseline_rows(run: Path, truth: Path, max_degree: int = BASELINE_MAX_DEGREE) -> list[dict[str, Any]]:
+    """The trivial baseline: connected components of accounts sharing any identifier held by at most
+    ``max_degree`` accounts (sellers for rings; buyers for brushing and reporter rings), components of
+    two or more accounts, scored like the detectors (rows with ``clusters = baseline_cc_identifiers``).
+
+    Returns an empty list when the run has no ``graph/edges``.
+    """
+    if not (run / "graph" / "edges").exists():
+        return []
+    e = pq.read_table(
+        run / "graph" / "edges",
+        filters=[
+            (
+                "edge_type",
+                "in",
+                [
+                    "merchant__uses_identifier__identifier",
+                    "creator__uses_identifier__identifier",
+                    "buyer__uses_identifier__identifier",
+                ],
+            )
+        ],
+    ).to_pandas()
+    deg = e.groupby("dst")["src"].nunique()
+    e = e[e["dst"].isin(deg[deg <= max_degree].index)]
+    ent = pq.read_table(truth / "entities.parquet").to_pandas()
+    ent["node_id"] = ent["entity_type"] + ":" + ent["entity_id"]
+    nodes = pq.read_table(run / "graph" / "nodes", columns=["node_id", "node_type"]).to_pandas()
+    rows = []
+    for typ, kinds, roles in (
+        ("collusion_ring", ("merchant", "creator"), None),
+        ("brushing", ("buyer",), ("fake_buyer", "target")),
+        ("malicious_reporting", ("buyer",), ("reporter",)),
+    ):
+        sub = e[e["src"].str.split(":").str[0].isin(kinds)]
+        g = local.from_pandas(sub[["src", "dst"]])
+        comp = pd.Series(local.connected_components(g), index=g.names)
+        comp = comp[~comp.index.str.startswith("identifier:")]
+        sizes = comp.map(comp.value_counts())
+        comp = comp[sizes >= 2]
+        groups = {c: set(ix) for c, ix in comp.groupby(comp).groups.items()}
+        if typ == "collusion_ring":
+            t = ent[
+                ((ent["typology"] == "collusion_ring") & (ent["role"] == "shop"))
+                | ((ent["typology"] == "creator_collusion") & (ent["role"] == "promoter"))
+            ]
+            sellers = sorted(nodes.loc[nodes["node_type"].isin(["merchant", "creator"]), "node_id"])
+            tm = dict(zip(t["node_id"], t["group_id"], strict=True))
+            ari = partition_ari(sellers, tm, comp.to_dict())
+        else:
+            t = ent[(ent["typology"] == typ) & ent["role"].isin(roles)]
+            ari = None
+        tg = {k: set(v) for k, v in t.groupby("group_id")["node_id"]}
+        rows.append(
+            {
+                "typology": typ,
+                "clusters": "baseline_cc_identifiers",
+                "ari": ari,
+                **_prf(set(comp.index), set(t["node_id"])),
+                "block_f1": best_match_f1(tg, groups),
+                "n_clusters": len(groups),
+            }
+        )
     return rows
 
 
@@ -136,11 +209,11 @@ def format_cluster_table(rows: list[dict[str, Any]]) -> str:
     def f(v: Any) -> str:
         return "-" if v is None else f"{v:.3f}"
 
-    head = f"{'typology':<22}{'clusters':<16}{'n_clust':>8}{'ARI':>8}{'prec':>8}{'recall':>8}{'F1':>8}{'blockF1':>9}"
+    head = f"{'typology':<22}{'clusters':<25}{'n_clust':>8}{'ARI':>8}{'prec':>8}{'recall':>8}{'F1':>8}{'blockF1':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['typology']:<22}{r['clusters']:<16}{r['n_clusters']:>8}{f(r['ari']):>8}{f(r['precision']):>8}"
+            f"{r['typology']:<22}{r['clusters']:<25}{r['n_clusters']:>8}{f(r['ari']):>8}{f(r['precision']):>8}"
             f"{f(r['recall']):>8}{f(r['f1']):>8}{f(r['block_f1']):>9}"
         )
     return "\n".join(lines)

@@ -79,12 +79,18 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, 
         has no ``clusters/``).
 
     Raises:
-        FileNotFoundError: the scores folder or a truth file is missing (names the path).
+        FileNotFoundError: the scores folder (when the run has no ``clusters/`` either) or a truth
+            file is missing (names the path).
         ValueError: ``budget`` outside ``(0, 1]`` or scores lack required columns.
     """
     if not 0 < budget <= 1:
         raise ValueError(f"budget must be in (0, 1], got {budget}")
     truth_dir, run_dir = Path(truth_dir), Path(run_dir)
+    from fraudmine.cluster_eval import evaluate_clusters
+
+    if not (run_dir / "scores").exists() and (run_dir / "clusters").exists():
+        # a run of the graph stages only (e.g. --only validate graph clusters): cluster quality alone
+        return {"budget": budget, "metrics": [], "clusters": evaluate_clusters(truth_dir, run_dir)}
     scores = _read_parquet_dir(run_dir / "scores", "scores folder")
     merchants = _read_parquet_dir(truth_dir / "merchants.parquet", "truth file")
     entities = _read_parquet_dir(truth_dir / "entities.parquet", "truth file")
@@ -165,8 +171,6 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01) -> dict[str, 
                 **_metrics(sc["fraud_risk"], pos, ~pos, budget),
             }
         )
-    from fraudmine.cluster_eval import evaluate_clusters
-
     return {"budget": budget, "metrics": out, "clusters": evaluate_clusters(truth_dir, run_dir)}
 
 
