@@ -147,7 +147,7 @@ def test_collusion_needs_two_kinds_of_evidence(spark) -> None:  # type: ignore[n
     weights = {"identifier": 1.0, "buyers": 1.0, "promotion": 1.0, "co_registration": 0.5, "co_activity": 0.5}
     out = {(r["src"], r["dst"]): r for r in combine_channels(links, weights, 0.6, 0.85).collect()}
     assert set(out) == {("merchant:c", "merchant:d"), ("merchant:g", "merchant:h")}
-    assert out[("merchant:c", "merchant:d")]["weight"] == pytest.approx(0.6 + 0.45)
+    assert out[("merchant:c", "merchant:d")]["weight"] == pytest.approx(0.6 + 0.5 * 0.6)  # capped, then weighted
     assert dict(out[("merchant:g", "merchant:h")]["channels"]) == {"buyers": 0.6, "promotion": 0.5}
 
 
