@@ -1,6 +1,7 @@
 """Cluster quality of a run against the synthetic ground truth, per typology.
 
-Scored (``fraudmine evaluate`` adds these rows under ``"clusters"``; a run of the graph stages only (no scores) gets these rows alone):
+Scored (``fraudmine evaluate`` adds these rows under ``"clusters"``; a run of the graph stages
+only, without scores, gets these rows alone):
 
 * ``collusion_ring`` — ``clusters/collusion`` against the truth rings (shops and their promoting
   creators, grouped by ring).  ``ari``: adjusted Rand index over every merchant and creator of the

@@ -103,9 +103,12 @@ def find_blocks(
         rp, cp = np.unique(pi[sel], return_inverse=True)
         if rb.size < min_buyers or rp.size < min_products:
             continue
-        for blk in peel_blocks(cb, cp, w_col[sel], rb.size, rp.size, max_blocks_per_component, accept):
-            rows = _expand(cb, cp, blk, rb.size, min_fill)
-            out.append((sorted(buyers[rb[rows]].tolist()), sorted(products[rp[blk.cols]].tolist()), blk))
+
+        def expand(b: Block, cb: np.ndarray = cb, cp: np.ndarray = cp, n: int = rb.size) -> np.ndarray:
+            return _expand(cb, cp, b, n, min_fill)
+
+        for blk in peel_blocks(cb, cp, w_col[sel], rb.size, rp.size, max_blocks_per_component, accept, expand):
+            out.append((sorted(buyers[rb[blk.rows]].tolist()), sorted(products[rp[blk.cols]].tolist()), blk))
     return out
 
 

@@ -103,6 +103,7 @@ def peel_blocks(
     n_cols: int,
     max_blocks: int,
     accept: Callable[[Block], bool],
+    expand: Callable[[Block], np.ndarray] | None = None,
 ) -> list[Block]:
     """Repeated FRAUDAR: find a block, remove its edges, repeat while ``accept(block)`` holds.
 
@@ -110,6 +111,8 @@ def peel_blocks(
         rows, cols, weights, n_rows, n_cols: as in :func:`greedy_peel`.
         max_blocks: at most this many blocks.
         accept: callable ``Block -> bool``; the first rejected block stops the search.
+        expand: optional callable returning the block's final rows (e.g. the core plus attached rows);
+            the returned block carries them and all their edges to its columns are removed.
     """
     out: list[Block] = []
     live = np.ones(rows.size, dtype=bool)
@@ -117,6 +120,8 @@ def peel_blocks(
         b = greedy_peel(rows[live], cols[live], weights[live], n_rows, n_cols)
         if b.n_edges == 0 or not accept(b):
             break
+        if expand is not None:
+            b = Block(expand(b), b.cols, b.density, b.n_edges)
         out.append(b)
         live &= ~(np.isin(rows, b.rows) & np.isin(cols, b.cols))
     return out
