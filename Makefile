@@ -32,6 +32,7 @@ demo: setup ## generate the synthetic marketplace (SCALE=s) and run the nightly 
 	$(BIN)/fraudmine generate --scale $(SCALE) --seed $(SEED) --out $(DATA)
 	$(BIN)/fraudmine nightly --input $(DATA)/raw --out $(OUT) --date $(DATE)
 	$(BIN)/fraudmine evaluate --truth $(DATA)/truth --run $(OUT)/current
+	$(BIN)/fraudmine kpis --run $(OUT)/current
 
 test: setup ## run the whole test suite (Spark, pipeline, subprocess tests included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -30,11 +30,11 @@ from bench_pipeline import _tree_rss  # noqa: E402
 
 GRAPHS = {
     "identity": [
-        "merchant__uses_identifier__identifier",
-        "creator__uses_identifier__identifier",
-        "buyer__uses_identifier__identifier",
+        "merchant__uses__identifier",
+        "creator__uses__identifier",
+        "buyer__uses__identifier",
     ],
-    "orders": ["buyer__orders__product"],
+    "orders": ["buyer__ordered__product"],
 }
 ALGOS = ("cc", "lpa", "leiden", "pagerank", "identity")
 

@@ -154,9 +154,9 @@ def baseline_rows(run: Path, truth: Path, max_degree: int = BASELINE_MAX_DEGREE)
                 "edge_type",
                 "in",
                 [
-                    "merchant__uses_identifier__identifier",
-                    "creator__uses_identifier__identifier",
-                    "buyer__uses_identifier__identifier",
+                    "merchant__uses__identifier",
+                    "creator__uses__identifier",
+                    "buyer__uses__identifier",
                 ],
             )
         ],

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from fraudmine.graph_config import ClustersConfig
 
@@ -130,18 +130,98 @@ class ScoringConfig(_Strict):
 
 
 class PublishConfig(_Strict):
-    """Audit gates applied before a run is published."""
+    """Audit gates applied before a run is published (see :mod:`fraudmine.audit`)."""
 
     max_score_row_change: float = Field(0.5, ge=0, description="relative change vs the previous published run")
     min_scored_rows: int = Field(1, ge=0)
+    max_decision_row_change: float = Field(
+        1.0, ge=0, description="relative change of the decisions row count vs the previous published run"
+    )
+    max_psi: float = Field(
+        0.25, gt=0, description="population stability index of each model's score vs the previous published run"
+    )
+    psi_bins: int = Field(10, ge=2, le=100, description="quantile bins of the previous run's scores for the PSI")
+    max_auto_reject_share: float = Field(0.2, ge=0, le=1, description="share of decisions that are automatic rejects")
+
+
+class CapacityConfig(_Strict):
+    """Reviewer capacity of one nightly run (one day of work)."""
+
+    review_per_day: int = Field(300, ge=0, description="items the moderators can review per day")
+    escalate_per_day: int = Field(50, ge=0, description="items the specialist team can take per day")
+
+
+class ExplorationConfig(_Strict):
+    """Share of review capacity spent on a random sample of uncertain items (unbiased labels)."""
+
+    share: float = Field(0.05, ge=0, le=0.5, description="fraction of review_per_day reserved for exploration")
+    min_p: float = Field(0.02, ge=0, le=1, description="uncertain = p_violation in [min_p, max_p]")
+    max_p: float = Field(0.6, ge=0, le=1)
+    seed: int = 7
+
+    @model_validator(mode="after")
+    def _interval(self) -> ExplorationConfig:
+        if self.min_p > self.max_p:
+            raise ValueError(f"exploration.min_p ({self.min_p}) must be <= exploration.max_p ({self.max_p})")
+        return self
+
+
+class ExposureConfig(_Strict):
+    """How an item's exposure (USD-equivalent harm if it is bad) is estimated."""
+
+    gmv_window_days: int = Field(30, ge=1, description="listing GMV is summed over this many days before D")
+    usd_per_follower: float = Field(0.01, ge=0, description="value of one creator follower reached (video, live)")
+    floor_usd: float = Field(1.0, gt=0, description="minimum exposure of any item")
+
+
+class DecisionsConfig(_Strict):
+    """Decision stage: the review queue under capacity (the rules live in the policy YAML)."""
+
+    capacity: CapacityConfig = CapacityConfig()
+    exploration: ExplorationConfig = ExplorationConfig()
+    exposure: ExposureConfig = ExposureConfig()
+    over_capacity: Literal["defer", "approve"] = Field(
+        "defer",
+        description="review items past capacity: 'defer' keeps them pending (action review, status deferred, "
+        "re-ranked next run); 'approve' lets them through with reason OVER_CAPACITY_APPROVED",
+    )
+    unscored_prior: float = Field(
+        0.05, ge=0, le=1, description="p_violation of an item none of whose entities is scored"
+    )
+    outcome_window_days: int = Field(30, ge=1, description="moderator outcomes of this many days feed realised KPIs")
 
 
 class Neo4jConfig(_Strict):
-    """Neo4j connection (secrets come from the environment)."""
+    """Neo4j export and connection; the password comes from the environment or a file, never from YAML logs.
+
+    ``export_bundle`` switches on the nightly ``neo4j`` stage (the bulk-import bundle);
+    the Bolt writer (``fraudmine export bolt``) uses the connection settings.
+    """
 
     uri: str | None = None
     user: str = "neo4j"
-    password: str | None = None
+    password: SecretStr | None = None
+    password_file: str | None = Field(None, description="file whose first line is the password (NEO4J_PASSWORD_FILE)")
+    database: str = "neo4j"
+    batch_size: int = Field(1000, ge=1, description="rows per UNWIND batch (one managed transaction each)")
+    max_retry_time_s: float = Field(30.0, gt=0, description="driver retry budget for transient errors")
+    export_bundle: bool = Field(False, description="nightly stage 'neo4j' writes the bulk-import bundle")
+    rows_per_file: int = Field(1_000_000, ge=1, description="rows per CSV part of the bundle")
+
+    def resolved_password(self) -> str | None:
+        """The password from ``password`` or else the first line of ``password_file``.
+
+        Raises:
+            ConfigError: if the password file cannot be read.
+        """
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text().splitlines()[0].strip()
+            except (OSError, IndexError):
+                raise ConfigError(f"neo4j.password_file: cannot read a password from {self.password_file}") from None
+        return None
 
 
 class Config(_Strict):
@@ -156,6 +236,7 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     publish: PublishConfig = PublishConfig()
+    decisions: DecisionsConfig = DecisionsConfig()
     neo4j: Neo4jConfig = Neo4jConfig()
     policy_path: str = Field(
         "conf/policy.yaml",
@@ -163,9 +244,9 @@ class Config(_Strict):
     )
 
     def fingerprint(self) -> str:
-        """Stable hash of the resolved config (secrets excluded), used in run ids."""
+        """Stable hash of the resolved config (the ``neo4j`` section, with its secrets, excluded), used in run ids."""
         data = self.model_dump(mode="json")
-        data["neo4j"].pop("password", None)
+        data.pop("neo4j", None)  # connection, secrets and the export switch change no computed output
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -178,6 +259,8 @@ ENV_OVERRIDES: tuple[tuple[str, str], ...] = (
     ("NEO4J_URI", "neo4j.uri"),
     ("NEO4J_USER", "neo4j.user"),
     ("NEO4J_PASSWORD", "neo4j.password"),
+    ("NEO4J_PASSWORD_FILE", "neo4j.password_file"),
+    ("NEO4J_DATABASE", "neo4j.database"),
 )
 
 

@@ -208,6 +208,16 @@ def build_events(t: Mapping[str, DataFrame]) -> DataFrame:
                 F.col("reported_at"),
             )
         )
+    for et in (ids.REPORTED_MERCHANT, ids.REPORTED_CREATOR, ids.REPORTED_PRODUCT):
+        parts.append(
+            _events(
+                reports.where(F.col("target_type") == str(et.dst)),
+                et,
+                tid("buyer", "reporter_id"),
+                tid(et.dst, "target_id"),
+                F.col("reported_at"),
+            )
+        )
     events = parts[0]
     for part in parts[1:]:
         events = events.unionByName(part)

@@ -27,3 +27,4 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="config YAML (default: conf/default.yaml)")
     p.add_argument("--only", nargs="+", choices=STAGE_NAMES, help="run only these stages")
     p.add_argument("--from-stage", choices=STAGE_NAMES, help="recompute this stage and all later ones")
+    p.add_argument("--force", action="store_true", help="publish even if audit gates fail (recorded in the manifest)")

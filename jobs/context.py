@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fraudmine.config import Config
 
@@ -20,6 +20,7 @@ class StageResult:
     rows_in: dict[str, int] = field(default_factory=dict)
     rows_out: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class StageContext:
         run_id: deterministic id of this run.
         code_version: package version + git commit.
         conf_root: folder holding ``conf/``; relative config paths (policy) resolve against it.
+        force_publish: publish even when audit gates fail (``--force``; recorded in the manifest).
     """
 
     config: Config
@@ -45,6 +47,7 @@ class StageContext:
     run_id: str
     code_version: str
     conf_root: Path
+    force_publish: bool = False
 
     @property
     def as_of(self) -> datetime:

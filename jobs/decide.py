@@ -1,38 +1,54 @@
-"""Stage ``decide``: moderation-queue decisions from seller scores and the policy YAML."""
+"""Stage ``decide``: moderation decisions and their KPIs (``decisions/``, ``decisions/_kpis.json``)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
-from fraudmine.decisions import decide, load_policy
+from fraudmine.contracts.raw import RAW_TABLES
+from fraudmine.decisions import DecisionInputs, decide, load_policy
+from fraudmine.decisions.facts import CLUSTER_KINDS
 from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "decisions"
+KPIS = "_kpis.json"  # '_' prefix: Spark and pyarrow skip it when reading decisions/ as a table
+log = logging.getLogger(__name__)
+
+
+def _inputs(ctx: StageContext) -> DecisionInputs:
+    tables = {
+        s.name: ctx.read("validate", "clean", s.name)
+        for s in RAW_TABLES
+        if ctx.path("validate", "clean", s.name).exists()
+    }
+    clusters = {k: ctx.read("clusters", k) for k in CLUSTER_KINDS if ctx.path("clusters", k).exists()}
+    bv = ctx.read("brand_violations") if ctx.path("brand_violations").exists() else None
+    return DecisionInputs(tables, ctx.read("scores"), clusters, bv)
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
-    """Write ``decisions/`` (schema ``DECISIONS_DDL``), one row per queue item before D."""
+    """Write ``decisions/`` (schema ``DECISIONS_DDL``), one row per pending queue item, and its KPIs."""
     policy_path = Path(ctx.config.policy_path)
     if not policy_path.is_absolute():
         policy_path = ctx.conf_root / policy_path
     policy = load_policy(policy_path)
     model_version = str(json.loads(ctx.path("model", "model.json").read_text())["model_version"])
-    queue = ctx.read("validate", "clean", "moderation_queue")
-    out = decide(
-        queue,
-        ctx.read("validate", "clean", "products"),
-        ctx.read("scores"),
-        policy,
-        ctx.as_of,
-        ctx.run_id,
-        model_version,
+    inputs = _inputs(ctx)
+    cfg = ctx.config.decisions
+    result = decide(
+        inputs, policy, cfg, ctx.as_of, ctx.run_id, model_version, ctx.config.graph.hub_identifier_min_degree
     )
-    out.orderBy("item_id").write.mode("overwrite").parquet(str(staging))
-    written = ctx.spark.read.parquet(str(staging))
-    actions = {f"action.{r['action']}": int(r["count"]) for r in written.groupBy("action").count().collect()}
+    missing = sorted(k for k, v in result.available.items() if not v)
+    log.info("decide: optional inputs missing: %s", ", ".join(missing) or "none")
+    result.decisions.orderBy("item_id").write.mode("overwrite").parquet(str(staging))
+    result.release()
+    result.decisions = ctx.spark.read.parquet(str(staging))
+    kpis = result.kpis(policy, cfg, inputs, ctx.as_of)
+    kpis.update(run_id=ctx.run_id, as_of=ctx.as_of.isoformat(), model_version=model_version)
+    (staging / KPIS).write_text(json.dumps(kpis, indent=2, sort_keys=True, default=str))
     return StageResult(
-        rows_in={"moderation_queue": queue.count()},
-        rows_out={"decisions": written.count(), **actions},
+        rows_in={"moderation_queue": inputs.tables["moderation_queue"].count()},
+        rows_out={"decisions": kpis["items"], **{f"action.{a}": n for a, n in kpis["by_action"].items()}},
         versions={"policy": policy.version, "model": model_version},
     )

@@ -9,5 +9,6 @@ STAGE_NAMES: tuple[str, ...] = (
     "score",
     "decide",
     "report",
+    "neo4j",
     "publish",
 )

@@ -1,8 +1,10 @@
 """Stage ``publish``: audit gates, then atomically point ``<out>/current`` at this run.
 
 Consumers (API snapshot loader, Neo4j export, analysts) read ``<out>/current``;
-a run that fails a gate raises :class:`AuditFailed` and the pointer keeps naming
-the last good run.
+a run that fails a gate (:mod:`fraudmine.audit`) raises :class:`AuditFailed`, its
+``audit.json`` is kept under ``<run>/_failed/publish/`` and the pointer keeps naming
+the last good run.  ``--force`` publishes anyway and records the overridden gates
+in ``audit.json`` and the manifest.
 """
 
 from __future__ import annotations
@@ -11,37 +13,12 @@ import json
 import os
 from pathlib import Path
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-
-from fraudmine.audit import AuditFailed, RunStats, audit
+from fraudmine.audit import AuditFailed, RunStats, collect_run_stats, evaluate_gates
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.models.registry import make_registry
 
 OUTPUT = "publish"
 CURRENT = "current"
-
-
-def run_stats(scores: DataFrame, decisions: DataFrame) -> RunStats:
-    """Gather the audited statistics in two Spark aggregations."""
-    s = scores.agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.col("fraud_risk").isNull().cast("long")).alias("null"),
-        F.sum(((F.col("fraud_risk") < 0) | (F.col("fraud_risk") > 1)).cast("long")).alias("oor"),
-        F.countDistinct("run_id").alias("runs"),
-        F.sum(F.col("model_version").isNull().cast("long")).alias("nomv"),
-    ).first()
-    d = decisions.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("run_id").isNull().cast("long")).alias("norun")).first()
-    assert s is not None and d is not None
-    return RunStats(
-        scored_rows=int(s["n"]),
-        null_scores=int(s["null"] or 0),
-        out_of_range_scores=int(s["oor"] or 0),
-        distinct_run_ids=int(s["runs"]),
-        missing_model_version=int(s["nomv"] or 0),
-        decisions_rows=int(d["n"]),
-        decisions_missing_run_id=int(d["norun"] or 0),
-    )
 
 
 def point_current(out_dir: Path, run_dir: Path) -> None:
@@ -58,29 +35,45 @@ def previous_stats(out_dir: Path) -> RunStats | None:
     audit_file = out_dir / CURRENT / OUTPUT / "audit.json"
     if not audit_file.exists():
         return None
-    return RunStats(**json.loads(audit_file.read_text())["stats"])
+    return RunStats.from_dict(json.loads(audit_file.read_text())["stats"])
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
-    """Audit the run; on success point ``current`` at it and promote the model alias ``champion``.
+    """Audit the run; on success (or ``--force``) point ``current`` at it and promote the model alias ``champion``.
 
     Raises:
-        AuditFailed: listing every failed gate.
+        AuditFailed: listing every failed gate (nothing is published).
     """
-    stats = run_stats(ctx.read("scores"), ctx.read("decisions"))
     prev = None
     current = ctx.out_dir / CURRENT
     if current.exists() and current.resolve() != ctx.run_dir.resolve():
         prev = previous_stats(ctx.out_dir)
-    failures = audit(stats, prev, ctx.config.publish)
-    (staging / "audit.json").write_text(
-        json.dumps({"stats": stats.to_dict(), "failures": failures, "run_id": ctx.run_id}, indent=2)
-    )
-    if failures:
-        raise AuditFailed("; ".join(failures))
+    stats = collect_run_stats(ctx.read("scores"), ctx.read("decisions"), prev, ctx.config.publish)
+    gates = evaluate_gates(stats, prev, ctx.config.publish)
+    failures = [f"[{g.gate}] {g.message}" for g in gates if not g.passed]
+    forced = bool(failures) and ctx.force_publish
+    record = {
+        "run_id": ctx.run_id,
+        "stats": stats.to_dict(),
+        "gates": [g.__dict__ for g in gates],
+        "failures": failures,
+        "forced": forced,
+        "previous_run": str(current.resolve()) if prev is not None else None,
+    }
+    if failures and not forced:
+        failed = ctx.run_dir / "_failed" / OUTPUT
+        failed.mkdir(parents=True, exist_ok=True)
+        (failed / "audit.json").write_text(json.dumps(record, indent=2))
+        raise AuditFailed(
+            f"{len(failures)} publish gate(s) failed, `current` still names the last published run "
+            f"(details: {failed / 'audit.json'}; rerun with --force to publish anyway): " + "; ".join(failures)
+        )
+    (staging / "audit.json").write_text(json.dumps(record, indent=2))
     version = str(json.loads(ctx.path("model", "model.json").read_text())["model_version"])
     make_registry(ctx.config.model.registry, ctx.out_dir).promote(version, "champion")
     point_current(ctx.out_dir, ctx.run_dir)
     return StageResult(
-        rows_in={"scores": stats.scored_rows, "decisions": stats.decisions_rows}, versions={"model": version}
+        rows_in={"scores": stats.scored_rows, "decisions": stats.decisions_rows},
+        versions={"model": version},
+        notes={"forced": forced, "overridden_gates": failures if forced else []},
     )

@@ -1,44 +1,144 @@
-"""Stage ``report``: the HTML run report (``reports/report.html``)."""
+"""Stage ``report``: gather small aggregates of the run and render ``reports/report.html``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
 
+from fraudmine.audit import RunStats, bin_counts, psi
+from fraudmine.decisions.facts import CLUSTER_KINDS
+from fraudmine.decisions.inputs import cluster_members
+from fraudmine.decisions.outcomes import latest_label
 from fraudmine.jobs.context import StageContext, StageResult
-from fraudmine.report import render_report
+from fraudmine.report import ReportData, render_report
 
 OUTPUT = "reports"
+CALIBRATION_SOURCE = (
+    "scores at the run date against the latest label known before it (merchants and creators with a label; "
+    "these were training rows, so the curve is in-sample and optimistic)"
+)
+
+
+def _pd(df: DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(df.toPandas())
+
+
+def _top(df: DataFrame, part: str, order: list[Any], n: int) -> DataFrame:
+    w = Window.partitionBy(part).orderBy(*order)
+    return df.withColumn("_rk", F.row_number().over(w)).where(F.col("_rk") <= n).drop("_rk")
+
+
+def _calibration(scores: DataFrame, labels: DataFrame, ctx: StageContext) -> pd.DataFrame:
+    latest = latest_label(labels, ctx.as_of).select(
+        "entity_type", "entity_id", (F.col("label") == "fraud").cast("double").alias("y")
+    )
+    j = scores.join(latest, ["entity_type", "entity_id"])
+    b = F.least(F.floor(F.col("fraud_risk") * 10), F.lit(9))
+    return _pd(
+        j.groupBy("entity_type", b.alias("bin"))
+        .agg(F.avg("fraud_risk").alias("p_mean"), F.avg("y").alias("y_mean"), F.count(F.lit(1)).alias("n"))
+        .orderBy("entity_type", "bin")
+    )
+
+
+def _clusters(ctx: StageContext) -> tuple[pd.DataFrame, list[str]]:
+    frames, missing = [], []
+    for kind in CLUSTER_KINDS:
+        if not ctx.path("clusters", kind).exists():
+            missing.append(kind)
+            continue
+        m = cluster_members(ctx.read("clusters", kind), kind)
+        c = m.groupBy("cluster_id").agg(
+            F.max("size").alias("size"), F.max("risk").alias("risk"), F.first("evidence", True).alias("evidence")
+        )
+        frames.append(
+            _pd(c.orderBy(F.desc_nulls_last("risk"), F.desc("size"), "cluster_id").limit(10)).assign(kind=kind)
+        )
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), missing
+
+
+def _drift(ctx: StageContext, scores: DataFrame, kpis: dict[str, Any] | None) -> dict[str, Any] | None:
+    current = ctx.out_dir / "current"
+    if not current.exists() or current.resolve() == ctx.run_dir.resolve():
+        return None
+    prev_dir = current.resolve()
+    audit_file = prev_dir / "publish" / "audit.json"
+    rows = []
+    if audit_file.exists():
+        prev = RunStats.from_dict(json.loads(audit_file.read_text())["stats"])
+        for key, prof in sorted(prev.profiles.items()):
+            etype, col = key.split("/")
+            vals = scores.where((F.col("entity_type") == etype) & F.col(col).isNotNull())
+            rows.append({"model": key, "psi": psi(prof.counts, bin_counts(vals, col, prof.edges))})
+    bands = []
+    for run, df in (("previous", ctx.spark.read.parquet(str(prev_dir / "scores"))), ("this", scores)):
+        counts = _pd(df.groupBy("entity_type", "risk_band").count())
+        counts["share"] = counts["count"] / counts.groupby("entity_type")["count"].transform("sum")
+        bands.append(counts.assign(run=run))
+    prev_kpis_file = prev_dir / "decisions" / "_kpis.json"
+    actions = []
+    if prev_kpis_file.exists() and kpis is not None:
+        prev_k = json.loads(prev_kpis_file.read_text())
+        actions = [
+            {"action": a, "previous": prev_k["by_action"].get(a, 0), "this": n} for a, n in kpis["by_action"].items()
+        ]
+    return {
+        "previous_run": prev_dir.name,
+        "psi": rows,
+        "bands": pd.concat(bands, ignore_index=True),
+        "actions": actions,
+    }
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
-    """Gather small aggregates from the committed outputs and render the report."""
+    """Gather the report's aggregates from the committed outputs and render it."""
     manifest = json.loads(ctx.path("manifest.json").read_text())
-    quarantine = (
-        ctx.read("validate", "quarantine")
-        .groupBy("table", "reason_code")
-        .count()
-        .withColumnRenamed("count", "rows")
-        .orderBy("table", "reason_code")
-        .toPandas()
+    kpis_file = ctx.path("decisions", "_kpis.json")
+    kpis = json.loads(kpis_file.read_text()) if kpis_file.exists() else None
+    quarantine = ctx.read("validate", "quarantine").groupBy("table", "reason_code").count()
+    q_pd = _pd(quarantine.withColumnRenamed("count", "rows").orderBy("table", "reason_code"))
+    scores = ctx.read("scores")
+    hist_bin = F.least(F.floor(F.col("fraud_risk") * 20), F.lit(19)).alias("bin")
+    hist = _pd(scores.groupBy("entity_type", hist_bin).count().orderBy("entity_type", "bin"))
+    bands = _pd(scores.groupBy("entity_type", "risk_band").count())
+    top = _top(scores, "entity_type", [F.desc("fraud_risk"), "entity_id"], 10)
+    top_entities = _pd(
+        top.select("entity_type", "entity_id", "fraud_risk", "risk_band", "top_reasons").orderBy(
+            "entity_type", F.desc("fraud_risk"), "entity_id"
+        )
     )
-    scores = (
-        ctx.read("scores").select("entity_id", "fraud_risk", "low_quality_risk", "risk_band", "top_reasons").toPandas()
+    clusters, missing = _clusters(ctx)
+    decisions = ctx.read("decisions")
+    cols = ["item_id", "item_type", "action", "primary_reason", "expected_loss", "evidence", "queue_rank"]
+    queue_top = _pd(decisions.where(F.col("queue_status") == "queued").orderBy("queue_rank").select(*cols).limit(20))
+    auto_rej = decisions.where((F.col("action") == "reject") & (F.col("queue_status") == "auto"))
+    rejects_top = _pd(auto_rej.orderBy(F.desc("expected_loss"), "item_id").select(*cols).limit(10))
+    pool = decisions.where((F.col("action") == "review") & (F.col("queue_status") != "exploration"))
+    losses = [float(r[0]) for r in pool.select("expected_loss").collect()]
+    data = ReportData(
+        manifest=manifest,
+        kpis=kpis,
+        quarantine=q_pd,
+        hist=hist,
+        bands=bands,
+        top_entities=top_entities,
+        calibration=_calibration(scores, ctx.read("validate", "clean", "labels"), ctx),
+        calibration_source=CALIBRATION_SOURCE,
+        clusters=clusters,
+        cluster_kinds_missing=missing,
+        queue_top=queue_top,
+        rejects_top=rejects_top,
+        review_losses=losses,
+        drift=_drift(ctx, scores, kpis),
+        rendering_stage="report",
     )
-    decisions = (
-        ctx.read("decisions").groupBy("action").count().withColumnRenamed("count", "rows").orderBy("action").toPandas()
+    (staging / "report.html").write_text(render_report(data))
+    return StageResult(
+        rows_in={"scores": int(bands["count"].sum()), "decisions": kpis["items"] if kpis else 0},
+        rows_out={"report.html": 1},
     )
-    graph = ctx.read("graph", "stats").toPandas() if ctx.path("graph", "stats").exists() else None
-    clusters = None
-    if ctx.path("clusters").exists():
-        kinds = [k for k in ("identity", "collusion", "brushing", "reporter_rings") if ctx.path("clusters", k).exists()]
-        frames = [
-            ctx.read("clusters", k).select("cluster_type", "cluster_id", "size", "risk", "evidence").toPandas()
-            for k in kinds
-        ]
-        clusters = pd.concat(frames, ignore_index=True) if frames else None
-    html = render_report(manifest, quarantine, scores, decisions, graph=graph, clusters=clusters)
-    (staging / "report.html").write_text(html)
-    return StageResult(rows_in={"scores": len(scores)}, rows_out={"report.html": 1})

@@ -6,18 +6,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fraudmine.jobs import build_features, build_graph, clusters, decide, publish, report, score, train, validate
+from fraudmine.config import Config
+from fraudmine.jobs import (
+    build_features,
+    build_graph,
+    clusters,
+    decide,
+    export_neo4j,
+    publish,
+    report,
+    score,
+    train,
+    validate,
+)
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.names import STAGE_NAMES
 
 
+def _always(_cfg: Config) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage: its name, its output folder in the run, and its runner."""
+    """A pipeline stage: its name, its output folder in the run, its runner and whether the config enables it."""
 
     name: str
     output: str
     run: Callable[[StageContext, Path], StageResult]
+    enabled: Callable[[Config], bool] = _always
 
 
 STAGES: tuple[Stage, ...] = (
@@ -29,6 +46,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("score", score.OUTPUT, score.run),
     Stage("decide", decide.OUTPUT, decide.run),
     Stage("report", report.OUTPUT, report.run),
+    Stage("neo4j", export_neo4j.OUTPUT, export_neo4j.run, export_neo4j.enabled),
     Stage("publish", publish.OUTPUT, publish.run),
 )
 

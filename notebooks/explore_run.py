@@ -28,9 +28,7 @@ print(top[["entity_id", "fraud_risk", "risk_band", "top_reasons"]].to_string(ind
 # %%
 nodes = pd.read_parquet(RUN_DIR / "graph" / "nodes", filters=[("node_type", "=", "identifier")])
 hubs = set(nodes.loc[nodes["is_hub"].astype(bool), "node_id"])
-uses = pd.read_parquet(
-    RUN_DIR / "graph" / "edges", filters=[("edge_type", "=", "merchant__uses_identifier__identifier")]
-)
+uses = pd.read_parquet(RUN_DIR / "graph" / "edges", filters=[("edge_type", "=", "merchant__uses__identifier")])
 uses = uses[~uses["dst"].isin(hubs)]
 g = nx.from_pandas_edgelist(uses, "src", "dst")
 seed = f"merchant:{top['entity_id'].iloc[0]}"

@@ -125,37 +125,3 @@ def test_bench_communities_cli_json(tmp_path: Path, capsys: pytest.CaptureFixtur
             assert out["nmi"] == pytest.approx(1.0) and out["communities"] == 2
         else:
             assert out["communities"] == 1 and out["nmi"] == pytest.approx(0.0)
-
-
-def test_report_shows_graph_stats_cluster_sizes_and_riskiest_clusters() -> None:
-    from fraudmine.report import render_report
-
-    manifest = {"run_id": "r1", "run_date": "2026-11-01", "stages": {}}
-    scores = pd.DataFrame(
-        {
-            "entity_id": ["m1"],
-            "fraud_risk": [0.9],
-            "low_quality_risk": [0.1],
-            "risk_band": ["critical"],
-            "top_reasons": [[]],
-        }
-    )
-    graph = pd.DataFrame({"kind": ["edge"], "type": ["buyer__orders__product"], "count": [12]})
-    clusters = pd.DataFrame(
-        {
-            "cluster_type": ["collusion", "collusion", "brushing"],
-            "cluster_id": ["collusion-a", "collusion-b", "brushing-c"],
-            "size": [2, 7, 30],
-            "risk": [0.2, 0.9, 0.5],
-            "evidence": ['{"links": 1}', '{"links": 9, "channels": {"identifier": {}}}', '{"fill": 0.7}'],
-        }
-    )
-    page = render_report(
-        manifest, pd.DataFrame(), scores, pd.DataFrame({"action": [], "rows": []}), graph=graph, clusters=clusters
-    )
-    assert "<h2>Graph</h2>" in page and "buyer__orders__product" in page
-    sizes = page.split("<h2>Cluster sizes</h2>")[1].split("<h2>")[0]
-    assert "6-10" in sizes and "21-50" in sizes
-    riskiest = page.split("<h2>Riskiest clusters</h2>")[1]
-    assert riskiest.index("collusion-b") < riskiest.index("brushing-c") < riskiest.index("collusion-a")
-    assert "&quot;channels&quot;" in riskiest  # evidence shown, escaped

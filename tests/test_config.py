@@ -38,7 +38,8 @@ def test_environment_overrides_paths_and_secrets(tmp_path: Path) -> None:
     p.write_text("paths:\n  output: from-file\n")
     cfg = load_config(p, env={"FRAUDMINE_OUTPUT": "/x/out", "NEO4J_PASSWORD": "s3cret"})
     assert cfg.paths.output == "/x/out"
-    assert cfg.neo4j.password == "s3cret"
+    assert cfg.neo4j.resolved_password() == "s3cret"
+    assert "s3cret" not in repr(cfg) and "s3cret" not in str(cfg.model_dump())
 
 
 def test_fingerprint_is_stable_and_excludes_secrets(tmp_path: Path) -> None:

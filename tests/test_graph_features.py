@@ -34,7 +34,7 @@ def test_nodes_are_typed_and_hubs_flagged(t: dict[str, Any]) -> None:
 
 
 def test_edges_aggregate_events(spark: Any, t: dict[str, Any]) -> None:
-    edges = build_edges(t).where(F.col(S.EDGE_TYPE) == "buyer__orders__product")
+    edges = build_edges(t).where(F.col(S.EDGE_TYPE) == "buyer__ordered__product")
     expected = spark.createDataFrame(
         [("buyer:u1", "product:p1", 20.0, 2), ("buyer:u2", "product:p3", 60.0, 1)],
         "src string, dst string, weight double, n_events long",
@@ -90,7 +90,8 @@ def test_latest_labels_before_date(spark: Any, t: dict[str, Any]) -> None:
 
 
 def test_decisions_follow_policy(spark: Any, t: dict[str, Any], repo_root: Any) -> None:
-    from fraudmine.decisions import decide, load_policy
+    from fraudmine.config import DecisionsConfig
+    from fraudmine.decisions import DecisionInputs, decide, load_policy
 
     scores = spark.createDataFrame(
         [
@@ -101,13 +102,15 @@ def test_decisions_follow_policy(spark: Any, t: dict[str, Any], repo_root: Any) 
         "top_reasons array<string>",
     )
     pol = load_policy(repo_root / "conf" / "policy.yaml")
-    d = {
-        r["item_id"]: r
-        for r in decide(t["moderation_queue"], t["products"], scores, pol, ts(20), "run", "v1").collect()
-    }
+    run = decide(DecisionInputs(t, scores), pol, DecisionsConfig(), ts(20), "run", "v1", 25)
+    d = {r["item_id"]: r for r in run.decisions.collect()}
+    run.release()
     assert set(d) == {"q1", "q2", "q3"}  # q4 was submitted after the cut-off
     assert d["q1"]["merchant_id"] == "m1" and d["q1"]["action"] == "reject"
-    assert d["q1"]["reason_codes"] == ["FRAUD_RISK_CRITICAL", "SHARED_IDENTIFIERS"]
+    # every matching rule adds its reason: both reject rules first, then the counterfeit review rule
+    assert d["q1"]["reason_codes"] == ["SELLER_FRAUD_CRITICAL", "SELLER_LABELLED_FRAUD", "COUNTERFEIT_RISK"]
+    assert "seller m1 fraud risk 0.95 (critical): SHARED_IDENTIFIERS" in d["q1"]["evidence"]
+    assert "claims protected brand 'Acme' (br1) without an authorisation" in d["q1"]["evidence"]
     assert d["q2"]["action"] == "escalate"
     assert d["q3"]["action"] == "review" and d["q3"]["reason_codes"][0] == "SELLER_NOT_SCORED"
     assert all(r["run_id"] == "run" and r["model_version"] == "v1" for r in d.values())

@@ -88,7 +88,7 @@ def _edges_frame(spark, rows):  # type: ignore[no-untyped-def]
 
 
 def _uses(acct: str, ident: str, ts: datetime) -> tuple[str, str, str, float, int, datetime, datetime]:
-    return (acct, f"identifier:{ident}", f"{acct.split(':')[0]}__uses_identifier__identifier", 1.0, 1, ts, ts)
+    return (acct, f"identifier:{ident}", f"{acct.split(':')[0]}__uses__identifier", 1.0, 1, ts, ts)
 
 
 @pytest.mark.spark
@@ -177,9 +177,9 @@ def test_as_of_view_and_stats(spark) -> None:  # type: ignore[no-untyped-def]
 
     ev = spark.createDataFrame(
         [
-            ("buyer:b1", "product:p1", "buyer__orders__product", T0, 10.0),
-            ("buyer:b1", "product:p1", "buyer__orders__product", T0 + timedelta(days=10), 5.0),
-            ("buyer:b2", "product:p1", "buyer__orders__product", T0 + timedelta(days=20), 1.0),
+            ("buyer:b1", "product:p1", "buyer__ordered__product", T0, 10.0),
+            ("buyer:b1", "product:p1", "buyer__ordered__product", T0 + timedelta(days=10), 5.0),
+            ("buyer:b2", "product:p1", "buyer__ordered__product", T0 + timedelta(days=20), 1.0),
         ],
         S.EVENTS_SCHEMA,
     )
@@ -191,7 +191,7 @@ def test_as_of_view_and_stats(spark) -> None:  # type: ignore[no-untyped-def]
         "node_id string, node_type string, raw_id string, created_at timestamp, degree long, is_hub boolean",
     )
     st = {(r["kind"], r["type"]): r for r in graph_stats(nodes, full).collect()}
-    row = st[("edge", "buyer__orders__product")]
+    row = st[("edge", "buyer__ordered__product")]
     assert row["count"] == 2 and row["n_events"] == 3 and row["dst_degree_max"] == 2
     assert row["top_dst_hubs"] == ["product:p1=2"]
     assert st[("node", "product")]["count"] == 1

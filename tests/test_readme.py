@@ -38,6 +38,7 @@ def test_make_demo_runs_end_to_end_at_xs(repo_root: Path, tmp_path: Path) -> Non
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "run report:" in done.stdout and "overall_fraud" in done.stdout
+    assert "auto-reject expected precision" in done.stdout  # fraudmine kpis closes the demo
     current = out / "current"
     assert (current / "reports" / "report.html").is_file()
     manifest = json.loads((current / "manifest.json").read_text())

@@ -5,6 +5,10 @@ Subcommands (``fraudmine <command> --help`` for each)::
     fraudmine generate --scale s --seed 42 --out data/synth
     fraudmine nightly  --input data/synth/raw --out out --date 2026-11-01
     fraudmine evaluate --truth data/synth/truth --run out/current [--json]
+    fraudmine kpis     --run out [--json]   # decision KPIs of the published run
+    fraudmine export neo4j --run out/current --out out/neo4j   # neo4j-admin bulk-import bundle
+    fraudmine export bolt  --run out/current                   # incremental upserts over Bolt
+    fraudmine explore --run out/current ring --merchant m0000042  # local FalkorDB + playbook
     fraudmine contract            # print the raw input contract as Markdown
     fraudmine bench <name> ...    # generic benchmarks (see ``fraudmine bench --help``)
 
@@ -20,10 +24,10 @@ import logging
 import sys
 from types import ModuleType
 
-from fraudmine.cli import bench, contract, evaluate, generate, nightly
+from fraudmine.cli import bench, contract, evaluate, explore, export, generate, kpis, nightly
 
 # Order of the subcommands in ``--help``; add a command by adding its module here.
-COMMANDS: tuple[ModuleType, ...] = (generate, nightly, evaluate, contract, bench)
+COMMANDS: tuple[ModuleType, ...] = (generate, nightly, evaluate, kpis, export, explore, contract, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

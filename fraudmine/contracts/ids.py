@@ -42,22 +42,25 @@ class EdgeType(NamedTuple):
         return f"{self.src}__{self.relation}__{self.dst}"
 
 
-# The relations of the marketplace graph (the vocabulary).  The Python names
-# are stable; the relation strings are what folders, Neo4j relationship types and
-# PyG edge types use.
+# The relations of the marketplace graph.  The relation strings are what folders,
+# Neo4j relationship types and PyG edge types use (kept as the Neo4j export knows them).
 SELLS = EdgeType(NodeType.MERCHANT, "sells", NodeType.PRODUCT)
-CLAIMS_BRAND = EdgeType(NodeType.PRODUCT, "claims", NodeType.BRAND)
-AUTHORIZED_FOR = EdgeType(NodeType.MERCHANT, "authorised_for", NodeType.BRAND)
-MERCHANT_USES = EdgeType(NodeType.MERCHANT, "uses_identifier", NodeType.IDENTIFIER)
-CREATOR_USES = EdgeType(NodeType.CREATOR, "uses_identifier", NodeType.IDENTIFIER)
-BUYER_USES = EdgeType(NodeType.BUYER, "uses_identifier", NodeType.IDENTIFIER)
+CLAIMS_BRAND = EdgeType(NodeType.PRODUCT, "claims_brand", NodeType.BRAND)
+AUTHORIZED_FOR = EdgeType(NodeType.MERCHANT, "authorized_for", NodeType.BRAND)
+MERCHANT_USES = EdgeType(NodeType.MERCHANT, "uses", NodeType.IDENTIFIER)
+CREATOR_USES = EdgeType(NodeType.CREATOR, "uses", NodeType.IDENTIFIER)
+BUYER_USES = EdgeType(NodeType.BUYER, "uses", NodeType.IDENTIFIER)
 PROMOTES = EdgeType(NodeType.CREATOR, "promotes", NodeType.PRODUCT)
-ORDERED = EdgeType(NodeType.BUYER, "orders", NodeType.PRODUCT)
-REVIEWED = EdgeType(NodeType.BUYER, "reviews", NodeType.PRODUCT)
+ORDERED = EdgeType(NodeType.BUYER, "ordered", NodeType.PRODUCT)
+REVIEWED = EdgeType(NodeType.BUYER, "reviewed", NodeType.PRODUCT)
 FILES = EdgeType(NodeType.BUYER, "files", NodeType.REPORT)
 TARGETS_MERCHANT = EdgeType(NodeType.REPORT, "targets", NodeType.MERCHANT)
 TARGETS_CREATOR = EdgeType(NodeType.REPORT, "targets", NodeType.CREATOR)
 TARGETS_PRODUCT = EdgeType(NodeType.REPORT, "targets", NodeType.PRODUCT)
+# reporter -> reported entity shortcuts (one per report event; the report node path is files/targets)
+REPORTED_MERCHANT = EdgeType(NodeType.BUYER, "reported", NodeType.MERCHANT)
+REPORTED_CREATOR = EdgeType(NodeType.BUYER, "reported", NodeType.CREATOR)
+REPORTED_PRODUCT = EdgeType(NodeType.BUYER, "reported", NodeType.PRODUCT)
 
 ALL_EDGE_TYPES: tuple[EdgeType, ...] = (
     SELLS,
@@ -73,6 +76,9 @@ ALL_EDGE_TYPES: tuple[EdgeType, ...] = (
     TARGETS_MERCHANT,
     TARGETS_CREATOR,
     TARGETS_PRODUCT,
+    REPORTED_MERCHANT,
+    REPORTED_CREATOR,
+    REPORTED_PRODUCT,
 )
 
 USES_IDENTIFIER: tuple[EdgeType, ...] = (MERCHANT_USES, CREATOR_USES, BUYER_USES)

@@ -18,6 +18,9 @@ quarantine with a reason code (`null_required`, `bad_type`, `unknown_enum`,
 `bad_interval`, `duplicate_row`, `duplicate_key`, `dangling_fk`). Every input row
 lands in exactly one of the clean table or the quarantine.
 
+A table marked *(optional)* may be left out of the input folder: the run reads it as
+empty and logs that it did.
+
 Identifier values are never carried raw: `identities.identifier_hash` is a keyed
 hash (HMAC-SHA256, 64 lowercase hex characters).
 """
@@ -44,7 +47,7 @@ def _rules(c: ColumnSpec) -> str:
 
 def render_table(spec: TableSpec) -> str:
     """Markdown section of one table."""
-    lines = [f"## `{spec.name}`", "", spec.description or "", ""]
+    lines = [f"## `{spec.name}`" + (" (optional)" if spec.optional else ""), "", spec.description or "", ""]
     lines.append(f"Primary key: {', '.join(f'`{k}`' for k in spec.primary_key)}")
     for fk in spec.foreign_keys:
         cond = f" where `{fk.type_column}` = `{fk.type_value}`" if fk.type_column else ""

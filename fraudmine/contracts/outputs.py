@@ -16,10 +16,19 @@ SCORES_DDL = (
 )
 
 DECISIONS_DDL = (
-    "item_id string, item_type string, merchant_id string, creator_id string, product_id string, "
-    "action string, reason_codes array<string>, evidence string, policy_version string, "
-    "model_version string, run_id string"
+    "item_id string, item_type string, market string, merchant_id string, creator_id string, product_id string, "
+    "action string, primary_reason string, reason_codes array<string>, evidence array<string>, "
+    "matched_rules array<string>, p_violation double, exposure_usd double, expected_loss double, "
+    "queue_status string, queue_rank int, sampling_weight double, policy_version string, "
+    "model_version string, run_id string, as_of timestamp"
 )
+"""One row per pending moderation-queue item (``fraudmine.decisions``): the action, the primary reason
+and every reason code, human evidence sentences, the policy rules that matched, the probability /
+exposure / expected loss that ordered the review queue, where the item went (``queue_status``: auto,
+queued, exploration, deferred, over_capacity_approved), its queue position and sampling weight, and the
+versions and run that produced it."""
+
+QUEUE_STATUSES = ("auto", "queued", "exploration", "deferred", "over_capacity_approved")
 
 
 def ddl_columns(ddl: str) -> list[str]:

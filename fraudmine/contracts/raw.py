@@ -53,6 +53,10 @@ LABEL_ENTITY_TYPES = ("merchant", "creator")
 LABEL_VALUES = ("fraud", "low_quality", "ok")
 LABEL_SOURCES = ("manual_review", "chargeback", "brand_complaint", "appeal")
 ITEM_TYPES = ("product_listing", "video", "live_session")
+OUTCOME_VERDICTS = ("violation", "no_violation")
+OUTCOME_ACTIONS = ("approve", "review", "reject", "escalate")
+OUTCOME_SOURCES = ("moderator", "specialist", "appeal")
+VIOLATION_TYPES = ("fraud", "low_quality", "counterfeit", "duplicate", "prohibited", "other")
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,18 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A raw input table: columns, primary key, foreign keys."""
+    """A raw input table: columns, primary key, foreign keys.
+
+    ``optional`` tables may be absent from the input folder; the pipeline then reads
+    them as empty (and says so in the log).
+    """
 
     name: str
     columns: tuple[ColumnSpec, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
     description: str = ""
+    optional: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -325,6 +334,48 @@ MODERATION_QUEUE = TableSpec(
     description="items waiting for a moderation decision",
 )
 
+MODERATION_OUTCOMES = TableSpec(
+    "moderation_outcomes",
+    (
+        _id("outcome_id"),
+        _id("item_id", "the moderation-queue item that was decided"),
+        ColumnSpec("item_type", "string", enum=ITEM_TYPES),
+        _id("merchant_id", "seller the item referenced", nullable=True),
+        _id("creator_id", nullable=True),
+        _id("product_id", nullable=True),
+        ColumnSpec("verdict", "string", enum=OUTCOME_VERDICTS, description="what the human found"),
+        ColumnSpec(
+            "violation_type", "string", nullable=True, enum=VIOLATION_TYPES, description="null unless violation"
+        ),
+        ColumnSpec(
+            "routed_action",
+            "string",
+            nullable=True,
+            enum=OUTCOME_ACTIONS,
+            description="the action fraudmine recommended for the item (null if it never passed through fraudmine)",
+        ),
+        ColumnSpec(
+            "route",
+            "string",
+            nullable=True,
+            enum=("policy", "exploration", "appeal"),
+            description="why a human saw it: queued by the policy, an exploration sample, or an appeal",
+        ),
+        _id("decision_run_id", "run id of the decision that routed the item", nullable=True),
+        ColumnSpec("source", "string", enum=OUTCOME_SOURCES),
+        _ts("decided_at", "when the verdict was given; a run at D only sees verdicts before D"),
+    ),
+    ("outcome_id",),
+    (
+        ForeignKey("merchant_id", "merchants", "merchant_id"),
+        ForeignKey("creator_id", "creators", "creator_id"),
+        ForeignKey("product_id", "products", "product_id"),
+    ),
+    description="moderator verdicts on decided items (optional): realised precision per action, "
+    "and labels for the next training (a violation labels the item's seller; only verdicts before D are used)",
+    optional=True,
+)
+
 RAW_TABLES: tuple[TableSpec, ...] = (
     MERCHANTS,
     CREATORS,
@@ -338,6 +389,7 @@ RAW_TABLES: tuple[TableSpec, ...] = (
     REPORTS,
     LABELS,
     MODERATION_QUEUE,
+    MODERATION_OUTCOMES,
 )
 
 RAW_BY_NAME: dict[str, TableSpec] = {t.name: t for t in RAW_TABLES}

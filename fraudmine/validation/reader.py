@@ -27,7 +27,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from fraudmine.contracts.physical import spark_type
+from fraudmine.contracts.physical import spark_schema, spark_type
 from fraudmine.contracts.raw import DType, TableSpec
 from fraudmine.validation.errors import SchemaError
 
@@ -239,11 +239,15 @@ def read_raw_table(spark: SparkSession, path: str, spec: TableSpec) -> DataFrame
         row by row; timestamps without an offset are read in the session time zone.
 
     Raises:
-        FileNotFoundError: the path does not exist or holds no data files (names table and path).
+        FileNotFoundError: the path does not exist or holds no data files (names table and path);
+            an absent optional table (``spec.optional``) is read as empty instead.
         SchemaError: a declared column is missing/misspelt or has an incompatible type.
         ValueError: unknown file extension or mixed formats.
     """
     p = Path(path)
+    if spec.optional and not p.exists():
+        log.info("optional table %r absent at %s: read as empty", spec.name, p)
+        return spark.createDataFrame([], spark_schema(spec)).select("*", empty_raw_errors().alias(RAW_ERRORS))
     fmt = detect_format(p, spec.name)
     if fmt == "parquet":
         # The schema comes from the footers: conform() fails before any data is scanned.

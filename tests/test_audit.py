@@ -1,0 +1,151 @@
+"""Write-audit-publish: gate logic (pure) and the publish stage blocking a corrupted run (Spark)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fraudmine.audit import AuditFailed, RunStats, ScoreProfile, evaluate_gates, psi, schema_problems
+from fraudmine.config import PublishConfig, load_config
+from fraudmine.contracts.outputs import DECISIONS_DDL, SCORES_DDL
+
+
+def _stats(**kw: Any) -> RunStats:
+    base: dict[str, Any] = dict(
+        scored_rows=1000,
+        null_scores=0,
+        out_of_range_scores=0,
+        distinct_run_ids=1,
+        missing_model_version=0,
+        decisions_rows=100,
+        decisions_missing_run_id=0,
+        scored_by_type={"merchant": 1000},
+        auto_rejects=5,
+    )
+    base.update(kw)
+    return RunStats(**base)
+
+
+def _failed(results: list[Any]) -> set[str]:
+    return {r.gate for r in results if not r.passed}
+
+
+def test_psi_known_values() -> None:
+    assert psi([10, 10, 10, 10], [10, 10, 10, 10]) == 0.0
+    # (0.4-0.25)ln(0.4/0.25) + (0.1-0.25)ln(0.1/0.25) twice = 2 * (0.0705 + 0.1374)
+    assert psi([25, 25, 25, 25], [40, 10, 40, 10]) == pytest.approx(2 * (0.15 * np.log(1.6) + 0.15 * np.log(2.5)))
+    with pytest.raises(ValueError, match="4 expected bins vs 3"):
+        psi([1, 1, 1, 1], [1, 1, 1])
+
+
+def test_schema_problems_name_the_column() -> None:
+    cols = [(c, t) for c, t in (p.strip().split(" ", 1) for p in SCORES_DDL.split(","))]
+    assert schema_problems("scores", cols, SCORES_DDL) == []
+    broken = [(c, "string" if c == "fraud_risk" else t) for c, t in cols if c != "run_id"] + [("extra", "int")]
+    assert schema_problems("scores", broken, SCORES_DDL) == [
+        "scores: missing column 'run_id' (string)",
+        "scores: column 'fraud_risk' is string, declared double",
+        "scores: undeclared column 'extra'",
+    ]
+
+
+def test_gates_pass_and_fail_for_the_right_reason() -> None:
+    cfg = PublishConfig(max_score_row_change=0.5, max_psi=0.25, max_auto_reject_share=0.2)
+    prof = {"merchant/fraud_risk": ScoreProfile([0.1, 0.5], [50, 30, 20])}
+    prev = _stats(profiles=prof)
+    same = _stats(binned_at_previous={"merchant/fraud_risk": [50, 30, 20]})
+    assert _failed(evaluate_gates(same, prev, cfg)) == set()
+    assert _failed(evaluate_gates(same, None, cfg)) == set()
+    shifted = _stats(binned_at_previous={"merchant/fraud_risk": [10, 30, 60]})
+    assert _failed(evaluate_gates(shifted, prev, cfg)) == {"psi"}
+    assert _failed(evaluate_gates(_stats(scored_by_type={"merchant": 400}), prev, cfg)) >= {"volume"}
+    assert _failed(evaluate_gates(_stats(auto_rejects=30), None, cfg)) == {"auto_reject_share"}
+    assert _failed(evaluate_gates(_stats(null_scores=3), None, cfg)) == {"scores"}
+    assert _failed(evaluate_gates(_stats(schema_problems=["scores: x"]), None, cfg)) == {"schema"}
+    missing = [r for r in evaluate_gates(_stats(), prev, cfg) if r.gate == "psi"]
+    assert not missing[0].passed and "missing in this run" in missing[0].message
+    # stats written by an older version (no per-type counts, no profiles) still compare
+    old = RunStats.from_dict({k: v for k, v in _stats().to_dict().items() if k in RunStats.__dataclass_fields__})
+    assert _failed(evaluate_gates(_stats(scored_by_type={"merchant": 1000}), old, cfg)) == set()
+
+
+# --- the publish stage on fabricated runs (real Spark, real manifest, real symlink) -------------------------
+
+MV = "fraudmine-merchant-risk/1"
+
+
+def _write_run(spark: Any, out: Path, day: date, risks: np.ndarray, auto_rejects: int) -> Path:
+    run = out / "runs" / day.isoformat()
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "model.json").write_text(json.dumps({"model_version": MV}))
+    as_of = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    bands = np.where(risks >= 0.8, "critical", np.where(risks >= 0.5, "high", np.where(risks >= 0.2, "medium", "low")))
+    srows = [
+        ("merchant", f"m{i}", float(r), 0.1, True, str(b), [], MV, "RID", as_of)
+        for i, (r, b) in enumerate(zip(risks, bands, strict=True))
+    ]
+    spark.createDataFrame(srows, SCORES_DDL).write.parquet(str(run / "scores"))
+    drows = [
+        (
+            f"q{i}",
+            "product_listing",
+            "US",
+            f"m{i}",
+            None,
+            None,
+            "reject" if i < auto_rejects else "approve",
+            "R",
+            ["R"],
+            [],
+            [],
+            0.5,
+            1.0,
+            0.5,
+            "auto",
+            None,
+            None,
+            "pv",
+            MV,
+            "RID",
+            as_of,
+        )
+        for i in range(100)
+    ]
+    spark.createDataFrame(drows, DECISIONS_DDL).write.parquet(str(run / "decisions"))
+    return run
+
+
+@pytest.mark.spark
+def test_corrupted_run_is_blocked_and_current_stays(spark: Any, tmp_path: Path, repo_root: Path) -> None:
+    from fraudmine.jobs.nightly import StageFailed, run_nightly
+
+    cfg = load_config(repo_root / "conf" / "default.yaml", env={}, overrides={"model.registry.type": "none"})
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    rng = np.random.default_rng(0)
+    good = _write_run(spark, out, date(2026, 11, 1), rng.beta(1, 12, 2000), auto_rejects=5)
+    run_nightly(cfg, raw, out, date(2026, 11, 1), only=["publish"])
+    assert (out / "current").resolve() == good.resolve()
+    # the next day's scores are shifted (a broken feature) and a third of the queue is auto-rejected
+    bad = _write_run(spark, out, date(2026, 11, 2), rng.beta(3, 3, 2000), auto_rejects=33)
+    with pytest.raises(StageFailed, match=r"AuditFailed: 2 publish gate\(s\) failed, `current` still names") as e:
+        run_nightly(cfg, raw, out, date(2026, 11, 2), only=["publish"])
+    assert "[psi] merchant/fraud_risk: PSI" in str(e.value) and "[auto_reject_share] decisions: 33.0%" in str(e.value)
+    assert (out / "current").resolve() == good.resolve()
+    kept = json.loads((bad / "_failed" / "publish" / "audit.json").read_text())
+    assert {g["gate"] for g in kept["gates"] if not g["passed"]} == {"psi", "auto_reject_share"}
+    manifest = json.loads((bad / "manifest.json").read_text())
+    assert manifest["stages"]["publish"]["status"] == "failed" and "forced_publish" not in manifest
+    # --force publishes and says so
+    run_nightly(cfg, raw, out, date(2026, 11, 2), only=["publish"], force=True)
+    assert (out / "current").resolve() == bad.resolve()
+    manifest = json.loads((bad / "manifest.json").read_text())
+    assert manifest["stages"]["publish"]["notes"]["forced"] is True
+    assert len(manifest["forced_publish"]["overridden_gates"]) == 2
+    assert json.loads((bad / "publish" / "audit.json").read_text())["forced"] is True
+    assert issubclass(AuditFailed, RuntimeError)
