@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fraudmine.graph_config import ClustersConfig
+
 # ``conf/`` ships inside the package (``fraudmine/conf`` links to the top-level
 # ``conf/`` in a checkout and is package data in the wheel), so the defaults
 # resolve the same way from a checkout, an editable install and a wheel.
@@ -248,6 +250,7 @@ class Config(_Strict):
     spark: SparkConfig = SparkConfig()
     validation: ValidationConfig = ValidationConfig()
     graph: GraphConfig = GraphConfig()
+    clusters: ClustersConfig = ClustersConfig()
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()

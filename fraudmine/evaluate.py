@@ -115,11 +115,14 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool =
 
     Returns:
         ``{"budget": float, "metrics": [{typology, entity_type, n_pos, n_neg, auroc,
-        auprc, recall_at_budget, status}, ...]}``; status is ``ok``, ``not_scored``,
-        ``no_positives`` or ``no_negatives``.
+        auprc, recall_at_budget, status}, ...], "clusters": [...]}``; status is ``ok``,
+        ``not_scored``, ``no_positives`` or ``no_negatives``; ``clusters`` holds the cluster
+        quality rows of :func:`fraudmine.cluster_eval.evaluate_clusters` (empty when the run
+        has no ``clusters/``).
 
     Raises:
-        FileNotFoundError: the scores folder or a truth file is missing (names the path).
+        FileNotFoundError: the scores folder (when the run has no ``clusters/`` either) or a truth
+            file is missing (names the path).
         ValueError: ``budget`` outside ``(0, 1]`` or scores lack required columns.
         DatasetMismatch: the truth is of another dataset (unless ``force``).
     """
@@ -130,6 +133,11 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool =
         raise FileNotFoundError(f"--truth {truth_dir}: folder not found")
     if not force:
         check_dataset(truth_dir, run_dir)
+    from fraudmine.cluster_eval import evaluate_clusters
+
+    if not (run_dir / "scores").exists() and (run_dir / "clusters").exists():
+        # a run of the graph stages only (e.g. --only validate graph clusters): cluster quality alone
+        return {"budget": budget, "metrics": [], "clusters": evaluate_clusters(truth_dir, run_dir)}
     scores = _read_parquet_dir(run_dir / "scores", "scores folder")
     merchants = _read_parquet_dir(truth_dir / "merchants.parquet", "truth file")
     entities = _read_parquet_dir(truth_dir / "entities.parquet", "truth file")
@@ -210,7 +218,7 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool =
                 **_metrics(sc["fraud_risk"], pos, ~pos, budget),
             }
         )
-    return {"budget": budget, "metrics": out}
+    return {"budget": budget, "metrics": out, "clusters": evaluate_clusters(truth_dir, run_dir)}
 
 
 def _labelled_before_run(run_dir: Path) -> set[str] | None:
@@ -241,4 +249,8 @@ def format_table(result: dict[str, Any]) -> str:
             f"{r['typology']:<26}{r['entity_type']:<10}{r['n_pos']:>8}{r['n_neg']:>9}{f(r['auroc']):>8}"
             f"{f(r['auprc']):>8}{f(r['recall_at_budget']):>9}  {r['status']}"
         )
+    if result.get("clusters"):
+        from fraudmine.cluster_eval import format_cluster_table
+
+        lines += ["", "cluster quality", format_cluster_table(result["clusters"])]
     return "\n".join(lines)

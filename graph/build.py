@@ -1,11 +1,13 @@
 """Build the typed heterogeneous graph from clean tables.
 
 Nodes: merchants, creators, products, brands, buyers (seen in orders, reviews,
-reports or identities) and identifiers (one node per ``(identifier_type,
+reports or identities), reports and identifiers (one node per ``(identifier_type,
 identifier_hash)``; the hash is the keyed hash from the contract, never a raw
 value).  Edges: one row per distinct ``(src, dst, edge_type)`` with the number of
 underlying events, a weight and the first/last event time.  All node ids are
-typed (:mod:`fraudmine.contracts.ids`).
+typed (:mod:`fraudmine.contracts.ids`).  The event table (one row per order,
+review, report, identity observation...) is kept too, so the graph as of any
+earlier date is a filter and a group-by away (:mod:`fraudmine.graph.asof`).
 
 Identifier nodes used by at least ``hub_min_degree`` accounts are flagged
 ``is_hub``: shared office Wi-Fi or marketplace warehouse addresses link many
@@ -15,6 +17,7 @@ innocent accounts and are not evidence of common control.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -22,6 +25,7 @@ from pyspark.sql import functions as F
 from fraudmine.contracts import ids
 from fraudmine.contracts.ids import EdgeType, NodeType, typed_id_col
 from fraudmine.graph import schemas as S
+from fraudmine.graph.asof import edges_as_of
 
 
 def _null_ts() -> Column:
@@ -86,6 +90,7 @@ def build_nodes(t: Mapping[str, DataFrame], hub_min_degree: int) -> DataFrame:
         _entity_nodes(t["products"], NodeType.PRODUCT, "product_id", "created_at"),
         _entity_nodes(t["brands"], NodeType.BRAND, "brand_id", None),
         _entity_nodes(_buyer_ids(t), NodeType.BUYER, "b", "ts"),
+        _entity_nodes(t["reports"], NodeType.REPORT, "report_id", "reported_at"),
     ]
     nodes = entity_parts[0].select("*", *no_hub)
     for p in entity_parts[1:]:
@@ -103,30 +108,40 @@ def build_nodes(t: Mapping[str, DataFrame], hub_min_degree: int) -> DataFrame:
     return S.check_schema(nodes.unionByName(ident), S.NODES_SCHEMA, "graph.nodes")
 
 
-def _edges(
+def _events(
     df: DataFrame, et: EdgeType, src: Column, dst: Column, ts: Column, weight: Column | None = None
 ) -> DataFrame:
-    grouped = (
-        df.select(
-            src.alias(S.SRC),
-            dst.alias(S.DST),
-            ts.alias("_ts"),
-            (weight if weight is not None else F.lit(1.0)).alias("_w"),
-        )
-        .where(F.col(S.SRC).isNotNull() & F.col(S.DST).isNotNull())
-        .groupBy(S.SRC, S.DST)
-        .agg(
-            F.sum("_w").cast("double").alias(S.WEIGHT),
-            F.count(F.lit(1)).alias(S.N_EVENTS),
-            F.min("_ts").alias(S.FIRST_TS),
-            F.max("_ts").alias(S.LAST_TS),
-        )
+    return df.select(
+        src.alias(S.SRC),
+        dst.alias(S.DST),
+        F.lit(et.key).alias(S.EDGE_TYPE),
+        ts.alias(S.TS),
+        (weight if weight is not None else F.lit(1.0)).cast("double").alias(S.WEIGHT),
+    ).where(F.col(S.SRC).isNotNull() & F.col(S.DST).isNotNull())
+
+
+def build_report_attrs(t: Mapping[str, DataFrame]) -> DataFrame:
+    """Attributes of report nodes (schema :data:`graph.schemas.REPORTS_SCHEMA`).
+
+    Args:
+        t: clean tables by name (uses ``reports``).
+    """
+    out = t["reports"].select(
+        typed_id_col(NodeType.REPORT, "report_id").alias(S.NODE_ID),
+        F.col("reason").alias(S.REASON),
+        F.col("outcome").alias(S.OUTCOME),
+        F.col("reviewed_at").alias(S.REVIEWED_AT),
     )
-    return grouped.withColumn(S.EDGE_TYPE, F.lit(et.key))
+    return S.check_schema(out, S.REPORTS_SCHEMA, "graph.reports")
 
 
-def build_edges(t: Mapping[str, DataFrame]) -> DataFrame:
-    """All typed edges (schema :data:`graph.schemas.EDGES_SCHEMA`), one row per (src, dst, edge_type).
+def build_events(t: Mapping[str, DataFrame]) -> DataFrame:
+    """Every event of the typed graph, one row each (schema :data:`graph.schemas.EVENTS_SCHEMA`).
+
+    Relations: ``sells`` (listing created), ``claims`` (listing claims a brand),
+    ``authorised_for`` (authorisation valid from), ``promotes``, ``uses_identifier``
+    (first seen), ``orders`` (weight = amount), ``reviews``, ``files`` (reporter →
+    report) and ``targets`` (report → merchant / creator / product).
 
     Args:
         t: clean tables by name.
@@ -134,36 +149,33 @@ def build_edges(t: Mapping[str, DataFrame]) -> DataFrame:
     tid = typed_id_col
     ident_dst = F.concat(F.lit(f"{NodeType.IDENTIFIER}{ids.SEPARATOR}"), identifier_raw_id())
     idt = t["identities"]
+    reports = t["reports"]
     parts = [
-        _edges(
-            t["products"],
-            ids.SELLS,
-            tid("merchant", "merchant_id"),
-            tid("product", "product_id"),
-            F.col("created_at"),
+        _events(
+            t["products"], ids.SELLS, tid("merchant", "merchant_id"), tid("product", "product_id"), F.col("created_at")
         ),
-        _edges(
+        _events(
             t["products"].where(F.col("brand_id").isNotNull()),
             ids.CLAIMS_BRAND,
             tid("product", "product_id"),
             tid("brand", "brand_id"),
             F.col("created_at"),
         ),
-        _edges(
+        _events(
             t["brand_authorizations"],
             ids.AUTHORIZED_FOR,
             tid("merchant", "merchant_id"),
             tid("brand", "brand_id"),
             F.col("valid_from"),
         ),
-        _edges(
+        _events(
             t["promotions"],
             ids.PROMOTES,
             tid("creator", "creator_id"),
             tid("product", "product_id"),
             F.col("started_at"),
         ),
-        _edges(
+        _events(
             t["orders"],
             ids.ORDERED,
             tid("buyer", "buyer_id"),
@@ -171,43 +183,52 @@ def build_edges(t: Mapping[str, DataFrame]) -> DataFrame:
             F.col("ordered_at"),
             F.col("amount"),
         ),
-        _edges(
-            t["reviews"],
-            ids.REVIEWED,
-            tid("buyer", "buyer_id"),
-            tid("product", "product_id"),
-            F.col("reviewed_at"),
+        _events(
+            t["reviews"], ids.REVIEWED, tid("buyer", "buyer_id"), tid("product", "product_id"), F.col("reviewed_at")
         ),
+        _events(reports, ids.FILES, tid("buyer", "reporter_id"), tid("report", "report_id"), F.col("reported_at")),
     ]
-    for et, etype in (
-        (ids.MERCHANT_USES, "merchant"),
-        (ids.CREATOR_USES, "creator"),
-        (ids.BUYER_USES, "buyer"),
-    ):
+    for et in ids.USES_IDENTIFIER:
         parts.append(
-            _edges(
-                idt.where(F.col("entity_type") == etype),
+            _events(
+                idt.where(F.col("entity_type") == str(et.src)),
                 et,
-                tid(etype, "entity_id"),
+                tid(et.src, "entity_id"),
                 ident_dst,
                 F.col("first_seen"),
             )
         )
-    for et, ttype in (
-        (ids.REPORTED_MERCHANT, "merchant"),
-        (ids.REPORTED_CREATOR, "creator"),
-        (ids.REPORTED_PRODUCT, "product"),
-    ):
+    for et in ids.TARGETS:
         parts.append(
-            _edges(
-                t["reports"].where(F.col("target_type") == ttype),
+            _events(
+                reports.where(F.col("target_type") == str(et.dst)),
                 et,
-                tid("buyer", "reporter_id"),
-                tid(ttype, "target_id"),
+                tid("report", "report_id"),
+                tid(et.dst, "target_id"),
                 F.col("reported_at"),
             )
         )
-    edges = parts[0]
-    for p in parts[1:]:
-        edges = edges.unionByName(p)
-    return S.check_schema(edges, S.EDGES_SCHEMA, "graph.edges")
+    for et in (ids.REPORTED_MERCHANT, ids.REPORTED_CREATOR, ids.REPORTED_PRODUCT):
+        parts.append(
+            _events(
+                reports.where(F.col("target_type") == str(et.dst)),
+                et,
+                tid("buyer", "reporter_id"),
+                tid(et.dst, "target_id"),
+                F.col("reported_at"),
+            )
+        )
+    events = parts[0]
+    for part in parts[1:]:
+        events = events.unionByName(part)
+    return S.check_schema(events, S.EVENTS_SCHEMA, "graph.events")
+
+
+def build_edges(t: Mapping[str, DataFrame], as_of: datetime | None = None) -> DataFrame:
+    """All typed edges (schema :data:`graph.schemas.EDGES_SCHEMA`), one row per (src, dst, edge_type).
+
+    Args:
+        t: clean tables by name.
+        as_of: if given, only events strictly before it (see :func:`fraudmine.graph.asof.edges_as_of`).
+    """
+    return edges_as_of(build_events(t), as_of)

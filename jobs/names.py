@@ -3,6 +3,7 @@
 STAGE_NAMES: tuple[str, ...] = (
     "validate",
     "graph",
+    "clusters",
     "features",
     "train",
     "score",

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraudmine.config import Config
-from fraudmine.jobs import build_features, build_graph, decide, export_neo4j, publish, report, score, train, validate
+from fraudmine.jobs import (
+    build_features,
+    build_graph,
+    clusters,
+    decide,
+    export_neo4j,
+    publish,
+    report,
+    score,
+    train,
+    validate,
+)
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.names import STAGE_NAMES
 
@@ -49,6 +60,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validate", validate.OUTPUT, validate.run, ("validation",)),
     Stage("graph", build_graph.OUTPUT, build_graph.run, ("graph",)),
+    Stage("clusters", clusters.OUTPUT, clusters.run, ("graph", "clusters")),
     Stage("features", build_features.OUTPUT, build_features.run, ("graph", "features")),
     Stage("train", train.OUTPUT, train.run, ("model",)),
     Stage("score", score.OUTPUT, score.run, ("scoring",), uses_run_id=True),

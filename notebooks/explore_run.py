@@ -23,7 +23,7 @@ print(top[["entity_id", "fraud_risk", "risk_band", "top_reasons"]].to_string(ind
 
 # %% [markdown]
 # ## Identity neighbourhood of the riskiest merchant
-# Edges `merchant -uses-> identifier`; hub identifiers (shared Wi-Fi, warehouses) are dropped.
+# Edges `merchant -uses_identifier-> identifier`; hub identifiers (shared Wi-Fi, warehouses) are dropped.
 
 # %%
 nodes = pd.read_parquet(RUN_DIR / "graph" / "nodes", filters=[("node_type", "=", "identifier")])

@@ -42,6 +42,8 @@ class EdgeType(NamedTuple):
         return f"{self.src}__{self.relation}__{self.dst}"
 
 
+# The relations of the marketplace graph.  The relation strings are what folders,
+# Neo4j relationship types and PyG edge types use (kept as the Neo4j export knows them).
 SELLS = EdgeType(NodeType.MERCHANT, "sells", NodeType.PRODUCT)
 CLAIMS_BRAND = EdgeType(NodeType.PRODUCT, "claims_brand", NodeType.BRAND)
 AUTHORIZED_FOR = EdgeType(NodeType.MERCHANT, "authorized_for", NodeType.BRAND)
@@ -51,6 +53,11 @@ BUYER_USES = EdgeType(NodeType.BUYER, "uses", NodeType.IDENTIFIER)
 PROMOTES = EdgeType(NodeType.CREATOR, "promotes", NodeType.PRODUCT)
 ORDERED = EdgeType(NodeType.BUYER, "ordered", NodeType.PRODUCT)
 REVIEWED = EdgeType(NodeType.BUYER, "reviewed", NodeType.PRODUCT)
+FILES = EdgeType(NodeType.BUYER, "files", NodeType.REPORT)
+TARGETS_MERCHANT = EdgeType(NodeType.REPORT, "targets", NodeType.MERCHANT)
+TARGETS_CREATOR = EdgeType(NodeType.REPORT, "targets", NodeType.CREATOR)
+TARGETS_PRODUCT = EdgeType(NodeType.REPORT, "targets", NodeType.PRODUCT)
+# reporter -> reported entity shortcuts (one per report event; the report node path is files/targets)
 REPORTED_MERCHANT = EdgeType(NodeType.BUYER, "reported", NodeType.MERCHANT)
 REPORTED_CREATOR = EdgeType(NodeType.BUYER, "reported", NodeType.CREATOR)
 REPORTED_PRODUCT = EdgeType(NodeType.BUYER, "reported", NodeType.PRODUCT)
@@ -65,10 +72,23 @@ ALL_EDGE_TYPES: tuple[EdgeType, ...] = (
     PROMOTES,
     ORDERED,
     REVIEWED,
+    FILES,
+    TARGETS_MERCHANT,
+    TARGETS_CREATOR,
+    TARGETS_PRODUCT,
     REPORTED_MERCHANT,
     REPORTED_CREATOR,
     REPORTED_PRODUCT,
 )
+
+USES_IDENTIFIER: tuple[EdgeType, ...] = (MERCHANT_USES, CREATOR_USES, BUYER_USES)
+"""Account → identifier edges, one per account type."""
+
+TARGETS: tuple[EdgeType, ...] = (TARGETS_MERCHANT, TARGETS_CREATOR, TARGETS_PRODUCT)
+"""Report → reported entity edges, one per target type."""
+
+SELLER_TYPES: tuple[NodeType, ...] = (NodeType.MERCHANT, NodeType.CREATOR)
+"""Node types of the seller projection (collusion communities)."""
 
 
 def typed_id(node_type: NodeType | str, raw_id: str) -> str:
@@ -101,6 +121,32 @@ def edge_type_from_key(key: str) -> EdgeType:
         if et.key == key:
             return et
     raise ValueError(f"unknown edge type key {key!r}; known: {[e.key for e in ALL_EDGE_TYPES]}")
+
+
+def edge_types_of(relation: str) -> tuple[EdgeType, ...]:
+    """All edge types with relation name ``relation`` (e.g. ``"uses_identifier"``).
+
+    Raises:
+        ValueError: no edge type has that relation.
+    """
+    found = tuple(e for e in ALL_EDGE_TYPES if e.relation == relation)
+    if not found:
+        raise ValueError(f"unknown relation {relation!r}; known: {sorted({e.relation for e in ALL_EDGE_TYPES})}")
+    return found
+
+
+def raw_id_col(column: str) -> Column:
+    """Spark expression stripping the ``<type>:`` prefix of a typed-id column (inverse of :func:`typed_id_col`)."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(F.col(column), r"^[a-z_]+:(.*)$", 1)
+
+
+def node_type_col(column: str) -> Column:
+    """Spark expression giving the node type prefix of a typed-id column."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(F.col(column), r"^([a-z_]+):", 1)
 
 
 def typed_id_col(node_type: NodeType | str, column: str) -> Column:

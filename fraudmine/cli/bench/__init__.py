@@ -11,7 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS: tuple[ModuleType, ...] = ()
+from fraudmine.cli.bench import communities
+
+BENCHMARKS: tuple[ModuleType, ...] = (communities,)
 
 
 def add_parser(sub: Any) -> None:

@@ -1,0 +1,107 @@
+"""Configuration of the graph-mining stage (``clusters:`` in the config YAML).
+
+Kept beside :mod:`fraudmine.config` (which embeds it as ``Config.clusters``) so the
+graph layer's knobs live in one small module.  Every model forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EngineConfig(_Strict):
+    """Which graph engine runs the algorithms (see ``graph/README.md``)."""
+
+    engine: Literal["auto", "local", "spark", "graphframes"] = "auto"
+    local_max_edges: int = Field(
+        5_000_000, ge=0, description="auto: collect to igraph up to this many edges (measured, docs/benchmarks.md)"
+    )
+    checkpoint_interval: int = Field(2, ge=1, description="reliable checkpoint every N rounds of a Spark loop")
+
+
+class IdentityConfig(_Strict):
+    """Identity linking on the account-identifier graph."""
+
+    account_types: tuple[str, ...] = ("merchant", "creator")
+    hub_max_degree: int = Field(20, ge=2, description="identifiers held by more accounts are pruned (public hubs)")
+    type_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "device": 0.9,
+            "payment": 0.9,
+            "bank_account": 0.9,
+            "phone": 0.7,
+            "address": 0.5,
+            "ip": 0.3,
+        },
+        description="evidence weight of one shared identifier, per identifier type (noisy-or per pair)",
+    )
+    min_link_weight: float = Field(0.5, gt=0, le=1, description="pairs linked when their noisy-or weight reaches this")
+
+
+class CollusionConfig(_Strict):
+    """Collusion communities on the seller projection (merchants and creators)."""
+
+    channel_cap: float = Field(0.6, gt=0, le=1, description="no channel contributes more than this to a link")
+    min_link_score: float = Field(0.85, gt=0, description="summed capped channel scores needed to keep a link")
+    channel_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "identifier": 1.0,
+            "buyers": 1.0,
+            "promotion": 1.0,
+            "duplicate": 1.0,
+            "co_reported": 1.0,
+            "co_registration": 0.5,
+            "co_activity": 0.5,
+        }
+    )
+    max_pool_degree: int = Field(50, ge=2, description="buyers/creators/reporters linked to more sellers are skipped")
+    min_shared: int = Field(3, ge=1, description="shared buyers/reporters needed for a pool link")
+    burst_days: float = Field(14.0, gt=0, description="co-registration / co-activity window (two weeks)")
+    resolution: float = Field(1.0, gt=0, description="Leiden resolution")
+    min_size: int = Field(3, ge=2, description="smallest community reported as a collusion cluster")
+    seed: int = 0
+
+
+class BrushingConfig(_Strict):
+    """FRAUDAR dense-block detection on buyer-product orders and reviews."""
+
+    min_buyer_products: int = Field(
+        2, ge=1, description="candidate edge: buyer touched this many products of the seller"
+    )
+    min_buyers: int = Field(5, ge=2)
+    min_products: int = Field(2, ge=1)
+    min_fill: float = Field(0.3, gt=0, le=1, description="edges / (buyers x products) of an accepted block")
+    max_blocks_per_component: int = Field(20, ge=1)
+    column_weight_c: float = Field(5.0, gt=0, description="FRAUDAR column weight 1 / log(degree + c)")
+
+
+class ReporterRingsConfig(_Strict):
+    """Reporter rings and reporter credibility."""
+
+    window_days: float = Field(7.0, gt=0, description="co-reports of one target within this window link reporters")
+    min_reporters: int = Field(4, ge=2, description="smallest ring")
+    burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
+    max_ring_credibility: float = Field(0.5, ge=0, le=1, description="rings of reporters more credible are dropped")
+    credibility_prior: float = Field(0.3, ge=0, le=1, description="prior upheld rate (Beta prior mean)")
+    credibility_strength: float = Field(2.0, gt=0, description="prior pseudo-count")
+
+
+class ClustersConfig(_Strict):
+    """The ``clusters`` stage: engine choice and one section per detector."""
+
+    engine: EngineConfig = EngineConfig()
+    identity: IdentityConfig = IdentityConfig()
+    collusion: CollusionConfig = CollusionConfig()
+    brushing: BrushingConfig = BrushingConfig()
+    reporter_rings: ReporterRingsConfig = ReporterRingsConfig()
+    label_folds: int = Field(5, ge=2, description="folds for out-of-fold labelled-bad member counts")
+    duplicate_edges: str | None = Field(
+        None, description="run-relative Parquet folder of near-duplicate listing pairs [src, dst(, score)] (dedup)"
+    )
+    train_features: bool = Field(True, description="also write entity features as of the training cut-off")

@@ -1,0 +1,82 @@
+"""Shared pieces of the Spark DataFrame engine: node indexing, edge normalisation, checkpoints.
+
+Iterative DataFrame loops must cut their lineage: caching each round doubled the
+time per round and ran out of heap at round 15 here (ENVIRONMENT.md).  Every
+round is ``localCheckpoint``-ed (lineage cut, blocks kept by the executors) and
+every ``checkpoint_interval`` rounds a reliable ``checkpoint`` is written to the
+session's checkpoint directory (set by :func:`fraudmine.spark.get_spark`), so a
+lost executor never recomputes more than that many rounds.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+SRC, DST, WEIGHT = "src", "dst", "weight"
+NODE, ID = "node", "id"
+
+
+class EdgeFrameError(ValueError):
+    """An edge or node frame given to a graph algorithm lacks its columns."""
+
+
+def require_columns(df: DataFrame, cols: list[str], what: str) -> None:
+    """Raise :class:`EdgeFrameError` naming the missing columns and the columns present."""
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise EdgeFrameError(f"{what}: missing column(s) {missing}; columns present: {df.columns}")
+
+
+def weighted_edges(edges: DataFrame) -> DataFrame:
+    """``[src, dst, weight]`` with string ids; weight 1.0 when the frame has none; self-loops dropped.
+
+    Raises:
+        EdgeFrameError: ``src`` or ``dst`` is missing.
+    """
+    require_columns(edges, [SRC, DST], "edges")
+    w = F.col(WEIGHT).cast("double") if WEIGHT in edges.columns else F.lit(1.0)
+    return edges.select(
+        F.col(SRC).cast("string").alias(SRC), F.col(DST).cast("string").alias(DST), w.alias(WEIGHT)
+    ).where(F.col(SRC).isNotNull() & F.col(DST).isNotNull() & (F.col(SRC) != F.col(DST)))
+
+
+def node_index(edges: DataFrame, nodes: DataFrame | None = None) -> DataFrame:
+    """``[node, id]``: every node name with a dense long id in lexicographic order of the names.
+
+    Ordering the ids like the names makes "smallest id" mean "smallest name", so component
+    labels agree across engines.
+    """
+    names = edges.select(F.col(SRC).alias(NODE)).union(edges.select(F.col(DST).alias(NODE)))
+    if nodes is not None:
+        require_columns(nodes, [NODE], "nodes")
+        names = names.union(nodes.select(F.col(NODE).cast("string")))
+    ordered = names.distinct().orderBy(NODE)
+    schema = T.StructType([T.StructField(NODE, T.StringType(), False), T.StructField(ID, T.LongType(), False)])
+    rdd = ordered.rdd.zipWithIndex().map(lambda r: (r[0][0], int(r[1])))
+    return ordered.sparkSession.createDataFrame(rdd, schema)
+
+
+def indexed_edges(edges: DataFrame, index: DataFrame) -> DataFrame:
+    """``[a, b, w]`` long-id edges, undirected and merged: ``a < b``, weights summed."""
+    e = (
+        edges.join(index.select(F.col(NODE).alias(SRC), F.col(ID).alias("_s")), SRC)
+        .join(index.select(F.col(NODE).alias(DST), F.col(ID).alias("_d")), DST)
+        .select(F.least("_s", "_d").alias("a"), F.greatest("_s", "_d").alias("b"), F.col(WEIGHT).alias("w"))
+    )
+    return e.groupBy("a", "b").agg(F.sum("w").alias("w"))
+
+
+def cut_lineage(df: DataFrame, round_no: int, checkpoint_interval: int) -> DataFrame:
+    """Materialise ``df`` and cut its lineage (reliable checkpoint every ``checkpoint_interval`` rounds)."""
+    if checkpoint_interval > 0 and round_no % checkpoint_interval == 0:
+        return df.checkpoint(eager=True)
+    return df.localCheckpoint(eager=True)
+
+
+def to_pandas(df: DataFrame) -> pd.DataFrame:
+    """Collect a (small) Spark frame to pandas, typed for mypy."""
+    out: pd.DataFrame = df.toPandas()
+    return out

@@ -1,0 +1,176 @@
+"""Reporter rings and reporter credibility.
+
+**Credibility** (time-safe): a reporter's share of reports upheld among its reports
+*reviewed before* ``as_of``, smoothed towards a prior (Beta prior with mean
+``prior`` and strength ``strength``): ``(upheld + prior·strength) / (reviewed + strength)``.
+
+**Rings**: reporters who report the same target (a merchant or creator; a product
+report counts for its merchant) together in a short window.  For every target the
+reports are scanned with a window of ``window_days``; the window holding the most
+distinct reporters is a *burst* when it has at least ``min_reporters`` reporters,
+holds at least ``burst_share`` of the target's reports, and is improbable under the
+target's own background rate (Poisson tail below ``max_p_value``): a scam wave of
+honest buyers spreads over weeks, a coordinated ring lands within days.  Bursts
+that share reporters are merged (connected components) into rings; a ring whose reporters'
+mean credibility exceeds ``max_ring_credibility`` is dropped (honest customers reporting a real
+scam together are usually upheld).  The densest window is widened by half a window on each
+side so a burst straddling it is not cut in two.
+
+Ring risk (no labels): ``min(1, -log10 p / 20) · (1 - mean credibility of its reporters)``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from scipy.stats import poisson
+
+from fraudmine.contracts import ids
+from fraudmine.graph import schemas as S
+from fraudmine.graph.algorithms import local
+from fraudmine.graph.algorithms.spark_common import to_pandas
+from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
+from fraudmine.graph.identity import cluster_id
+
+REPORTER, TARGET = "reporter", "target"
+
+
+def report_frame(edges: DataFrame) -> DataFrame:
+    """``[report, reporter, target, ts]``: one row per report, product targets mapped to their merchant."""
+    files = edges.where(F.col(S.EDGE_TYPE) == ids.FILES.key).select(
+        F.col(S.SRC).alias(REPORTER), F.col(S.DST).alias("report"), F.col(S.FIRST_TS).alias("ts")
+    )
+    tg = edges.where(F.col(S.EDGE_TYPE).isin([t.key for t in ids.TARGETS])).select(
+        F.col(S.SRC).alias("report"), F.col(S.DST).alias("_t")
+    )
+    pm = edges.where(F.col(S.EDGE_TYPE) == ids.SELLS.key).select(F.col(S.DST).alias("_t"), F.col(S.SRC).alias("_m"))
+    tg = tg.join(pm, "_t", "left").select("report", F.coalesce("_m", "_t").alias(TARGET))
+    return files.join(tg, "report")
+
+
+def reporter_credibility(
+    edges: DataFrame, reports: DataFrame, as_of: datetime, prior: float, strength: float
+) -> DataFrame:
+    """``[node_id, n_reports, n_reviewed, n_upheld, credibility]`` per reporter (outcomes reviewed before ``as_of``).
+
+    Args:
+        edges: typed edges as of ``as_of`` (``files`` edges).
+        reports: report node attributes (:data:`~fraudmine.graph.schemas.REPORTS_SCHEMA`).
+        as_of: outcomes count only when ``reviewed_at < as_of``.
+        prior, strength: Beta prior mean and pseudo-count.
+    """
+    files = edges.where(F.col(S.EDGE_TYPE) == ids.FILES.key).select(
+        F.col(S.SRC).alias(S.NODE_ID), F.col(S.DST).alias("report")
+    )
+    known = F.col(S.REVIEWED_AT).isNotNull() & (F.col(S.REVIEWED_AT) < F.lit(as_of))
+    r = reports.select(
+        F.col(S.NODE_ID).alias("report"),
+        known.cast("long").alias("_rev"),
+        (known & (F.col(S.OUTCOME) == "upheld")).cast("long").alias("_up"),
+    )
+    agg = (
+        files.join(r, "report", "left")
+        .groupBy(S.NODE_ID)
+        .agg(
+            F.count(F.lit(1)).alias("n_reports"),
+            F.coalesce(F.sum("_rev"), F.lit(0)).alias("n_reviewed"),
+            F.coalesce(F.sum("_up"), F.lit(0)).alias("n_upheld"),
+        )
+    )
+    cred = (F.col("n_upheld") + F.lit(prior * strength)) / (F.col("n_reviewed") + F.lit(strength))
+    return agg.withColumn("credibility", cred)
+
+
+def bursts(
+    frame: pd.DataFrame, window_days: float, min_reporters: int, burst_share: float, max_p_value: float
+) -> pd.DataFrame:
+    """Per target, its densest report window if it is a burst (see module docstring).
+
+    Args:
+        frame: ``[reporter, target, ts]`` (pandas, ``ts`` datetime64).
+        window_days, min_reporters, burst_share, max_p_value: burst rule.
+
+    Returns:
+        ``[target, start, end, reporters (list), n_reports, p_value]``.
+    """
+    out = []
+    w = np.timedelta64(int(window_days * 86400), "s")
+    for target, g in frame.sort_values(["target", "ts", "reporter"]).groupby("target", sort=True):
+        if g["reporter"].nunique() < min_reporters:
+            continue
+        ts = g["ts"].to_numpy(dtype="datetime64[s]")
+        rep = g["reporter"].to_numpy(dtype=str)
+        hi = np.searchsorted(ts, ts + w, side="left")
+        best_i, best_n = -1, 0
+        for i in range(ts.size):
+            n = np.unique(rep[i : hi[i]]).size
+            if n > best_n:
+                best_i, best_n = i, n
+        k = int(hi[best_i] - best_i)
+        if best_n < min_reporters or k / ts.size < burst_share:
+            continue
+        span_days = max((ts[-1] - ts[0]) / np.timedelta64(1, "D"), window_days)
+        background = max(ts.size - k, 1) / span_days * window_days
+        p = float(poisson.sf(k - 1, background))
+        if p > max_p_value:
+            continue
+        # the densest window can cut a burst in two: widen it by half a window on each side
+        lo_t, hi_t = ts[best_i] - w // 2, ts[hi[best_i] - 1] + w // 2
+        inside = (ts >= lo_t) & (ts <= hi_t)
+        out.append((target, ts[inside][0], ts[inside][-1], sorted(set(rep[inside].tolist())), k, p))
+    return pd.DataFrame(out, columns=["target", "start", "end", "reporters", "n_reports", "p_value"])
+
+
+def reporter_rings(
+    edges: DataFrame,
+    nodes: DataFrame,
+    credibility: DataFrame,
+    window_days: float,
+    min_reporters: int,
+    burst_share: float,
+    max_ring_credibility: float = 0.5,
+    max_p_value: float = 1e-4,
+) -> tuple[DataFrame, DataFrame]:
+    """Reporter rings as cluster rows.
+
+    Returns:
+        ``(clusters, roles [cluster_id, node_id, role])``; members are reporters (role ``reporter``);
+        the targeted sellers are named in the evidence.
+    """
+    spark = edges.sparkSession
+    frame = to_pandas(report_frame(edges).select(REPORTER, TARGET, "ts"))
+    b = bursts(frame, window_days, min_reporters, burst_share, max_p_value)
+    rows: list[tuple[str, str, str]] = []
+    summ: list[tuple[str, float, str]] = []
+    if not b.empty:
+        pairs = [(f"burst{i}", r) for i, rs in enumerate(b["reporters"]) for r in rs]
+        g = local.from_pandas(pd.DataFrame(pairs, columns=["src", "dst"]))
+        comp = dict(zip(g.names.tolist(), local.connected_components(g).tolist(), strict=True))
+        b["ring"] = [comp[f"burst{i}"] for i in range(len(b))]
+        cred = to_pandas(credibility.select(S.NODE_ID, "credibility")).set_index(S.NODE_ID)["credibility"]
+        for _, grp in b.groupby("ring", sort=True):
+            reporters = sorted({r for rs in grp["reporters"] for r in rs})
+            cid = cluster_id("reporter_ring", reporters[0])
+            mean_cred = float(cred.reindex(reporters).fillna(0.0).mean())
+            if mean_cred > max_ring_credibility:
+                continue  # a burst of reporters whose reports are usually upheld is a scam wave, not a ring
+            p = float(grp["p_value"].min())
+            risk = min(1.0, -np.log10(max(p, 1e-300)) / 20.0) * (1.0 - mean_cred)
+            ev = {
+                "targets": sorted(grp["target"].tolist()),
+                "reports_in_bursts": int(grp["n_reports"].sum()),
+                "first_burst": str(grp["start"].min()),
+                "min_p_value": p,
+                "mean_reporter_credibility": round(mean_cred, 3),
+            }
+            rows += [(cid, r, "reporter") for r in reporters]
+            summ.append((cid, float(risk), json.dumps(ev)))
+    roles = spark.createDataFrame(rows, f"{CLUSTER_ID} string, {S.NODE_ID} string, {ROLE} string")
+    summary = spark.createDataFrame(summ, f"{CLUSTER_ID} string, risk double, evidence string")
+    clusters = assemble_clusters("reporter_rings", roles.select(CLUSTER_ID, S.NODE_ID), nodes, summary)
+    return clusters, roles

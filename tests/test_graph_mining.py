@@ -1,0 +1,197 @@
+"""Cluster detectors on hand-built cases: FRAUDAR, reporter bursts, identity linking, collusion channels,
+out-of-fold label counts, the as-of view and the stats table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fraudmine.graph.algorithms.fraudar import column_weights, greedy_peel, peel_blocks
+from fraudmine.graph.reporters import bursts
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def _bipartite_with_block(seed: int, camouflage: bool) -> tuple[np.ndarray, np.ndarray, int, int, set[int], set[int]]:
+    """300 buyers x 200 products of sparse background plus a 30 x 6 block at fill 0.7."""
+    rng = np.random.default_rng(seed)
+    nb, npr = 300, 200
+    bg_r = rng.integers(0, nb, 900)
+    # products 0-9 are popular: 40% of honest orders go to them
+    bg_c = np.where(rng.random(900) < 0.4, rng.integers(0, 10, 900), rng.integers(0, npr, 900))
+    block_r = np.arange(270, 300)
+    block_c = np.arange(194, 200)
+    rr, cc = np.meshgrid(block_r, block_c, indexing="ij")
+    keep = rng.random(rr.shape) < 0.7
+    rows = [bg_r, rr[keep]]
+    cols = [bg_c, cc[keep]]
+    if camouflage:  # every fake buyer also orders 3 popular honest products
+        rows.append(np.repeat(block_r, 3))
+        cols.append(rng.integers(0, 10, block_r.size * 3))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    pairs = np.unique(np.column_stack([r, c]), axis=0)
+    return pairs[:, 0], pairs[:, 1], nb, npr, set(block_r.tolist()), set(block_c.tolist())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fraudar_recovers_planted_block_under_camouflage(seed: int) -> None:
+    r, c, nb, npr, br, bc = _bipartite_with_block(seed, camouflage=seed % 2 == 0)
+    deg = np.bincount(c, minlength=npr)
+    blk = greedy_peel(r, c, column_weights(deg[c]), nb, npr)
+    found_r, found_c = set(blk.rows.tolist()), set(blk.cols.tolist())
+    # the peel returns the block's dense core: only fake buyers, most of them, all its products and,
+    # besides the popular products the fake buyers also ordered, at most one stray product
+    assert len(found_r - br) <= 1 and len(found_r & br) >= 0.5 * len(br)
+    assert bc <= found_c and len(found_c - bc - set(range(10))) <= 1
+
+
+def test_find_blocks_expands_the_core_to_the_whole_block() -> None:
+    from fraudmine.graph.dense import find_blocks
+
+    r, c, _, npr, br, bc = _bipartite_with_block(3, camouflage=True)
+    deg = np.bincount(c, minlength=npr)
+    cand = pd.DataFrame({"buyer": [f"buyer:{i:03d}" for i in r], "product": [f"product:{j:03d}" for j in c]})
+    cand["product_degree"] = deg[c]
+    blocks = find_blocks(
+        cand, min_buyers=5, min_products=2, min_fill=0.3, max_blocks_per_component=3, column_weight_c=5
+    )
+    buyers, products, _ = blocks[0]
+    assert {f"product:{j:03d}" for j in bc} <= set(products)
+    got = {int(b.split(":")[1]) for b in buyers}
+    assert len(got & br) >= 0.9 * len(br) and len(got - br) <= 0.1 * len(br)
+
+
+def test_peel_blocks_stops_at_first_rejected_block() -> None:
+    r, c, nb, npr, br, _ = _bipartite_with_block(0, camouflage=False)
+    deg = np.bincount(c, minlength=npr)
+    blocks = peel_blocks(r, c, column_weights(deg[c]), nb, npr, 5, lambda b: b.density >= 1.0)
+    assert len(blocks) == 1 and len(set(blocks[0].rows.tolist()) & br) >= 15
+    assert len(peel_blocks(r, c, column_weights(deg[c]), nb, npr, 5, lambda b: b.density >= 0.0)) == 5
+
+
+def test_reporter_burst_found_and_spread_reports_ignored() -> None:
+    ring = [(f"r{i:02d}", "merchant:victim", T0 + timedelta(hours=7 * i)) for i in range(8)]
+    honest = [(f"h{i:02d}", "merchant:busy", T0 + timedelta(days=9 * i)) for i in range(20)]
+    frame = pd.DataFrame(ring + honest, columns=["reporter", "target", "ts"])
+    b = bursts(frame, window_days=7, min_reporters=4, burst_share=0.5, max_p_value=1e-4)
+    assert b["target"].tolist() == ["merchant:victim"]
+    assert b["reporters"].iloc[0] == sorted(r for r, _, _ in ring)
+
+
+def _edges_frame(spark, rows):  # type: ignore[no-untyped-def]
+    from fraudmine.graph import schemas as S
+
+    return spark.createDataFrame(rows, S.EDGES_SCHEMA)
+
+
+def _uses(acct: str, ident: str, ts: datetime) -> tuple[str, str, str, float, int, datetime, datetime]:
+    return (acct, f"identifier:{ident}", f"{acct.split(':')[0]}__uses__identifier", 1.0, 1, ts, ts)
+
+
+@pytest.mark.spark
+def test_identity_linking_prunes_hubs_and_weighs_types(spark) -> None:  # type: ignore[no-untyped-def]
+    from fraudmine.graph.algorithms.engine import LocalEngine
+    from fraudmine.graph.identity import identity_clusters
+
+    rows = [
+        _uses("merchant:a", "device:d1", T0),
+        _uses("merchant:b", "device:d1", T0 + timedelta(days=1)),
+        _uses("creator:c", "phone:p1", T0),
+        _uses("merchant:b", "phone:p1", T0),
+        _uses("merchant:x", "ip:i1", T0),  # one shared IP: 0.3 < 0.5, no link
+        _uses("merchant:y", "ip:i1", T0),
+    ]
+    rows += [_uses(f"merchant:h{i}", "address:warehouse", T0) for i in range(5)]  # hub (degree 5 > 4)
+    rows.append(_uses("merchant:a", "address:warehouse", T0))
+    edges = _edges_frame(spark, rows)
+    nodes = spark.createDataFrame(
+        [
+            ("merchant:a", "merchant", "a", T0, None, None),
+            ("merchant:b", "merchant", "b", T0 + timedelta(days=3), None, None),
+        ],
+        "node_id string, node_type string, raw_id string, created_at timestamp, degree long, is_hub boolean",
+    )
+    weights = {"device": 0.9, "phone": 0.7, "ip": 0.3, "address": 0.5}
+    clusters, _members, links = identity_clusters(edges, nodes, LocalEngine(), ("merchant", "creator"), 4, weights, 0.5)
+    rows_out = clusters.collect()
+    assert len(rows_out) == 1
+    c = rows_out[0]
+    assert c["members"] == ["creator:c", "merchant:a", "merchant:b"]
+    assert c["n_merchants"] == 2 and c["n_creators"] == 1
+    assert c["registration_spread_days"] == pytest.approx(3.0)
+    assert "identifier:device:d1" in c["evidence"] and "warehouse" not in c["evidence"]
+    pair = {(r["src"], r["dst"]): r["weight"] for r in links.collect()}
+    assert pair[("merchant:a", "merchant:b")] == pytest.approx(0.9)
+    assert ("merchant:x", "merchant:y") not in pair
+
+
+@pytest.mark.spark
+def test_collusion_needs_two_kinds_of_evidence(spark) -> None:  # type: ignore[no-untyped-def]
+    from fraudmine.graph.collusion import combine_channels
+
+    links = spark.createDataFrame(
+        [
+            ("merchant:a", "merchant:b", "identifier", 0.99),  # strong, but one channel only
+            ("merchant:c", "merchant:d", "identifier", 0.9),
+            ("merchant:c", "merchant:d", "co_registration", 0.9),
+            ("merchant:e", "merchant:f", "co_registration", 1.0),  # timing family counts once
+            ("merchant:e", "merchant:f", "co_activity", 1.0),
+            ("merchant:g", "merchant:h", "buyers", 0.7),
+            ("merchant:g", "merchant:h", "promotion", 0.5),
+        ],
+        "src string, dst string, channel string, score double",
+    )
+    weights = {"identifier": 1.0, "buyers": 1.0, "promotion": 1.0, "co_registration": 0.5, "co_activity": 0.5}
+    out = {(r["src"], r["dst"]): r for r in combine_channels(links, weights, 0.6, 0.85).collect()}
+    assert set(out) == {("merchant:c", "merchant:d"), ("merchant:g", "merchant:h")}
+    assert out[("merchant:c", "merchant:d")]["weight"] == pytest.approx(0.6 + 0.5 * 0.6)  # capped, then weighted
+    assert dict(out[("merchant:g", "merchant:h")]["channels"]) == {"buyers": 0.6, "promotion": 0.5}
+
+
+@pytest.mark.spark
+def test_out_of_fold_counts_exclude_own_fold(spark) -> None:  # type: ignore[no-untyped-def]
+    from pyspark.sql import functions as F
+
+    from fraudmine.graph.cluster_features import fold_col, oof_member_counts
+
+    names = [f"merchant:m{i}" for i in range(12)]
+    members = spark.createDataFrame([("c1", n) for n in names], "cluster_id string, node_id string")
+    bad = spark.createDataFrame([(n, i % 3 == 0) for i, n in enumerate(names)], "node_id string, is_bad boolean")
+    folds = {r["node_id"]: r["f"] for r in members.select("node_id", fold_col("node_id", 3, 0).alias("f")).collect()}
+    got = {r["node_id"]: r for r in oof_member_counts(members, bad, 3, 0, "x").collect()}
+    for n in names:
+        other = [j for j, m in enumerate(names) if folds[m] != folds[n]]
+        assert got[n]["x_labelled_members_oof"] == len(other)
+        assert got[n]["x_bad_members_oof"] == sum(1 for j in other if j % 3 == 0)
+    assert members.select(F.countDistinct(fold_col("node_id", 3, 0))).first()[0] > 1  # type: ignore[index]
+
+
+@pytest.mark.spark
+def test_as_of_view_and_stats(spark) -> None:  # type: ignore[no-untyped-def]
+    from fraudmine.graph import schemas as S
+    from fraudmine.graph.asof import edges_as_of
+    from fraudmine.graph.stats import graph_stats
+
+    ev = spark.createDataFrame(
+        [
+            ("buyer:b1", "product:p1", "buyer__ordered__product", T0, 10.0),
+            ("buyer:b1", "product:p1", "buyer__ordered__product", T0 + timedelta(days=10), 5.0),
+            ("buyer:b2", "product:p1", "buyer__ordered__product", T0 + timedelta(days=20), 1.0),
+        ],
+        S.EVENTS_SCHEMA,
+    )
+    e = edges_as_of(ev, T0 + timedelta(days=10)).collect()
+    assert [(r["src"], r["n_events"], r["weight"]) for r in e] == [("buyer:b1", 1, 10.0)]
+    full = edges_as_of(ev, None)
+    nodes = spark.createDataFrame(
+        [("product:p1", "product", "p1", T0, None, None)],
+        "node_id string, node_type string, raw_id string, created_at timestamp, degree long, is_hub boolean",
+    )
+    st = {(r["kind"], r["type"]): r for r in graph_stats(nodes, full).collect()}
+    row = st[("edge", "buyer__ordered__product")]
+    assert row["count"] == 2 and row["n_events"] == 3 and row["dst_degree_max"] == 2
+    assert row["top_dst_hubs"] == ["product:p1=2"]
+    assert st[("node", "product")]["count"] == 1
