@@ -1,0 +1,58 @@
+"""LightGBM node scorer with early stopping and model selection on validation AUPRC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.metrics import average_precision_score
+
+# Small grid searched per split; the configuration with the best validation AUPRC is kept.
+GRID: tuple[dict[str, Any], ...] = (
+    {"num_leaves": 15, "learning_rate": 0.03, "min_child_samples": 20},
+    {"num_leaves": 63, "learning_rate": 0.03, "min_child_samples": 10},
+)
+
+
+def fit_select(
+    x: NDArray[np.float32],
+    y: NDArray[np.int8],
+    train: NDArray[np.int64],
+    val: NDArray[np.int64],
+    seed: int,
+    grid: tuple[dict[str, Any], ...] = GRID,
+    threads: int = 2,
+) -> tuple[NDArray[np.float64], float, dict[str, Any]]:
+    """Fit one booster per grid point (early stopping on validation AUPRC), keep the best.
+
+    Returns:
+        ``(scores, val_auprc, params)``: scores of every row of ``x``, the kept model's validation
+        AUPRC and its parameters (with ``best_iteration``).
+    """
+    best: tuple[float, NDArray[np.float64], dict[str, Any]] = (-1.0, np.zeros(0), {})
+    for point in grid:
+        params = {
+            "objective": "binary",
+            "metric": "average_precision",
+            "feature_fraction": 0.5,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "num_threads": threads,
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+            **point,
+        }
+        dtrain = lgb.Dataset(x[train], label=y[train])
+        dval = lgb.Dataset(x[val], label=y[val], reference=dtrain)
+        booster = lgb.train(
+            params, dtrain, num_boost_round=2000, valid_sets=[dval], callbacks=[lgb.early_stopping(100, verbose=False)]
+        )
+        score = np.asarray(booster.predict(x, num_iteration=booster.best_iteration), dtype=np.float64)
+        ap = float(average_precision_score(y[val], score[val]))
+        if ap > best[0]:
+            best = (ap, score, {**point, "best_iteration": booster.best_iteration})
+    return best[1], best[0], best[2]
