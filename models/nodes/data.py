@@ -3,7 +3,7 @@
 Format (the generic one ``fraudmine bench nodes`` accepts):
 
 - ``node_features``: ``(n, f)`` numeric;
-- ``node_labels``: ``(n,)`` with 1 = positive, 0 = negative, −1 = unlabelled;
+- ``node_labels``: ``(n,)`` with 1 = positive, 0 = negative, -1 = unlabelled;
 - edges, either one relation as ``edges`` ``(m, 2)`` or ``edge_index`` ``(2, m)``, or several
   as ``edges__<relation>`` / ``edge_index__<relation>`` (each relation one edge set);
 - optional ``train_masks`` / ``val_masks`` / ``test_masks``: ``(k, n)`` boolean (or ``(n,)``
@@ -38,7 +38,7 @@ class NodeBundle:
 
     Attributes:
         x: ``(n, f)`` float32 node features.
-        y: ``(n,)`` int8 labels (1, 0, −1 = unlabelled).
+        y: ``(n,)`` int8 labels (1, 0, -1 = unlabelled).
         adjacency: relation name → symmetric ``(n, n)`` CSR matrix of 0/1 (no self-loops).
         masks: ``(train, val, test)`` each ``(k, n)`` bool, or ``None`` when the bundle has none.
     """

@@ -5,7 +5,7 @@ Per layer and relation a GraphSAGE convolution with the ego and the neighbourhoo
 models of Platonov et al., ICLR 2023), summed over relations, then a residual connection, layer
 norm, ReLU and dropout.  The layers are :class:`torch_geometric.nn.SAGEConv` modules (their
 ``lin_l`` / ``lin_r`` weights); only the neighbour mean is computed differently: by a scipy CSR
-product wrapped as an autograd function, 3–5× faster on CPU than PyG's scatter path on graphs with
+product wrapped as an autograd function, 3-5 times faster on CPU than PyG's scatter path on graphs with
 a million edges.  The first layer's mean of the raw features is computed once.
 
 Trained with binary cross-entropy; the epoch kept is the one with the best validation AUPRC.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,7 +55,7 @@ class MeanAggregator:
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
         """Neighbour mean of ``h`` (``(n, d)``)."""
-        out: torch.Tensor = _SparseMean.apply(h, self)
+        out: torch.Tensor = _SparseMean.apply(h, self)  # type: ignore[no-untyped-call]
         return out
 
 
@@ -96,10 +96,10 @@ class MultiRelationSAGE(nn.Module):
         for i, (convs, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
             h_in = nn.functional.dropout(h, self.dropout, self.training)
             means = x_mean if i == 0 else [agg(h_in) for agg in aggs]
-            msg: torch.Tensor = sum(  # type: ignore[assignment]
-                conv.lin_l(m) + (conv.lin_r(h_in) if r == 0 else 0)
-                for r, (conv, m) in enumerate(zip(convs, means, strict=True))
-            )
+            rel = cast(list[SAGEConv], convs)
+            msg = rel[0].lin_r(h_in)  # one ego term, one neighbour term per relation
+            for r, m in enumerate(means):
+                msg = msg + rel[r].lin_l(m)
             h = torch.relu(norm(msg if i == 0 else h + msg))
         return h
 
@@ -140,7 +140,11 @@ def train_gnn(
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     yt = torch.from_numpy(y.astype(np.float32))
     tr = torch.from_numpy(train)
-    best: tuple[float, NDArray[np.float64], NDArray[np.float32]] = (-1.0, np.zeros(len(y)), np.zeros((0, 0), np.float32))
+    best: tuple[float, NDArray[np.float64], NDArray[np.float32]] = (
+        -1.0,
+        np.zeros(len(y)),
+        np.zeros((0, 0), np.float32),
+    )
     since = 0
     for _ in range(cfg.max_epochs):
         model.train()

@@ -34,15 +34,15 @@ class Split:
 
 def _given(bundle: NodeBundle, n_splits: int | None) -> list[Split]:
     if bundle.masks is None:
-        raise BundleError("protocol 'given-splits' needs train_masks/val_masks/test_masks in the bundle; "
-                          "use --protocol gadbench-fully or gadbench-semi")
+        raise BundleError(
+            "protocol 'given-splits' needs train_masks/val_masks/test_masks in the bundle; "
+            "use --protocol gadbench-fully or gadbench-semi"
+        )
     labelled = bundle.y >= 0
     tr, va, te = bundle.masks
     k = tr.shape[0] if n_splits is None else min(n_splits, tr.shape[0])
     return [
-        Split(
-            np.flatnonzero(tr[i] & labelled), np.flatnonzero(va[i] & labelled), np.flatnonzero(te[i] & labelled), i
-        )
+        Split(np.flatnonzero(tr[i] & labelled), np.flatnonzero(va[i] & labelled), np.flatnonzero(te[i] & labelled), i)
         for i in range(k)
     ]
 

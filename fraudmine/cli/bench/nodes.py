@@ -55,5 +55,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--seeds", type=int, help="random splits to draw (default 10); with given-splits, the first N given splits"
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object: per model auroc, auprc, rec_at_k, seconds")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object: per model auroc, auprc, rec_at_k, seconds"
+    )
     p.set_defaults(func=run)

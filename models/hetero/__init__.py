@@ -1,0 +1,6 @@
+"""Heterogeneous GNNs over the typed marketplace graph (PyTorch Geometric, full batch on CPU).
+
+``data`` turns the ``graph`` stage's nodes and edges into a :class:`torch_geometric.data.HeteroData`;
+``nets`` holds the networks (``to_hetero`` GraphSAGE, HGT); ``train`` fits one of them for one
+target node type and returns scores and embeddings.
+"""
