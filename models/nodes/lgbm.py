@@ -23,7 +23,7 @@ def fit_select(
     val: NDArray[np.int64],
     seed: int,
     grid: tuple[dict[str, Any], ...] = GRID,
-    threads: int = 2,
+    threads: int = 1,
 ) -> tuple[NDArray[np.float64], float, dict[str, Any]]:
     """Fit one booster per grid point (early stopping on validation AUPRC), keep the best.
 

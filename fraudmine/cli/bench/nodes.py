@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(models) - set(MODELS))
     if unknown or not models:
         raise ValueError(f"--models: unknown {unknown or 'empty list'}; choose from {','.join(MODELS)}")
-    res = run_benchmark(load_npz(args.npz), args.protocol, models, args.seeds)
+    res = run_benchmark(load_npz(args.npz), args.protocol, models, args.seeds, threads=args.threads)
     if args.json:
         sys.stdout.write(json.dumps(res) + "\n")
         return 0
@@ -57,5 +57,8 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: per model auroc, auprc, rec_at_k, seconds"
+    )
+    p.add_argument(
+        "--threads", type=int, default=1, help="LightGBM / torch threads (default 1: see docs/benchmarks.md)"
     )
     p.set_defaults(func=run)
