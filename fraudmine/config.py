@@ -116,6 +116,11 @@ class ModelConfig(_Strict):
     min_positive_labels: int = Field(10, ge=1)
     min_negative_labels: int = Field(10, ge=1)
     calibration_folds: int = Field(5, ge=2)
+    calibration: Literal["auto", "sigmoid", "isotonic"] = Field(
+        "auto", description="scikit-learn calibration; 'auto' keeps the lower validation Brier score"
+    )
+    early_stopping_rounds: int = Field(50, ge=1)
+    validation_fraction: float = Field(0.2, gt=0, lt=1)
     registry: RegistryConfig = RegistryConfig()
 
 

@@ -20,7 +20,9 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     train = train.sort_values("merchant_id", kind="stable")
     features = list(FEATURE_COLUMNS if ctx.config.model.feature_set == "all" else TABULAR_FEATURES)
     meta = train_bundle(train.reset_index(drop=True), features, ctx.config.model, staging)
-    metrics = {f"{h}_oof_auroc": v["oof_auroc"] for h, v in meta["heads"].items() if v}
+    metrics = {f"{h}_val_auroc": v["val_auroc"] for h, v in meta["heads"].items() if v}
+    cal = {h: v["calibration"] for h, v in meta["heads"].items() if v}
+    metrics |= {f"{h}_val_brier": c["brier"][c["method"]] for h, c in cal.items()}
     params = {k: str(v) for k, v in ctx.config.model.model_dump(exclude={"registry"}).items()}
     registry = make_registry(ctx.config.model.registry, ctx.out_dir)
     version = registry.register(staging, ctx.run_id, params, metrics)

@@ -6,9 +6,11 @@ Layout of a bundle folder::
     fraud.lgb.txt        LightGBM text model of the fraud head
     low_quality.lgb.txt  (optional) LightGBM text model of the low-quality head
 
-A head entry holds ``file``, ``calib`` ``[a, b]``, ``n_pos``, ``n_neg`` and
-``oof_auroc``.  Text models keep the bundle portable (Spark executors, the API,
-MLflow artifacts) without pickles.
+A head entry holds ``file``, ``calib`` (the scikit-learn calibration as numbers, see
+:func:`fraudmine.models.risk.calibration_params`; a two-number list in older bundles),
+``calibration`` (method, validation Brier score per method, validation AUROC, reliability curve),
+``best_iteration``, ``n_pos``, ``n_neg`` and ``val_auroc``.  Text models keep the bundle portable
+(Spark executors, the API, MLflow artifacts) without pickles.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.metrics import roc_auc_score
 
 from fraudmine.config import ModelConfig
-from fraudmine.models.risk import RiskModel, calibrate
+from fraudmine.models.risk import RiskModel, apply_calibration
 
 HEADS = ("fraud", "low_quality")
 
@@ -39,13 +40,13 @@ class Head:
     """A loaded head: booster text + calibration."""
 
     booster_text: str
-    calib: tuple[float, float]
+    calib: Any
 
     def predict(self, x: pd.DataFrame) -> tuple[NDArray[np.float64], lgb.Booster]:
         """Calibrated probabilities and the booster (kept for ``pred_contrib``)."""
         booster = lgb.Booster(model_str=self.booster_text)
         margin = np.asarray(booster.predict(x, raw_score=True), dtype=np.float64)
-        return calibrate(margin, *self.calib), booster
+        return apply_calibration(self.calib, margin), booster
 
 
 def _make(cfg: ModelConfig) -> RiskModel:
@@ -56,7 +57,10 @@ def _make(cfg: ModelConfig) -> RiskModel:
         min_child_samples=cfg.min_child_samples,
         subsample=cfg.subsample,
         colsample_bytree=cfg.colsample_bytree,
+        calibration=cfg.calibration,
         calibration_folds=cfg.calibration_folds,
+        early_stopping_rounds=cfg.early_stopping_rounds,
+        validation_fraction=cfg.validation_fraction,
         n_jobs=cfg.n_jobs,
         random_state=cfg.seed,
     )
@@ -102,10 +106,12 @@ def train_bundle(
         (out / f"{head}.lgb.txt").write_text(model.booster_.model_to_string())
         meta["heads"][head] = {
             "file": f"{head}.lgb.txt",
-            "calib": list(model.calib_),
+            "calib": model.calib_,
+            "calibration": {"method": model.calibration_method_, **model.report_},
+            "best_iteration": model.best_iteration_,
             "n_pos": n_pos,
             "n_neg": n_neg,
-            "oof_auroc": float(roc_auc_score(y, model.oof_margin_)),
+            "val_auroc": model.report_["auroc"],
         }
     write_meta(out, meta)
     return meta
@@ -122,5 +128,5 @@ def load_bundle(path: Path) -> tuple[dict[str, Any], dict[str, Head | None]]:
     heads: dict[str, Head | None] = {}
     for name in HEADS:
         h = meta["heads"].get(name)
-        heads[name] = None if h is None else Head((path / h["file"]).read_text(), (h["calib"][0], h["calib"][1]))
+        heads[name] = None if h is None else Head((path / h["file"]).read_text(), h["calib"])
     return meta, heads

@@ -29,8 +29,8 @@ scores = pd.read_parquet(RUN_DIR / "scores")
 meta = json.loads((RUN_DIR / "model" / "model.json").read_text())
 print(f"model {meta['model_version']}, trained as of {meta['train_as_of']}")
 for head, info in meta["heads"].items():
-    n_pos, n_neg, auroc = info["n_pos"], info["n_neg"], info["oof_auroc"]
-    print(f"  {head:<12} positives {n_pos:>5}  negatives {n_neg:>5}  out-of-fold AUROC {auroc:.3f}")
+    n_pos, n_neg, auroc = info["n_pos"], info["n_neg"], info["val_auroc"]
+    print(f"  {head:<12} positives {n_pos:>5}  negatives {n_neg:>5}  validation AUROC {auroc:.3f}")
 
 # %% [markdown]
 # ## Scores and bands per entity type

@@ -28,18 +28,37 @@ def test_estimator_api_and_ranking() -> None:
     assert m.n_estimators == 50 and not hasattr(m, "booster_")
     assert m.fit(x, y) is m
     xt, yt = _data(seed=1)
-    p = m.predict_proba(xt)
-    assert p.shape == (len(xt),) and ((p >= 0) & (p <= 1)).all()
+    proba = m.predict_proba(xt)
+    assert proba.shape == (len(xt), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    p = proba[:, 1]
+    assert ((p >= 0) & (p <= 1)).all()
     assert roc_auc_score(yt, p) > 0.85
 
 
-def test_calibration_is_out_of_fold_and_sane() -> None:
+def test_calibration_is_sklearn_chosen_on_validation_and_sane() -> None:
     x, y = _data(2000)
     m = RiskModel(n_estimators=80).fit(x, y)
-    p = m.predict_proba(_data(2000, seed=5)[0])
+    p = m.predict_proba(_data(2000, seed=5)[0])[:, 1]
     # calibrated mean close to the base rate (an in-sample fit would be far more extreme)
     assert abs(p.mean() - y.mean()) < 0.05
-    assert m.oof_margin_.shape == (len(y),)
+    brier = m.report_["brier"]
+    assert set(brier) == {"sigmoid", "isotonic"} and m.calibration_method_ == min(brier, key=brier.__getitem__)
+    assert 1 <= m.best_iteration_ <= 80 and len(m.report_["reliability"]["p_mean"]) > 3
+    iso = RiskModel(n_estimators=80, calibration="isotonic").fit(x, y)
+    assert iso.calib_["method"] == "isotonic" and set(iso.report_["brier"]) == {"isotonic"}
+
+
+def test_sklearn_estimator_checks() -> None:
+    """The estimator-API checks that apply to a binary-only model (multi-class checks do not)."""
+    from sklearn.base import clone
+    from sklearn.utils import estimator_checks as ec
+
+    m = RiskModel(n_estimators=20, calibration_folds=2)
+    ec.check_get_params_invariance("RiskModel", m)
+    ec.check_no_attributes_set_in_init("RiskModel", m)
+    ec.check_parameters_default_constructible("RiskModel", m)
+    assert clone(m).get_params() == m.get_params()
+    assert m.set_params(num_leaves=7) is m and m.num_leaves == 7
 
 
 def test_same_seed_same_model() -> None:
@@ -74,7 +93,8 @@ def test_bundle_roundtrip_and_scoring(tmp_path: Path) -> None:
     cfg = ModelConfig(n_estimators=40)
     meta = train_bundle(train, ["signal", "noise", "other"], cfg, tmp_path)
     assert meta["heads"]["low_quality"] is None  # no low-quality labels: head skipped, not faked
-    assert meta["heads"]["fraud"]["oof_auroc"] > 0.8
+    assert meta["heads"]["fraud"]["val_auroc"] > 0.8
+    assert meta["heads"]["fraud"]["calibration"]["method"] in ("sigmoid", "isotonic")
     meta2, heads = load_bundle(tmp_path)
     assert meta2 == meta
     out = score_pandas(
