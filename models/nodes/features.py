@@ -1,15 +1,19 @@
 """Neighbour-aggregated node features for tabular models (numpy/scipy, one bundle in memory).
 
 Label-free features (computed once per bundle): raw features; per relation the degree, 1-hop
-mean / max / sum of the neighbours' features, 2-hop mean (mean of the neighbours' means) and the
-ego-minus-neighbourhood difference (Hamilton et al., 2017, keep ego and neighbours apart; the
-random-forest-on-aggregates baseline of GADBench's RFGraph, Tang et al., 2023).
+mean / max / sum / standard deviation of the neighbours' features, 2-hop mean (mean of the
+neighbours' means) and 2-hop max (largest neighbour mean), and the ego-minus-neighbourhood
+difference (Hamilton et al., 2017, keep ego and neighbours apart; the random-forest-on-aggregates
+baseline of GADBench's RFGraph, Tang et al., 2023).
 
 Label-derived features (per split): per relation, among a node's 1- and 2-hop neighbours, how
-many carry a *training* label and how many of those are positive.  They are computed **out of
-fold**: every node is put in one of ``folds`` random folds and sees only the training labels of
-the other folds, so a node's own label never feeds its features (the 2-hop walk back to itself
-included) and training, validation and test nodes get features of the same distribution.
+many carry a *training* label and how many of those are positive; the same votes weighted by
+``1/degree`` of the neighbour (a hub's label says less about each of its neighbours); and a signed
+label propagation (+1 positive, -1 negative, 0 unknown) averaged over 1, 2 and 3 hops (Zhu &
+Ghahramani, 2002, truncated).  They are computed **out of fold**: every node is put in one of
+``folds`` random folds and sees only the training labels of the other folds, so a node's own
+label never feeds its features (walks back to itself included) and training, validation and test
+nodes get features of the same distribution.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from numpy.typing import NDArray
 from fraudmine.models.nodes.data import NodeBundle
 
 Matrix = NDArray[np.float32]
+
+LABEL_COLUMNS = (
+    "lab1", "pos1", "frac1", "lab2", "pos2", "frac2", "frac1_mean1", "wpos1", "wneg1", "wfrac1", "lp1", "lp2", "lp3",
+)  # fmt: skip
 
 
 def row_normalise(a: sp.csr_matrix) -> sp.csr_matrix:
@@ -50,17 +58,20 @@ def graph_features(bundle: NodeBundle) -> tuple[Matrix, list[str]]:
         deg = np.asarray(a.sum(axis=1), dtype=np.float32)
         mean1 = np.asarray(an @ bundle.x, dtype=np.float32)
         mean2 = np.asarray(an @ mean1, dtype=np.float32)
+        std1 = np.sqrt(np.maximum(np.asarray(an @ (bundle.x * bundle.x)) - mean1 * mean1, 0.0)).astype(np.float32)
         blocks += [
             deg,
             np.asarray(an @ deg, dtype=np.float32),
             mean1,
             neighbour_max(a, bundle.x),
             np.asarray(a @ bundle.x, dtype=np.float32),
+            std1,
             mean2,
+            neighbour_max(a, mean1),
             bundle.x - mean1,
         ]
         names += [f"{rel}:deg", f"{rel}:deg_mean1"]
-        for agg in ("mean1", "max1", "sum1", "mean2", "ego_minus_mean1"):
+        for agg in ("mean1", "max1", "sum1", "std1", "mean2", "max2", "ego_minus_mean1"):
             names += [f"{rel}:{agg}:x{j}" for j in range(f)]
     return np.hstack(blocks).astype(np.float32), names
 
@@ -80,19 +91,27 @@ def label_features(
     is_train[train] = True
     names: list[str] = []
     for rel in bundle.adjacency:
-        names += [f"{rel}:{c}" for c in ("lab1", "pos1", "frac1", "lab2", "pos2", "frac2", "frac1_mean1")]
+        names += [f"{rel}:{c}" for c in LABEL_COLUMNS]
     out = np.zeros((n, len(names)), dtype=np.float32)
     for k in range(folds):
         rows = fold == k
         known = (is_train & (fold != k)).astype(np.float32)
         pos = known * (bundle.y == 1)
+        signed = pos - known * (bundle.y == 0)
         cols: list[NDArray[np.float32]] = []
         for a in bundle.adjacency.values():
+            an = row_normalise(a)
+            inv_deg = 1.0 / np.maximum(np.asarray(a.sum(axis=1)).ravel(), 1.0)
+            wpos, wneg = a @ (pos * inv_deg), a @ ((known - pos) * inv_deg)
+            wfrac = np.divide(wpos, wpos + wneg, out=np.full(n, np.nan, dtype=np.float32), where=(wpos + wneg) > 0)
+            lp1 = an @ signed
+            lp2 = an @ lp1
+            lp3 = an @ lp2
             lab1, pos1 = a @ known, a @ pos
             lab2, pos2 = a @ lab1, a @ pos1
             frac1 = np.divide(pos1, lab1, out=np.full(n, np.nan, dtype=np.float32), where=lab1 > 0)
             frac2 = np.divide(pos2, lab2, out=np.full(n, np.nan, dtype=np.float32), where=lab2 > 0)
-            frac1_mean1 = row_normalise(a) @ np.nan_to_num(frac1)
-            cols += [lab1, pos1, frac1, lab2, pos2, frac2, frac1_mean1]
+            frac1_mean1 = an @ np.nan_to_num(frac1)
+            cols += [lab1, pos1, frac1, lab2, pos2, frac2, frac1_mean1, wpos, wneg, wfrac, lp1, lp2, lp3]
         out[rows] = np.column_stack(cols)[rows]
     return out, names
