@@ -9,10 +9,14 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score
 
-# Small grid searched per split; the configuration with the best validation AUPRC is kept.
+# Small grid searched per split; the configuration with the best validation AUPRC is kept.  From
+# flexible to heavily regularised: with a few hundred training positives among hundreds of
+# aggregated columns (a 3% positive rate) the small, column-subsampled trees win on validation.
 GRID: tuple[dict[str, Any], ...] = (
     {"num_leaves": 15, "learning_rate": 0.03, "min_child_samples": 20},
     {"num_leaves": 63, "learning_rate": 0.03, "min_child_samples": 10},
+    {"num_leaves": 7, "learning_rate": 0.02, "min_child_samples": 50, "lambda_l2": 10.0, "feature_fraction": 0.2},
+    {"num_leaves": 4, "learning_rate": 0.02, "min_child_samples": 100, "lambda_l2": 10.0, "feature_fraction": 0.1},
 )
 
 
