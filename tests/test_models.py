@@ -24,7 +24,7 @@ def _data(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_estimator_api_and_ranking() -> None:
     x, y = _data()
-    m = RiskModel(n_estimators=50, random_state=3)
+    m = RiskModel(n_jobs=1, n_estimators=50, random_state=3)
     assert m.n_estimators == 50 and not hasattr(m, "booster_")
     assert m.fit(x, y) is m
     xt, yt = _data(seed=1)
@@ -37,14 +37,14 @@ def test_estimator_api_and_ranking() -> None:
 
 def test_calibration_is_sklearn_chosen_on_validation_and_sane() -> None:
     x, y = _data(2000)
-    m = RiskModel(n_estimators=80).fit(x, y)
+    m = RiskModel(n_jobs=1, n_estimators=80).fit(x, y)
     p = m.predict_proba(_data(2000, seed=5)[0])[:, 1]
     # calibrated mean close to the base rate (an in-sample fit would be far more extreme)
     assert abs(p.mean() - y.mean()) < 0.05
     brier = m.report_["brier"]
     assert set(brier) == {"sigmoid", "isotonic"} and m.calibration_method_ == min(brier, key=brier.__getitem__)
     assert 1 <= m.best_iteration_ <= 80 and len(m.report_["reliability"]["p_mean"]) > 3
-    iso = RiskModel(n_estimators=80, calibration="isotonic").fit(x, y)
+    iso = RiskModel(n_jobs=1, n_estimators=80, calibration="isotonic").fit(x, y)
     assert iso.calib_["method"] == "isotonic" and set(iso.report_["brier"]) == {"isotonic"}
 
 
@@ -53,7 +53,7 @@ def test_sklearn_estimator_checks() -> None:
     from sklearn.base import clone
     from sklearn.utils import estimator_checks as ec
 
-    m = RiskModel(n_estimators=20, calibration_folds=2)
+    m = RiskModel(n_jobs=1, n_estimators=20, calibration_folds=2)
     ec.check_get_params_invariance("RiskModel", m)
     ec.check_no_attributes_set_in_init("RiskModel", m)
     ec.check_parameters_default_constructible("RiskModel", m)
@@ -63,8 +63,8 @@ def test_sklearn_estimator_checks() -> None:
 
 def test_same_seed_same_model() -> None:
     x, y = _data()
-    a = RiskModel(n_estimators=30, random_state=1).fit(x, y)
-    b = RiskModel(n_estimators=30, random_state=1).fit(x, y)
+    a = RiskModel(n_jobs=1, n_estimators=30, random_state=1).fit(x, y)
+    b = RiskModel(n_jobs=1, n_estimators=30, random_state=1).fit(x, y)
     np.testing.assert_array_equal(a.predict_proba(x), b.predict_proba(x))
     assert a.booster_.model_to_string() == b.booster_.model_to_string()
 
@@ -90,7 +90,7 @@ def test_risk_band_edges() -> None:
 def test_bundle_roundtrip_and_scoring(tmp_path: Path) -> None:
     x, y = _data(800)
     train = x.assign(merchant_id=[f"m{i}" for i in range(len(x))], y_fraud=y, y_low_quality=np.nan)
-    cfg = ModelConfig(n_estimators=40)
+    cfg = ModelConfig(n_estimators=40, n_jobs=1)
     meta = train_bundle(train, ["signal", "noise", "other"], cfg, tmp_path)
     assert meta["heads"]["low_quality"] is None  # no low-quality labels: head skipped, not faked
     assert meta["heads"]["fraud"]["val_auroc"] > 0.8
