@@ -49,6 +49,7 @@ class BenchOptions:
     text_cols: tuple[str, ...] = ()
     train: Path | None = None
     k: int = 5
+    bucket_cap: int = 20
     embeddings: bool = True
     seed: int = 0
 
@@ -162,7 +163,7 @@ def _generators(corpus: Corpus, emb: np.ndarray | None, k: int) -> dict[str, Cal
     tfidf = tfidf_matrix(corpus)
     gens: dict[str, Callable[[Corpus, BucketGuard], Pairs]] = {
         "tfidf_knn": lambda c, g: tfidf_knn(c, k, tfidf),
-        "minhash_lsh": lambda c, g: minhash_lsh(c, g),
+        "minhash_lsh": lambda c, g: minhash_lsh(c, g, num_perm=64, bands=8),
         "model_keys": lambda c, g: model_keys(c, g),
     }
     if emb is not None:
@@ -184,7 +185,7 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         emb = embed_mod.encode([n.text for n in corpus.title])
         log.info("embeddings: %d texts in %.1f s", len(corpus), time.perf_counter() - t)
     tfidf = tfidf_matrix(corpus)
-    blocking = block(corpus, _generators(corpus, emb, opts.k), BucketGuard(cap=max(50, len(corpus) // 100)))
+    blocking = block(corpus, _generators(corpus, emb, opts.k), BucketGuard(cap=opts.bucket_cap))
     cand = as_pairs(blocking.i, blocking.j)
     per = len(cand) / min(n_left, len(corpus) - n_left)
     generators = {
@@ -207,8 +208,7 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         details["mode"] = "supervised"
     else:
         score = unsupervised_score(feats)
-        best = pd.Series(score).groupby(blocking.i).max().to_numpy()
-        threshold = mixture_threshold(best, opts.seed)
+        threshold = mixture_threshold(score, opts.seed)
         details["mode"] = "unsupervised"
     keep = unique_mapping(blocking.i, blocking.j, score, threshold)
     predicted = as_pairs(blocking.i[keep], blocking.j[keep])
