@@ -32,7 +32,7 @@ from fraudmine.dedup.metrics import as_pairs, pair_completeness, prf
 from fraudmine.dedup.normalize import title_key
 from fraudmine.dedup.pairs import BucketGuard
 from fraudmine.dedup.tables import Roles, detect_roles, read_table
-from fraudmine.dedup.threshold import mixture_threshold
+from fraudmine.dedup.threshold import assignment_threshold
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class BenchOptions:
     bucket_cap: int = 20
     embeddings: bool = True
     seed: int = 0
+    cache_dir: Path | None = None
 
 
 def _text(frame: pd.DataFrame, cols: list[str]) -> list[str]:
@@ -182,7 +183,7 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
     emb = None
     if opts.embeddings:
         t = time.perf_counter()
-        emb = embed_mod.encode([n.text for n in corpus.title])
+        emb = embed_mod.encode([n.text for n in corpus.title], cache_dir=opts.cache_dir)
         log.info("embeddings: %d texts in %.1f s", len(corpus), time.perf_counter() - t)
     tfidf = tfidf_matrix(corpus)
     blocking = block(corpus, _generators(corpus, emb, opts.k), BucketGuard(cap=opts.bucket_cap))
@@ -208,7 +209,9 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         details["mode"] = "supervised"
     else:
         score = unsupervised_score(feats)
-        threshold = mixture_threshold(score, opts.seed)
+        small_is_left = n_left <= len(corpus) - n_left
+        assigned = unique_mapping(blocking.i, blocking.j, score, -np.inf)
+        threshold = assignment_threshold(blocking.i if small_is_left else blocking.j, assigned, score, opts.seed)
         details["mode"] = "unsupervised"
     keep = unique_mapping(blocking.i, blocking.j, score, threshold)
     predicted = as_pairs(blocking.i[keep], blocking.j[keep])

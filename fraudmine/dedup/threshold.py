@@ -31,3 +31,27 @@ def mixture_threshold(scores: npt.NDArray[np.float64], seed: int = 0) -> float:
     post = gm.predict_proba(grid.reshape(-1, 1))[:, hi]
     above = np.flatnonzero(post >= 0.5)
     return float(grid[above[0]]) if len(above) else float((lo_mean + hi_mean) / 2)
+
+
+def best_and_runner_up(query: npt.NDArray[np.int64], score: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each query record's best candidate score and its runner-up (records with one candidate give no runner-up)."""
+    order = np.lexsort((-score, query))
+    q, s = query[order], score[order]
+    first = np.r_[True, q[1:] != q[:-1]]
+    second = np.r_[False, first[:-1]] & ~first
+    return s[first], s[second]
+
+
+def assignment_threshold(
+    query: npt.NDArray[np.int64], assigned: npt.NDArray[np.bool_], score: npt.NDArray[np.float64], seed: int = 0
+) -> float:
+    """Threshold for best-match (one-to-one) decisions from a mixture over best and runner-up scores.
+
+    ``assigned`` marks the pairs a one-to-one assignment keeps with no threshold.  A record's
+    assigned score is a match score when it has a partner and a non-match score when not;
+    its runner-up is (nearly always) a non-match.  Fitting the two-component mixture to both
+    anchors the non-match component on the runner-ups, so the cut adapts to how many records have
+    a partner at all (almost all in one benchmark, a third in another) without a tuned constant.
+    """
+    _, runner = best_and_runner_up(query, score)
+    return mixture_threshold(np.r_[score[assigned], runner], seed)

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         embeddings=use_embed,
         seed=args.seed,
+        cache_dir=args.embedding_cache,
     )
     res = run_benchmark(args.left, args.right, args.truth, opts)
     if args.json:
@@ -73,5 +74,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--k", type=int, default=5, help="neighbours per record per k-NN generator (default 5)")
     p.add_argument("--no-embeddings", action="store_true", help="skip the MiniLM embedding generator and feature")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--embedding-cache",
+        type=Path,
+        default=Path.home() / ".cache" / "fraudmine" / "embeddings",
+        help="folder reusing the embeddings of identical tables between runs",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object: " + ", ".join(_HEADLINE))
     p.set_defaults(func=run)
