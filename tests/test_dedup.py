@@ -36,7 +36,12 @@ def _corpus(titles: list[str], side: list[int] | None = None, phash: list[str | 
 
 def test_knn_and_model_keys_find_the_reworded_duplicate_across_sides() -> None:
     c = _corpus(
-        ["Sony turntable PS-LX350H belt drive", "Bose speaker AM53BK", "Sony PSLX350H turntable", "Bose AM-53BK speakers"],
+        [
+            "Sony turntable PS-LX350H belt drive",
+            "Bose speaker AM53BK",
+            "Sony PSLX350H turntable",
+            "Bose AM-53BK speakers",
+        ],
         side=[0, 0, 1, 1],
     )
     i, j = tfidf_knn(c, k=1)
@@ -118,13 +123,26 @@ def test_bench_dedup_cli_on_tiny_tables(tmp_path: Path, capsys: pytest.CaptureFi
         "4,Panasonic Lumix DMC-FZ28 camera,$300\n".encode("latin-1")
     )
     (tmp_path / "b.csv").write_text(
-        "pid|title|manufacturer|price\n10|sony pslx350h belt turntable|Sony|95\n11|bose am53bk speaker system|Bose|380\n"
+        "pid|title|manufacturer|price\n10|sony pslx350h belt turntable|Sony|95\n"
+        "11|bose am53bk speaker system|Bose|380\n"
         "12|kitchen knife set KS9|Acme|15\n13|panasonic dmc fz28 lumix|Panasonic|290\n",
         encoding="utf-8",
     )
     (tmp_path / "gold.csv").write_text("b;a\n10;1\n11;2\n13;4\n")
-    rc = main(["bench", "dedup", "--left", str(tmp_path / "a.csv"), "--right", str(tmp_path / "b.csv"),
-               "--truth", str(tmp_path / "gold.csv"), "--no-embeddings", "--json"])  # fmt: skip
+    rc = main(
+        [
+            "bench",
+            "dedup",
+            "--left",
+            str(tmp_path / "a.csv"),
+            "--right",
+            str(tmp_path / "b.csv"),
+            "--truth",
+            str(tmp_path / "gold.csv"),
+            "--no-embeddings",
+            "--json",
+        ]
+    )
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     assert list(res) == ["f1", "precision", "recall", "pair_completeness", "candidates_per_record", "seconds"]

@@ -23,14 +23,23 @@ import numpy as np
 import pandas as pd
 
 from fraudmine.dedup import embed as embed_mod
-from fraudmine.dedup.blocking import Pairs, block, embedding_knn, minhash_lsh, model_keys, phash_buckets, tfidf_knn, tfidf_matrix
+from fraudmine.dedup.blocking import (
+    Pairs,
+    block,
+    embedding_knn,
+    minhash_lsh,
+    model_keys,
+    phash_buckets,
+    tfidf_knn,
+    tfidf_matrix,
+)
 from fraudmine.dedup.cluster import unique_mapping
 from fraudmine.dedup.corpus import Corpus, build_corpus
 from fraudmine.dedup.features import pair_features, unsupervised_score
 from fraudmine.dedup.matcher import PairMatcher
 from fraudmine.dedup.metrics import as_pairs, pair_completeness, prf
 from fraudmine.dedup.normalize import title_key
-from fraudmine.dedup.pairs import BucketGuard
+from fraudmine.dedup.pairs import BucketGuard, canonical, union
 from fraudmine.dedup.tables import Roles, detect_roles, read_table
 from fraudmine.dedup.threshold import assignment_threshold
 
@@ -56,7 +65,11 @@ class BenchOptions:
 
 
 def _text(frame: pd.DataFrame, cols: list[str]) -> list[str]:
-    return [" ".join(str(v) for v in row if v) for row in frame[cols].itertuples(index=False)] if cols else [""] * len(frame)
+    return (
+        [" ".join(str(v) for v in row if v) for row in frame[cols].itertuples(index=False)]
+        if cols
+        else [""] * len(frame)
+    )
 
 
 def _columns(frame: pd.DataFrame, roles: Roles) -> dict[str, list[Any]]:
@@ -72,7 +85,9 @@ def _columns(frame: pd.DataFrame, roles: Roles) -> dict[str, list[Any]]:
     }
 
 
-def load_pair_of_tables(left: Path, right: Path, opts: BenchOptions) -> tuple[Corpus, int, list[pd.DataFrame], list[Roles]]:
+def load_pair_of_tables(
+    left: Path, right: Path, opts: BenchOptions
+) -> tuple[Corpus, int, list[pd.DataFrame], list[Roles]]:
     """Both tables as one corpus (left rows first, ``side`` 0/1); returns corpus, left size, frames, roles."""
     frames, roles = [], []
     for path, id_col, name in ((left, opts.left_id, "left"), (right, opts.right_id, "right")):
@@ -106,7 +121,9 @@ def read_gold(path: Path, corpus: Corpus, n_left: int, sep: str | None) -> set[t
     if max(direct, swapped) < 0.5:
         raise ValueError(f"truth {path}: columns {a!r}, {b!r} match neither table's ids (check --left-id/--right-id)")
     lc, rc = (a, b) if direct >= swapped else (b, a)
-    pairs = {(left_ix[x], right_ix[y]) for x, y in zip(gold[lc], gold[rc], strict=True) if x in left_ix and y in right_ix}
+    pairs = {
+        (left_ix[x], right_ix[y]) for x, y in zip(gold[lc], gold[rc], strict=True) if x in left_ix and y in right_ix
+    }
     log.info("truth: %d gold pairs (%d rows; %d with unknown ids)", len(pairs), len(gold), len(gold) - len(pairs))
     return pairs
 
@@ -145,13 +162,25 @@ def read_training_pairs(
     if sib_a.exists() and sib_b.exists():
         lmap = _foreign_map(sib_a, frames[0], roles[0], 0)
         rmap = _foreign_map(sib_b, frames[1], roles[1], n_left)
-        log.info("training ids mapped through %s: %d/%d left, %d/%d right records", path.parent, len(lmap), len(frames[0]), len(rmap), len(frames[1]))
+        log.info(
+            "training ids mapped through %s: %d/%d left, %d/%d right records",
+            path.parent,
+            len(lmap),
+            len(frames[0]),
+            len(rmap),
+            len(frames[1]),
+        )
     else:
         lmap, rmap = _index(corpus.ids[:n_left]), _index(corpus.ids[n_left:], n_left)
     keep = pairs[lcol].isin(lmap.keys()) & pairs[rcol].isin(rmap.keys())
     if not keep.any():
         raise ValueError(f"training pairs {path}: no pair's ids map onto the benchmark tables")
-    log.info("training pairs: %d of %d mapped (%d positive)", int(keep.sum()), len(pairs), int(pairs.loc[keep, ycol].astype(int).sum()))
+    log.info(
+        "training pairs: %d of %d mapped (%d positive)",
+        int(keep.sum()),
+        len(pairs),
+        int(pairs.loc[keep, ycol].astype(int).sum()),
+    )
     sub = pairs[keep]
     return (
         sub[lcol].map(lmap).to_numpy(dtype=np.int64),
@@ -190,20 +219,38 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
     cand = as_pairs(blocking.i, blocking.j)
     per = len(cand) / min(n_left, len(corpus) - n_left)
     generators = {
-        name: {"pairs": len(p[0]), "pair_completeness": pair_completeness(as_pairs(*p), gold), "seconds": blocking.seconds[name]}
+        name: {
+            "pairs": len(p[0]),
+            "pair_completeness": pair_completeness(as_pairs(*p), gold),
+            "seconds": blocking.seconds[name],
+        }
         for name, p in blocking.by_generator.items()
     }
     for name, g in generators.items():
-        log.info("blocking %s: %d pairs, completeness %.4f, %.1f s", name, g["pairs"], g["pair_completeness"], g["seconds"])
-    log.info("blocking union: %d pairs (%.1f per record), completeness %.4f; guard skipped %d buckets (%d pairs)",
-             len(cand), per, pair_completeness(cand, gold), blocking.guard.skipped_buckets, blocking.guard.skipped_pairs)
+        log.info(
+            "blocking %s: %d pairs, completeness %.4f, %.1f s", name, g["pairs"], g["pair_completeness"], g["seconds"]
+        )
+    log.info(
+        "blocking union: %d pairs (%.1f per record), completeness %.4f; guard skipped %d buckets (%d pairs)",
+        len(cand),
+        per,
+        pair_completeness(cand, gold),
+        blocking.guard.skipped_buckets,
+        blocking.guard.skipped_pairs,
+    )
     feats = pair_features(corpus, blocking.i, blocking.j, tfidf, emb)
     details: dict[str, Any] = {"generators": generators, "guard_skipped": blocking.guard.skipped[:10]}
     held_out: set[tuple[int, int]] = set()
     if opts.train is not None:
         ti, tj, ty = read_training_pairs(opts.train, corpus, n_left, frames, roles)
-        model = PairMatcher(random_state=opts.seed).fit(pair_features(corpus, ti, tj, tfidf, emb), ty)
-        score = model.predict_proba(feats)
+        # features of training pairs are computed together with the candidates, so the context
+        # features (rank and gap among a record's candidates) mean the same at fit and predict time
+        ui, uj = union([(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)], len(corpus))
+        all_feats = pair_features(corpus, ui, uj, tfidf, emb)
+        code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
+        lo, hi = np.minimum(ti, tj), np.maximum(ti, tj)
+        model = PairMatcher(random_state=opts.seed).fit(all_feats.iloc[code[lo * len(corpus) + hi].to_numpy()], ty)
+        score = model.predict_proba(all_feats.iloc[code[blocking.i * len(corpus) + blocking.j].to_numpy()])
         threshold = 0.5
         held_out = as_pairs(ti, tj)
         details["mode"] = "supervised"
@@ -220,8 +267,16 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
     quality = prf(predicted - held_out, gold - held_out)
     baseline = _baseline(corpus, n_left)
     details["baseline_exact_title"] = prf(baseline - held_out, gold - held_out)
-    log.info("%s: threshold %.3f, %d matches; P %.4f R %.4f F1 %.4f (baseline exact title F1 %.4f)", details["mode"],
-             threshold, len(predicted), quality["precision"], quality["recall"], quality["f1"], details["baseline_exact_title"]["f1"])
+    log.info(
+        "%s: threshold %.3f, %d matches; P %.4f R %.4f F1 %.4f (baseline exact title F1 %.4f)",
+        details["mode"],
+        threshold,
+        len(predicted),
+        quality["precision"],
+        quality["recall"],
+        quality["f1"],
+        details["baseline_exact_title"]["f1"],
+    )
     return {
         "f1": quality["f1"],
         "precision": quality["precision"],

@@ -19,6 +19,7 @@ over-populated keys and records what it skipped.
 
 from __future__ import annotations
 
+import itertools
 import time
 import zlib
 from collections.abc import Callable
@@ -113,13 +114,13 @@ def shingles(corpus: Corpus) -> list[set[int]]:
     out: list[set[int]] = []
     for norm in corpus.title:
         toks = list(norm.tokens)
-        grams = toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
+        grams = toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
         out.append({zlib.crc32(g.encode()) for g in grams} or {0})
     return out
 
 
 def minhash_signatures(sets: list[set[int]], num_perm: int = 64, seed: int = 7) -> npt.NDArray[np.uint64]:
-    """MinHash signatures ``(n, num_perm)`` with universal hashes ``(a·x + b) mod (2^61 − 1)``."""
+    """MinHash signatures ``(n, num_perm)`` with universal hashes ``(a·x + b) mod (2^61 - 1)``."""
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 1 << 30, size=num_perm, dtype=np.uint64)
     b = rng.integers(0, 1 << 30, size=num_perm, dtype=np.uint64)
@@ -164,7 +165,9 @@ def model_keys(corpus: Corpus, guard: BucketGuard, min_len: int = 4) -> Pairs:
             if len(m) >= min_len:
                 keys.append(m)
                 members.append(i)
-    return guard.pairs("model", np.array(keys, dtype=object), np.array(members, dtype=np.int64), len(corpus), corpus.side)
+    return guard.pairs(
+        "model", np.array(keys, dtype=object), np.array(members, dtype=np.int64), len(corpus), corpus.side
+    )
 
 
 def hamming(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:

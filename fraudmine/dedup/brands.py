@@ -110,7 +110,9 @@ def _within_one_edit(a: str, b: str) -> bool:
     return short[k:] == long_[k + 1 :]
 
 
-_VISUAL = str.maketrans({"l": "i", "1": "i", "|": "i", "!": "i", "0": "o", "5": "s", "3": "e", "4": "a", "8": "b", "$": "s", "@": "a"})
+_VISUAL = str.maketrans(
+    {"l": "i", "1": "i", "|": "i", "!": "i", "0": "o", "5": "s", "3": "e", "4": "a", "8": "b", "$": "s", "@": "a"}
+)
 
 
 def _visual(text: str) -> str:
@@ -130,7 +132,12 @@ def is_squat(token: str, key: str, min_edit_len: int = 5) -> bool:
         return any(token[k] == token[k + 1] and token[:k] + token[k + 1 :] == key for k in range(len(token) - 1))
     if len(token) == len(key) and len(key) >= 4:
         diff = [k for k in range(len(key)) if token[k] != key[k]]
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and token[diff[0]] == key[diff[1]] and token[diff[1]] == key[diff[0]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and token[diff[0]] == key[diff[1]]
+            and token[diff[1]] == key[diff[0]]
+        )
     return False
 
 

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import coo_matrix
@@ -77,8 +79,10 @@ def cluster_pairs(
     edge_comp = comp[ci] if len(ci) else np.zeros(0, dtype=np.int64)
     sizes = np.bincount(comp, minlength=n)
     order = np.argsort(edge_comp, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, edge_comp[order][1:] != edge_comp[order][:-1], True]) if len(ci) else []
-    for s, e in zip(bounds[:-1], bounds[1:], strict=False):
+    bounds: list[int] = []
+    if len(ci):
+        bounds = np.flatnonzero(np.r_[True, edge_comp[order][1:] != edge_comp[order][:-1], True]).tolist()
+    for s, e in itertools.pairwise(bounds):
         idx = order[s:e]
         c = int(edge_comp[idx[0]])
         members = np.flatnonzero(comp == c)

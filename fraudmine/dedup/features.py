@@ -25,6 +25,11 @@ FEATURES = (
     "brand_agree",
     "image_hamming",
     "len_ratio",
+    "unsup_score",
+    "rank_left",
+    "rank_right",
+    "gap_left",
+    "gap_right",
 )
 
 
@@ -102,6 +107,21 @@ def pair_features(
     both = corpus.has_phash[i] & corpus.has_phash[j]
     ham = hamming(corpus.phash[i], corpus.phash[j]).astype(np.float64)
     out["image_hamming"] = np.where(both, ham, np.nan)
+    return add_context(out, i, j)
+
+
+def add_context(feats: pd.DataFrame, i: IntArray, j: IntArray) -> pd.DataFrame:
+    """The unsupervised score and each pair's standing among its records' candidates.
+
+    ``rank_left``/``rank_right``: rank of the pair's score among all candidate pairs of its first/
+    second record (0 = best); ``gap_*``: that record's best score minus this pair's.
+    """
+    out = feats.copy()
+    out["unsup_score"] = unsupervised_score(feats)
+    for side, key in (("left", i), ("right", j)):
+        grp = out["unsup_score"].groupby(key)
+        out[f"rank_{side}"] = grp.rank(ascending=False, method="first").to_numpy() - 1
+        out[f"gap_{side}"] = grp.transform("max").to_numpy() - out["unsup_score"].to_numpy()
     return out[list(FEATURES)]
 
 
@@ -118,4 +138,4 @@ def unsupervised_score(feats: pd.DataFrame) -> npt.NDArray[np.float64]:
     bonus = bonus + np.where(np.nan_to_num(image, nan=64) <= 4, 0.25, 0.0)
     brand = feats["brand_agree"].to_numpy()
     bonus = bonus + np.where(brand == 0, -0.1, 0.0)
-    return np.clip(text + bonus, 0.0, 1.5)
+    return np.asarray(np.clip(text + bonus, 0.0, 1.5), dtype=np.float64)

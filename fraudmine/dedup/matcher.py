@@ -22,7 +22,12 @@ class PairMatcher:
     """
 
     def __init__(
-        self, n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 15, random_state: int = 0, n_jobs: int = 2
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 15,
+        random_state: int = 0,
+        n_jobs: int = 2,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -56,4 +61,5 @@ class PairMatcher:
 
     def predict_proba(self, features: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Match probability per pair."""
-        return np.asarray(self.model_.predict_proba(features[list(FEATURES)])[:, 1], dtype=np.float64)
+        proba = np.asarray(self.model_.predict_proba(features[list(FEATURES)]), dtype=np.float64)
+        return proba[:, 1]

@@ -53,7 +53,11 @@ class BucketGuard:
     skipped_pairs: int = 0
 
     def pairs(
-        self, generator: str, keys: list[str] | npt.NDArray[np.generic], members: IntArray, n: int,
+        self,
+        generator: str,
+        keys: list[str] | npt.NDArray[np.generic],
+        members: IntArray,
+        n: int,
         side: npt.NDArray[np.int8] | None = None,
     ) -> tuple[IntArray, IntArray]:
         """All pairs of members sharing a key, skipping (and recording) hot buckets.

@@ -113,11 +113,23 @@ def detect_roles(
         raise ValueError(f"{table}: no id column (pass --left-id/--right-id); columns present: {cols}")
     special = {_named(frame, r) for r in ("brand", "model", "price", "image")} | {ident}
     chosen = [c for c in (text_cols or []) if c in cols]
-    numeric = {c for c in cols if pd.to_numeric(frame[c].dropna().str.replace(r"[$,\s]", "", regex=True), errors="coerce").notna().mean() > 0.9}
+    numeric = {
+        c
+        for c in cols
+        if pd.to_numeric(frame[c].dropna().str.replace(r"[$,\s]", "", regex=True), errors="coerce").notna().mean() > 0.9
+    }
     free = chosen or [c for c in cols if c not in special and c not in numeric]
     if not free:
         raise ValueError(f"{table}: no text column (pass --text-cols); columns present: {cols}")
     title = _named(frame, "title") if not chosen else None
     if title is None or title not in free:
         title = min(free, key=lambda c: frame[c].fillna("").str.len().mean() if frame[c].notna().mean() > 0.5 else 1e9)
-    return Roles(ident, title, tuple(free), _named(frame, "brand"), _named(frame, "model"), _named(frame, "price"), _named(frame, "image"))
+    return Roles(
+        ident,
+        title,
+        tuple(free),
+        _named(frame, "brand"),
+        _named(frame, "model"),
+        _named(frame, "price"),
+        _named(frame, "image"),
+    )

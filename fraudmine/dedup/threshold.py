@@ -33,7 +33,9 @@ def mixture_threshold(scores: npt.NDArray[np.float64], seed: int = 0) -> float:
     return float(grid[above[0]]) if len(above) else float((lo_mean + hi_mean) / 2)
 
 
-def best_and_runner_up(query: npt.NDArray[np.int64], score: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def best_and_runner_up(
+    query: npt.NDArray[np.int64], score: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Each query record's best candidate score and its runner-up (records with one candidate give no runner-up)."""
     order = np.lexsort((-score, query))
     q, s = query[order], score[order]

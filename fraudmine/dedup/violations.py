@@ -23,9 +23,19 @@ import pandas as pd
 from fraudmine.dedup.brands import BrandMatcher, authorised_as_of, brand_keys, dedupe_brands, mention_table
 
 VIOLATION_COLUMNS = (
-    "product_id", "merchant_id", "brand_id", "source", "kind", "seen", "price_ratio", "copied_image",
-    "shop_age_days", "level", "n_evidence", "evidence",
-)  # fmt: skip
+    "product_id",
+    "merchant_id",
+    "brand_id",
+    "source",
+    "kind",
+    "seen",
+    "price_ratio",
+    "copied_image",
+    "shop_age_days",
+    "level",
+    "n_evidence",
+    "evidence",
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,9 @@ def brand_violations(
     allm = allm[allm["brand_id"].isin(protected)]
     rank = allm["kind"].map({"exact": 0, "homoglyph": 1, "typo_squat": 2})
     # keep the evasive form when both a claim and an evasive mention exist
-    allm = allm.assign(_r=-rank).sort_values(["product_id", "brand_id", "_r"]).drop_duplicates(["product_id", "brand_id"])
+    allm = (
+        allm.assign(_r=-rank).sort_values(["product_id", "brand_id", "_r"]).drop_duplicates(["product_id", "brand_id"])
+    )
     rows = allm.merge(products[["product_id", "merchant_id", "price"]], on="product_id")
     rows = rows[[(b, m) not in auth for b, m in zip(rows["brand_id"], rows["merchant_id"], strict=True)]]
 
@@ -109,8 +121,10 @@ def brand_violations(
 
     ev = [evidence(r) for _, r in rows.iterrows()]
     rows["n_evidence"] = np.array([len(e) for e in ev], dtype=np.int64)
-    claim_text = [f"unauthorised seller {'claims' if s == 'claim' else 'names'} protected brand {names.get(b, b)}"
-                  for s, b in zip(rows["source"], rows["brand_id"], strict=True)]
+    claim_text = [
+        f"unauthorised seller {'claims' if s == 'claim' else 'names'} protected brand {names.get(b, b)}"
+        for s, b in zip(rows["source"], rows["brand_id"], strict=True)
+    ]
     rows["evidence"] = ["; ".join([c, *e]) for c, e in zip(claim_text, ev, strict=True)]
     rows["level"] = np.where(rows["n_evidence"] > 0, "counterfeit_pattern", "unauthorised_claim")
     rows = rows.sort_values(["n_evidence", "product_id"], ascending=[False, True])

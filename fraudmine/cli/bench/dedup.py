@@ -45,9 +45,13 @@ def run(args: argparse.Namespace) -> int:
         details = res["details"]
         sys.stdout.write(f"{'mode':<24}{details['mode']} (threshold {details['threshold']:.3f})\n")
         base = details["baseline_exact_title"]
-        sys.stdout.write(f"{'baseline exact title':<24}F1 {base['f1']:.4f} P {base['precision']:.4f} R {base['recall']:.4f}\n")
+        sys.stdout.write(
+            f"{'baseline exact title':<24}F1 {base['f1']:.4f} P {base['precision']:.4f} R {base['recall']:.4f}\n"
+        )
         for name, g in details["generators"].items():
-            sys.stdout.write(f"  {name:<22}{g['pairs']} pairs, completeness {g['pair_completeness']:.4f}, {g['seconds']:.1f} s\n")
+            sys.stdout.write(
+                f"  {name:<22}{g['pairs']} pairs, completeness {g['pair_completeness']:.4f}, {g['seconds']:.1f} s\n"
+            )
     return 0
 
 
