@@ -148,3 +148,35 @@ def test_bench_dedup_cli_on_tiny_tables(tmp_path: Path, capsys: pytest.CaptureFi
     assert list(res) == ["f1", "precision", "recall", "pair_completeness", "candidates_per_record", "seconds"]
     assert res["pair_completeness"] == 1.0
     assert res["recall"] == 1.0
+
+
+def test_find_duplicates_clusters_reworded_copies_across_shops_and_builds_merchant_features() -> None:
+    import pandas as pd
+
+    from fraudmine.dedup.listings import DedupParams, find_duplicates, merchant_duplicate_features
+
+    base = "ultra slim phone case for galaxy s21 shockproof black"
+    titles = [base, base.replace("black", "noir"), "Ultra-slim PHONE case Galaxy S21 shockproof black", base + " new"]
+    others = ["garden hose 20 m green", "wooden chess board set", "ceramic coffee mug 350ml", "yoga mat purple 6mm"]
+    listings = pd.DataFrame(
+        {
+            "product_id": [f"p{k}" for k in range(8)],
+            "merchant_id": ["m1", "m2", "m3", "m2", "m4", "m4", "m5", "m5"],
+            "title": titles + others,
+            "description": [None] * 8,
+            "price": [10.0, 9.5, 10.2, 9.9, 20, 30, 8, 25],
+            "brand_name": [None] * 8,
+            "image_phash": ["00ff00ff00ff00ff", "00ff00ff00ff00fe", None, "00ff00ff00ff00ff",
+                            "1234567890abcdef", "fedcba0987654321", "0f0f0f0f0f0f0f0f", "f0f0f0f0f0f0f0f0"],
+            "created_at": pd.to_datetime([f"2026-10-0{k + 1}" for k in range(8)], utc=True),
+        }
+    )  # fmt: skip
+    res = find_duplicates(listings, DedupParams(minhash_bands=32))
+    by_cluster = res.members.groupby("cluster_id")["product_id"].apply(set).tolist()
+    assert {"p0", "p1", "p2", "p3"} in by_cluster
+    assert len(res.clusters) == 1 and res.clusters.loc[0, "canonical_product_id"] == "p0"
+    feats = merchant_duplicate_features(res.members, listings, pd.Timestamp("2026-11-01", tz="UTC"))
+    feats = feats.set_index("merchant_id")
+    assert feats.loc["m2", "n_dup_listings"] == 2 and feats.loc["m2", "dup_cross_share"] == 1.0
+    early = merchant_duplicate_features(res.members, listings, pd.Timestamp("2026-10-03", tz="UTC"))
+    assert set(early["merchant_id"]) == {"m1", "m2"}  # only listings created before the cut-off count

@@ -20,7 +20,7 @@ from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_ke
 from fraudmine.dedup.cluster import canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features
-from fraudmine.dedup.pairs import BucketGuard
+from fraudmine.dedup.pairs import BucketGuard, IntArray
 from fraudmine.dedup.threshold import mixture_threshold
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,12 @@ def find_duplicates(listings: pd.DataFrame, params: DedupParams) -> DuplicateRes
     )
     if len(res.i) < 4:
         return _empty(report)
-    feats = pair_features(corpus, res.i, res.j, tfidf_matrix(corpus), emb)
+    tfidf = tfidf_matrix(corpus)
+    feats = pair_features(corpus, res.i, res.j, tfidf, emb)
     score = feats["unsup_score"].to_numpy()
-    threshold = mixture_threshold(score, params.seed)
+    ri, rj = random_pairs(len(corpus), len(res.i), params.seed)
+    null = pair_features(corpus, ri, rj, tfidf, emb)["unsup_score"].to_numpy()
+    threshold = mixture_threshold(np.r_[score, null], params.seed)
     report["threshold"] = threshold
     labels, stats = cluster_pairs(len(corpus), res.i, res.j, score, threshold, params.min_cohesion)
     report.update(stats)
@@ -155,6 +158,19 @@ def find_duplicates(listings: pd.DataFrame, params: DedupParams) -> DuplicateRes
     return DuplicateResult(
         edges, clusters, members.sort_values(["cluster_id", "product_id"]).reset_index(drop=True), report
     )
+
+
+def random_pairs(n: int, size: int, seed: int) -> tuple[IntArray, IntArray]:
+    """``size`` random distinct-record pairs: the non-match reference of the mixture threshold.
+
+    Random pairs of a marketplace are almost never duplicates (Splink estimates its ``u``
+    probabilities the same way), so they anchor the lower mixture component even when nearly every
+    blocked candidate is a true duplicate.
+    """
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, size=size, dtype=np.int64)
+    j = (i + rng.integers(1, n, size=size, dtype=np.int64)) % n
+    return np.minimum(i, j), np.maximum(i, j)
 
 
 def _empty(report: dict[str, Any]) -> DuplicateResult:
