@@ -51,6 +51,7 @@ def test_ordinary_words_are_not_brand_squats(title: str) -> None:
 
 def test_is_squat_rejects_arbitrary_edits_of_short_keys() -> None:
     assert is_squat("nlke", "nike") and not is_squat("nice", "nike") and is_squat("adidsa", "adidas")
+    assert not is_squat("phone", "iphone")
 
 
 def test_authorisation_is_joined_as_of_the_run_date() -> None:

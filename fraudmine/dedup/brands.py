@@ -121,11 +121,14 @@ def _visual(text: str) -> str:
 
 def is_squat(token: str, key: str, min_edit_len: int = 5) -> bool:
     """Whether ``token`` imitates ``key``: same visual skeleton (l/1/i, 0/o, rn/m ...), an adjacent swap
-    or a doubled letter; for keys of ``min_edit_len`` or more characters, any single edit."""
+    or a doubled letter; for keys of ``min_edit_len`` or more characters, any single edit — always with
+    the first letter kept (visually)."""
     if token == key or len(key) < 3:
         return False
     if _visual(token) == _visual(key):
         return True
+    if _visual(token[0]) != _visual(key[0]):
+        return False  # squats keep the first letter recognisable; "phone" is not a squat of "iphone"
     if len(key) >= min_edit_len:
         return _within_one_edit(token, key)
     if len(token) == len(key) + 1:

@@ -111,7 +111,7 @@ def find_duplicates(listings: pd.DataFrame, params: DedupParams) -> DuplicateRes
     score = feats["unsup_score"].to_numpy()
     ri, rj = random_pairs(len(corpus), len(res.i), params.seed)
     null = pair_features(corpus, ri, rj, tfidf, emb)["unsup_score"].to_numpy()
-    threshold = mixture_threshold(np.r_[score, null], params.seed)
+    threshold = mixture_threshold(np.r_[score, null], params.seed, max_components=3)
     report["threshold"] = threshold
     labels, stats = cluster_pairs(len(corpus), res.i, res.j, score, threshold, params.min_cohesion)
     report.update(stats)

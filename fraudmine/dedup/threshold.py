@@ -13,8 +13,11 @@ import numpy.typing as npt
 from sklearn.mixture import GaussianMixture
 
 
-def mixture_threshold(scores: npt.NDArray[np.float64], seed: int = 0) -> float:
-    """Score at which the upper mixture component becomes more likely than the lower.
+def mixture_threshold(scores: npt.NDArray[np.float64], seed: int = 0, max_components: int = 2) -> float:
+    """Score at which the upper mixture component becomes the likeliest.
+
+    With ``max_components`` > 2 the number of components (2..max) is chosen by BIC, so a middle
+    mode (similar but distinct listings) gets its own component instead of dragging the cut down.
 
     Raises:
         ValueError: fewer than 4 finite scores.
@@ -23,13 +26,15 @@ def mixture_threshold(scores: npt.NDArray[np.float64], seed: int = 0) -> float:
     s = s[np.isfinite(s)]
     if len(s) < 4:
         raise ValueError(f"mixture_threshold needs at least 4 finite scores, got {len(s)}")
-    gm = GaussianMixture(n_components=2, random_state=seed, n_init=3).fit(s.reshape(-1, 1))
+    x = s.reshape(-1, 1)
+    fits = [GaussianMixture(n_components=k, random_state=seed, n_init=3).fit(x) for k in range(2, max_components + 1)]
+    gm = min(fits, key=lambda g: g.bic(x))
     means = gm.means_.ravel()
     hi = int(np.argmax(means))
-    lo_mean, hi_mean = float(means.min()), float(means.max())
+    lo_mean, hi_mean = float(np.sort(means)[-2]), float(means.max())
     grid = np.linspace(lo_mean, hi_mean, 512)
-    post = gm.predict_proba(grid.reshape(-1, 1))[:, hi]
-    above = np.flatnonzero(post >= 0.5)
+    proba = gm.predict_proba(grid.reshape(-1, 1))
+    above = np.flatnonzero(proba.argmax(axis=1) == hi)
     return float(grid[above[0]]) if len(above) else float((lo_mean + hi_mean) / 2)
 
 
