@@ -17,8 +17,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import functions as F
 
+from fraudmine.dedup.brands import utc_series
 from fraudmine.dedup.listings import DedupParams, find_duplicates, merchant_duplicate_features
 from fraudmine.dedup.violations import ViolationParams, brand_violations
 from fraudmine.jobs.context import StageContext, StageResult
@@ -29,6 +32,18 @@ log = logging.getLogger(__name__)
 
 def _pandas(ctx: StageContext, table: str) -> pd.DataFrame:
     return ctx.read("validate", "clean", table).toPandas()
+
+
+def write_parquet(frame: pd.DataFrame, folder: Path) -> None:
+    """One Parquet file in ``folder`` with explicit types: text as string even when empty, datetimes in UTC."""
+    typed = frame.copy()
+    for c in typed.columns:
+        if typed[c].dtype == object:
+            typed[c] = typed[c].astype("string")
+        elif pd.api.types.is_datetime64_any_dtype(typed[c]):
+            typed[c] = utc_series(typed[c]).astype("datetime64[us, UTC]")
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(typed, preserve_index=False), folder / "part-00000.parquet")
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
@@ -74,9 +89,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     }
     rows: dict[str, int] = {}
     for name, frame in outputs.items():
-        ctx.spark.createDataFrame(
-            frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
-        ).write.parquet(str(staging / name))
+        write_parquet(frame, staging / name)
         rows[name] = len(frame)
     seconds = time.perf_counter() - t0
     dup.report["listings_per_second"] = round(len(listings) / seconds, 1) if seconds else None

@@ -83,11 +83,24 @@ def brand_keys(brands: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def utc(value: object) -> pd.Timestamp:
+    """A timestamp in UTC (naive values are taken as UTC, as Spark's UTC session writes them)."""
+    ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def utc_series(values: pd.Series) -> pd.Series:
+    """A datetime column in UTC (naive values taken as UTC)."""
+    s = pd.to_datetime(values)
+    return s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+
+
 def authorised_as_of(auth: pd.DataFrame, run_date: pd.Timestamp) -> set[tuple[str, str]]:
     """``(brand_id, merchant_id)`` pairs authorised at ``run_date`` (``valid_from <= D < valid_to``)."""
-    start = pd.to_datetime(auth["valid_from"])
-    end = pd.to_datetime(auth["valid_to"])
-    live = (start <= run_date) & (end.isna() | (end > run_date))
+    day = utc(run_date)
+    start = utc_series(auth["valid_from"])
+    end = utc_series(auth["valid_to"])
+    live = (start <= day) & (end.isna() | (end > day))
     return set(zip(auth.loc[live, "brand_id"].astype(str), auth.loc[live, "merchant_id"].astype(str), strict=True))
 
 

@@ -228,4 +228,6 @@ def merchant_duplicate_features(members: pd.DataFrame, listings: pd.DataFrame, a
     )
     agg["dup_cross_share"] = agg["cross"] / total.reindex(agg.index).clip(lower=1)
     out = agg.drop(columns="cross").reset_index()
-    return out[["merchant_id", "dup_cross_share", "n_dup_listings", "dup_max_cluster_size", "n_dup_clusters"]]
+    cols = {"merchant_id": "string", "dup_cross_share": "float64", "n_dup_listings": "int64",
+            "dup_max_cluster_size": "int64", "n_dup_clusters": "int64"}  # fmt: skip
+    return out[list(cols)].astype(cols)

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fraudmine.dedup.brands import BrandMatcher, authorised_as_of, brand_keys, dedupe_brands, mention_table
+from fraudmine.dedup.brands import (
+    BrandMatcher,
+    authorised_as_of,
+    brand_keys,
+    dedupe_brands,
+    mention_table,
+    utc,
+    utc_series,
+)
 
 VIOLATION_COLUMNS = (
     "product_id",
@@ -95,15 +103,18 @@ def brand_violations(
         allm.assign(_r=-rank).sort_values(["product_id", "brand_id", "_r"]).drop_duplicates(["product_id", "brand_id"])
     )
     rows = allm.merge(products[["product_id", "merchant_id", "price"]], on="product_id")
-    rows = rows[[(b, m) not in auth for b, m in zip(rows["brand_id"], rows["merchant_id"], strict=True)]]
+    unauthorised = np.array(
+        [(b, m) not in auth for b, m in zip(rows["brand_id"], rows["merchant_id"], strict=True)], dtype=bool
+    )
+    rows = rows[unauthorised].copy()
 
     prod = products.assign(canon=products["brand_id"].astype(str).map(lambda b: to_canon.get(b, b)))
-    is_auth = [(b, m) in auth for b, m in zip(prod["canon"], prod["merchant_id"], strict=True)]
+    is_auth = np.array([(b, m) in auth for b, m in zip(prod["canon"], prod["merchant_id"], strict=True)], dtype=bool)
     market = prod[is_auth].groupby("canon")["price"].median()
     market = market.combine_first(prod[prod["brand_id"].notna()].groupby("canon")["price"].median())
     rows["price_ratio"] = rows["price"] / rows["brand_id"].map(market)
-    reg = pd.to_datetime(merchants.set_index("merchant_id")["registered_at"])
-    rows["shop_age_days"] = (run_date - rows["merchant_id"].map(reg)).dt.days
+    reg = utc_series(merchants.set_index("merchant_id")["registered_at"])
+    rows["shop_age_days"] = (utc(run_date) - utc_series(rows["merchant_id"].map(reg))).dt.days
     rows["copied_image"] = rows["product_id"].isin(copied or set())
 
     def evidence(r: pd.Series) -> list[str]:
@@ -128,4 +139,6 @@ def brand_violations(
     rows["evidence"] = ["; ".join([c, *e]) for c, e in zip(claim_text, ev, strict=True)]
     rows["level"] = np.where(rows["n_evidence"] > 0, "counterfeit_pattern", "unauthorised_claim")
     rows = rows.sort_values(["n_evidence", "product_id"], ascending=[False, True])
-    return rows[list(VIOLATION_COLUMNS)].reset_index(drop=True)
+    text = ("product_id", "merchant_id", "brand_id", "source", "kind", "seen", "level", "evidence")
+    out = rows[list(VIOLATION_COLUMNS)].reset_index(drop=True)
+    return out.astype({c: "string" for c in text} | {"price_ratio": "float64", "shop_age_days": "float64"})
