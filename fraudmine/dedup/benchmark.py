@@ -243,6 +243,8 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
     held_out: set[tuple[int, int]] = set()
     if opts.train is not None:
         ti, tj, ty = read_training_pairs(opts.train, corpus, n_left, frames, roles)
+        held_out = as_pairs(ti, tj)  # the labelled pairs themselves are not scored
+        ti, tj, ty = implied_negatives(ti, tj, ty, blocking.i, blocking.j)
         # features of training pairs are computed together with the candidates, so the context
         # features (rank and gap among a record's candidates) mean the same at fit and predict time
         ui, uj = union([(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)], len(corpus))
@@ -252,7 +254,6 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         model = PairMatcher(random_state=opts.seed).fit(all_feats.iloc[code[lo * len(corpus) + hi].to_numpy()], ty)
         score = model.predict_proba(all_feats.iloc[code[blocking.i * len(corpus) + blocking.j].to_numpy()])
         threshold = 0.5
-        held_out = as_pairs(ti, tj)
         details["mode"] = "supervised"
     else:
         score = unsupervised_score(feats)
@@ -286,6 +287,30 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         "seconds": time.perf_counter() - start,
         "details": details,
     }
+
+
+def implied_negatives(
+    ti: np.ndarray, tj: np.ndarray, ty: np.ndarray, ci: np.ndarray, cj: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training pairs plus the negatives they imply among the candidates.
+
+    In two-source matching a record has (nearly always) one partner, so the other candidate pairs of
+    a record with a labelled positive are negatives.  They come from our own blocking, so the matcher
+    also sees the candidate distribution it will score (the given pairs come from someone else's
+    blocking).  Only training labels are used.
+    """
+    pos_left = set(ti[ty == 1].tolist())
+    pos_right = set(tj[ty == 1].tolist())
+    known = {(int(a), int(b)) for a, b in zip(ti, tj, strict=True)}
+    extra = [
+        (int(a), int(b))
+        for a, b in zip(ci, cj, strict=True)
+        if (int(a) in pos_left or int(b) in pos_right) and (int(a), int(b)) not in known
+    ]
+    if not extra:
+        return ti, tj, ty
+    ei, ej = np.array(extra, dtype=np.int64).T
+    return np.r_[ti, ei], np.r_[tj, ej], np.r_[ty, np.zeros(len(ei), dtype=ty.dtype)]
 
 
 def _baseline(corpus: Corpus, n_left: int) -> set[tuple[int, int]]:
