@@ -285,7 +285,13 @@ def test_changed_model_config_recomputes_from_train(
         run_nightly(cfg, synth / "raw", out, RUN_DATE, only=["score"])
     new = run_nightly(cfg, synth / "raw", out, RUN_DATE)
     stages = json.loads((new / "manifest.json").read_text())["stages"]
-    assert [n for n, s in stages.items() if s["reused_from"]] == ["validate", "graph", "clusters", "duplicates", "features"]
+    assert [n for n, s in stages.items() if s["reused_from"]] == [
+        "validate",
+        "graph",
+        "clusters",
+        "duplicates",
+        "features",
+    ]
     old_model = json.loads((published / "model" / "model.json").read_text())["model_version"]
     new_model = json.loads((new / "model" / "model.json").read_text())["model_version"]
     assert new_model != old_model
