@@ -180,3 +180,16 @@ def test_find_duplicates_clusters_reworded_copies_across_shops_and_builds_mercha
     assert feats.loc["m2", "n_dup_listings"] == 2 and feats.loc["m2", "dup_cross_share"] == 1.0
     early = merchant_duplicate_features(res.members, listings, pd.Timestamp("2026-10-03", tz="UTC"))
     assert set(early["merchant_id"]) == {"m1", "m2"}  # only listings created before the cut-off count
+
+
+def test_dedup_imports_neither_torch_nor_spark() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fraudmine.dedup.benchmark, fraudmine.dedup.listings, fraudmine.dedup.violations, "
+        "fraudmine.dedup.evaluation; "
+        "bad = [m for m in ('torch', 'pyspark', 'sentence_transformers') if m in sys.modules]; assert not bad, bad"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
