@@ -193,3 +193,13 @@ def test_dedup_imports_neither_torch_nor_spark() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+def test_bench_dedup_rejects_a_truth_file_of_other_ids(tmp_path: Path) -> None:
+    from fraudmine.dedup.benchmark import BenchOptions, run_benchmark
+
+    (tmp_path / "a.csv").write_text("id,name\n1,red lamp LX100\n2,blue chair\n3,green mug\n4,old radio\n")
+    (tmp_path / "b.csv").write_text("id,name\n7,red lamp lx100\n8,blue chair set\n9,green mug\n10,old radio\n")
+    (tmp_path / "gold.csv").write_text("x,y\n1,1\n2,2\n")
+    with pytest.raises(ValueError, match="not \\(left ids, right ids\\)"):
+        run_benchmark(tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "gold.csv", BenchOptions(embeddings=False))

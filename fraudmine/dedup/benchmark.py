@@ -116,10 +116,13 @@ def read_gold(path: Path, corpus: Corpus, n_left: int, sep: str | None) -> set[t
         raise ValueError(f"truth {path}: needs two id columns, found {list(gold.columns)}")
     a, b = gold.columns[:2]
     left_ix, right_ix = _index(corpus.ids[:n_left]), _index(corpus.ids[n_left:], n_left)
-    direct = gold[a].isin(left_ix.keys()).mean() + gold[b].isin(right_ix.keys()).mean()
-    swapped = gold[b].isin(left_ix.keys()).mean() + gold[a].isin(right_ix.keys()).mean()
+    direct = min(gold[a].isin(left_ix.keys()).mean(), gold[b].isin(right_ix.keys()).mean())
+    swapped = min(gold[b].isin(left_ix.keys()).mean(), gold[a].isin(right_ix.keys()).mean())
     if max(direct, swapped) < 0.5:
-        raise ValueError(f"truth {path}: columns {a!r}, {b!r} match neither table's ids (check --left-id/--right-id)")
+        raise ValueError(
+            f"truth {path}: columns {a!r}, {b!r} are not (left ids, right ids) in either order: under half of "
+            "their values are ids of the tables (check --truth, --left-id/--right-id, --truth-sep)"
+        )
     lc, rc = (a, b) if direct >= swapped else (b, a)
     pairs = {
         (left_ix[x], right_ix[y]) for x, y in zip(gold[lc], gold[rc], strict=True) if x in left_ix and y in right_ix
