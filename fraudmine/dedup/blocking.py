@@ -6,8 +6,8 @@ Generators, all returning canonical pairs (see :mod:`fraudmine.dedup.pairs`):
 * :func:`embedding_knn` — top-k neighbours by sentence-embedding cosine (brute force in chunks;
   exact, and fast enough up to ~10^5 records on 2 cores);
 * :func:`minhash_lsh` — banded MinHash LSH on token shingles (Broder 1997; Leskovec, Rajaraman &
-  Ullman, *Mining of Massive Datasets*, ch. 3), numpy on the driver (a Spark DataFrame path is not
-  built yet);
+  Ullman, *Mining of Massive Datasets*, ch. 3), numpy on the driver; the same keys on Spark
+  DataFrames in :mod:`fraudmine.dedup.spark_lsh`;
 * :func:`model_keys` — exact model-number keys;
 * :func:`phash_buckets` — perceptual-hash buckets: the 64-bit hash cut into ``radius + 1`` pieces,
   so two hashes within Hamming distance ``radius`` share at least one piece (pigeonhole), then
