@@ -11,7 +11,8 @@ Generators, all returning canonical pairs (see :mod:`fraudmine.dedup.pairs`):
 * :func:`model_keys` — exact model-number keys;
 * :func:`phash_buckets` — perceptual-hash buckets: the 64-bit hash cut into ``radius + 1`` pieces,
   so two hashes within Hamming distance ``radius`` share at least one piece (pigeonhole), then
-  verified.
+  verified; on large inputs the pieces are widened to about log2(n) + 2 bits so buckets stay small
+  (then only pairs within ``pieces - 1`` bits are guaranteed).
 
 Every bucketing generator goes through a :class:`~fraudmine.dedup.pairs.BucketGuard`, which skips
 over-populated keys and records what it skipped.
@@ -183,8 +184,11 @@ def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6) -> Pairs:
     if len(rows) < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    pieces = radius + 1
-    width = 64 // pieces
+    # radius + 1 pieces guarantee every pair within the radius shares a piece (pigeonhole), but at
+    # scale short pieces make every bucket hot; pieces are widened to about log2(n) + 2 bits, which
+    # keeps buckets small and still finds most pairs within the radius (guaranteed up to pieces - 1).
+    width = max(64 // (radius + 1), min(32, int(np.ceil(np.log2(len(rows)))) + 2))
+    pieces = 64 // width
     keys: list[npt.NDArray[np.uint64]] = []
     for p in range(pieces):
         lo = p * width
