@@ -23,7 +23,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, with the exact pin: a looser pin pulls a multi-GB CUDA build
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,embed]'
 	touch $@
 
 setup: $(BIN)/.installed ## create .venv and install the pinned dependencies (idempotent)

@@ -37,7 +37,15 @@ FEATURE_REASONS: dict[str, str] = {
     "n_cross_shop_image_dups": "DUPLICATE_LISTINGS",
     "n_within_shop_title_dups": "DUPLICATE_LISTINGS",
     "n_unauthorised_protected_claims": "UNAUTHORISED_BRAND_CLAIM",
+    # near-duplicate clusters of the ``duplicates`` stage (0 when the stage did not run)
+    "dup_cross_share": "CROSS_SHOP_DUPLICATES",
+    "n_dup_listings": "DUPLICATE_LISTINGS",
+    "dup_max_cluster_size": "DUPLICATE_CLUSTER_SIZE",
+    "n_dup_clusters": "DUPLICATE_LISTINGS",
 }
+
+# Columns of the per-merchant duplicate table joined by ``merchant_features(..., duplicates=...)``.
+DUPLICATE_FEATURES: tuple[str, ...] = ("dup_cross_share", "n_dup_listings", "dup_max_cluster_size", "n_dup_clusters")
 
 FEATURE_COLUMNS: tuple[str, ...] = tuple(FEATURE_REASONS)
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from fraudmine.features.columns import AS_OF, FEATURE_COLUMNS, MERCHANT_ID
+from fraudmine.features.columns import AS_OF, DUPLICATE_FEATURES, FEATURE_COLUMNS, MERCHANT_ID
 from fraudmine.graph.build import identifier_degrees
 
 M = MERCHANT_ID
@@ -180,13 +180,17 @@ def listing_abuse_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataF
     return cross.join(within, M, "full").join(claims, M, "full")
 
 
-def merchant_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int) -> DataFrame:
+def merchant_features(
+    t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int, duplicates: DataFrame | None = None
+) -> DataFrame:
     """All baseline features for merchants registered before ``as_of``.
 
     Args:
         t: clean contract tables by name.
         as_of: instant; only events strictly before it are used.
         hub_min_degree: identifiers shared by at least this many accounts are hubs (not evidence).
+        duplicates: ``[merchant_id, *DUPLICATE_FEATURES]`` as of the same instant (the ``duplicates``
+            stage's ``merchant_features[_train]``); missing merchants and a missing table give 0.
 
     Returns:
         DataFrame ``[merchant_id, as_of, *FEATURE_COLUMNS]``; counts are 0 and rates
@@ -202,6 +206,11 @@ def merchant_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degre
         listing_abuse_features(t, as_of),
     ):
         out = out.join(part, M, "left")
+    if duplicates is not None:
+        out = out.join(duplicates.select(M, *DUPLICATE_FEATURES), M, "left")
+    else:
+        out = out.select("*", *[F.lit(0.0).alias(c) for c in DUPLICATE_FEATURES])
+    out = out.fillna(0, subset=list(DUPLICATE_FEATURES))
     counts = [c for c in FEATURE_COLUMNS if c.startswith("n_")]
     out = out.fillna(0, subset=counts)
     out = out.withColumn("reviews_per_order", F.col("n_reviews") / F.greatest(F.col("n_orders"), F.lit(1)))

@@ -14,6 +14,9 @@ only, without scores, gets these rows alone):
 * ``malicious_reporting`` — ``clusters/reporter_rings`` reporters against the truth ring reporters:
   member ``precision`` / ``recall`` / ``f1`` and ``block_f1``.
 
+* ``duplicate_listing`` / ``typo_squat`` — the ``duplicates`` stage's clusters (pairwise F1, with
+  the exact-title baseline) and typo-squat flags (recall): :mod:`fraudmine.dedup.evaluation`.
+
 Each typology also gets the trivial baseline (:func:`baseline_rows`): connected components on
 shared identifiers, scored the same way.
 """
@@ -82,9 +85,12 @@ def evaluate_clusters(truth_dir: Path, run_dir: Path) -> list[dict[str, Any]]:
     Raises:
         FileNotFoundError: the truth entities file is missing.
     """
+    from fraudmine.dedup.evaluation import evaluate_duplicates
+
+    dup_rows = evaluate_duplicates(truth_dir, run_dir)
     members = _read(run_dir / "clusters" / "members")
     if members is None:
-        return []
+        return dup_rows
     ent_path = truth_dir / "entities.parquet"
     if not ent_path.exists():
         raise FileNotFoundError(f"truth file not found: {ent_path}")
@@ -135,7 +141,7 @@ def evaluate_clusters(truth_dir: Path, run_dir: Path) -> list[dict[str, Any]]:
                 "n_clusters": len(g),
             }
         )
-    return rows + baseline_rows(run_dir, truth_dir)
+    return rows + baseline_rows(run_dir, truth_dir) + dup_rows
 
 
 def baseline_rows(run: Path, truth: Path, max_degree: int = BASELINE_MAX_DEGREE) -> list[dict[str, Any]]:

@@ -89,6 +89,23 @@ class FeaturesConfig(_Strict):
     )
 
 
+class DedupConfig(_Strict):
+    """The ``duplicates`` stage: near-duplicate listings and brand violations (``fraudmine.dedup``)."""
+
+    embeddings: bool = Field(False, description="MiniLM embedding k-NN generator and feature (needs fraudmine[embed])")
+    knn_k: int = Field(5, ge=1, description="neighbours per listing of the embedding k-NN generator")
+    minhash_perm: int = Field(64, ge=8, description="MinHash permutations")
+    minhash_bands: int = Field(16, ge=1, description="LSH bands (perm / bands rows each)")
+    bucket_cap: int = Field(50, ge=2, description="hot-bucket guard: larger blocking buckets are skipped and reported")
+    phash_radius: int = Field(6, ge=0, le=16, description="image-hash Hamming radius of the perceptual-hash generator")
+    min_cohesion: float = Field(
+        0.5, gt=0, le=1, description="components less dense than this are split (chaining control)"
+    )
+    price_ratio: float = Field(0.5, gt=0, lt=1, description="price under this share of the brand market is evidence")
+    new_shop_days: int = Field(60, ge=1, description="a shop registered fewer days before the run is new")
+    seed: int = 7
+
+
 class RegistryConfig(_Strict):
     """Model registry back end, chosen by ``type``."""
 
@@ -256,6 +273,7 @@ class Config(_Strict):
     validation: ValidationConfig = ValidationConfig()
     graph: GraphConfig = GraphConfig()
     clusters: ClustersConfig = ClustersConfig()
+    dedup: DedupConfig = DedupConfig()
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()

@@ -24,8 +24,11 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     joined with the latest labels known before D, moderator outcomes decided before D included)."""
     t = {s.name: ctx.read("validate", "clean", s.name) for s in RAW_TABLES}
     hub = ctx.config.graph.hub_identifier_min_degree
-    score = merchant_features(t, ctx.as_of, hub)
-    train_x = merchant_features(t, ctx.train_as_of, hub)
+    has_dup = (ctx.path("duplicates", "merchant_features")).exists()
+    dup_score = ctx.read("duplicates", "merchant_features") if has_dup else None
+    dup_train = ctx.read("duplicates", "merchant_features_train") if has_dup else None
+    score = merchant_features(t, ctx.as_of, hub, dup_score)
+    train_x = merchant_features(t, ctx.train_as_of, hub, dup_train)
     labels = labels_with_outcomes(t["labels"], t.get("moderation_outcomes"), ctx.as_of)
     targets = binary_targets(latest_labels(labels, ctx.as_of)).withColumnRenamed("entity_id", "merchant_id")
     train = train_x.join(targets, "merchant_id").orderBy("merchant_id")

@@ -6,6 +6,8 @@ import json
 import logging
 from pathlib import Path
 
+from pyspark.sql import functions as F
+
 from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.decisions import DecisionInputs, decide, load_policy
 from fraudmine.decisions.facts import CLUSTER_KINDS
@@ -23,7 +25,15 @@ def _inputs(ctx: StageContext) -> DecisionInputs:
         if ctx.path("validate", "clean", s.name).exists()
     }
     clusters = {k: ctx.read("clusters", k) for k in CLUSTER_KINDS if ctx.path("clusters", k).exists()}
+    if "duplicates" not in clusters and ctx.path("duplicates", "members").exists():
+        # the duplicates stage's members, in the one-row-per-member cluster shape decisions read
+        members = ctx.read("duplicates", "members")
+        clusters["duplicates"] = members.select(
+            "cluster_id", F.lit("product").alias("entity_type"), F.col("product_id").alias("entity_id")
+        )
     bv = ctx.read("brand_violations") if ctx.path("brand_violations").exists() else None
+    if bv is None and ctx.path("duplicates", "brand_violations").exists():
+        bv = ctx.read("duplicates", "brand_violations").select("product_id", "evidence")
     return DecisionInputs(tables, ctx.read("scores"), clusters, bv)
 
 

@@ -4,6 +4,7 @@ STAGE_NAMES: tuple[str, ...] = (
     "validate",
     "graph",
     "clusters",
+    "duplicates",
     "features",
     "train",
     "score",

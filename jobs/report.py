@@ -46,6 +46,17 @@ def _calibration(scores: DataFrame, labels: DataFrame, ctx: StageContext) -> pd.
     )
 
 
+def _duplicates(ctx: StageContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Largest duplicate clusters and top counterfeit flags of the ``duplicates`` stage (empty without it)."""
+    if not ctx.path("duplicates", "listing_clusters").exists():
+        return pd.DataFrame(), pd.DataFrame()
+    dup = ctx.read("duplicates", "listing_clusters").orderBy(F.desc("size"), "cluster_id").limit(10)
+    flags = ctx.read("duplicates", "brand_violations").where(F.col("level") == "counterfeit_pattern")
+    flags = flags.orderBy(F.desc("n_evidence"), "product_id").limit(10)
+    cols = ["product_id", "merchant_id", "brand_id", "level", "n_evidence", "evidence"]
+    return _pd(dup), _pd(flags.select(*cols))
+
+
 def _clusters(ctx: StageContext) -> tuple[pd.DataFrame, list[str]]:
     frames, missing = [], []
     for kind in CLUSTER_KINDS:
@@ -113,6 +124,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         )
     )
     clusters, missing = _clusters(ctx)
+    duplicates, brand_flags = _duplicates(ctx)
     decisions = ctx.read("decisions")
     cols = ["item_id", "item_type", "action", "primary_reason", "expected_loss", "evidence", "queue_rank"]
     queue_top = _pd(decisions.where(F.col("queue_status") == "queued").orderBy("queue_rank").select(*cols).limit(20))
@@ -131,6 +143,8 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         calibration_source=CALIBRATION_SOURCE,
         clusters=clusters,
         cluster_kinds_missing=missing,
+        duplicates=duplicates,
+        brand_flags=brand_flags,
         queue_top=queue_top,
         rejects_top=rejects_top,
         review_losses=losses,

@@ -35,6 +35,9 @@ class ReportData:
         top_entities: ``[entity_type, entity_id, fraud_risk, risk_band, top_reasons]``, riskiest first.
         calibration: ``[entity_type, p_mean, y_mean, n]`` and ``calibration_source`` saying what labels it uses.
         clusters: ``[kind, cluster_id, size, risk, evidence]``, riskiest first; ``cluster_kinds_missing``.
+        duplicates: largest duplicate-listing clusters
+            ``[cluster_id, size, n_merchants, canonical_product_id, evidence]``.
+        brand_flags: top counterfeit flags ``[product_id, merchant_id, brand_id, level, n_evidence, evidence]``.
         queue_top: riskiest queued items ``[item_id, item_type, action, primary_reason, expected_loss, evidence]``.
         rejects_top: automatic rejects with their evidence (same columns).
         review_losses: expected loss of every item in the review pool (for the capture curve).
@@ -53,6 +56,8 @@ class ReportData:
     calibration_source: str = ""
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
     cluster_kinds_missing: list[str] = field(default_factory=list)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    brand_flags: pd.DataFrame = field(default_factory=pd.DataFrame)
     queue_top: pd.DataFrame = field(default_factory=pd.DataFrame)
     rejects_top: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_losses: list[float] = field(default_factory=list)
@@ -161,6 +166,8 @@ def render_report(data: ReportData) -> str:
             calibration_source=data.calibration_source,
             clusters=_records(data.clusters),
             cluster_kinds_missing=data.cluster_kinds_missing,
+            duplicates=_records(data.duplicates),
+            brand_flags=_records(data.brand_flags),
             queue_top=_records(data.queue_top),
             rejects_top=_records(data.rejects_top),
             drift=drift,

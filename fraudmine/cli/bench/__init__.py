@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from fraudmine.cli.bench import communities, nodes
+from fraudmine.cli.bench import communities, dedup, nodes
 
-BENCHMARKS: tuple[ModuleType, ...] = (communities, nodes)
+BENCHMARKS: tuple[ModuleType, ...] = (communities, dedup, nodes)
 
 
 def add_parser(sub: Any) -> None:

@@ -1,0 +1,97 @@
+"""Candidate pairs as sorted, unique ``(i, j)`` index arrays with ``i < j``.
+
+Records are rows ``0..n-1`` of one table; in clean-clean matching (two sources)
+a ``side`` array (0 = left, 1 = right) says which source each row came from and
+only cross-source pairs are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+
+
+def canonical(i: IntArray, j: IntArray, n: int, side: npt.NDArray[np.int8] | None = None) -> tuple[IntArray, IntArray]:
+    """Order each pair as ``(min, max)``, drop self pairs (and same-side pairs), deduplicate, sort."""
+    i = np.asarray(i, dtype=np.int64)
+    j = np.asarray(j, dtype=np.int64)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    keep = lo != hi
+    if side is not None:
+        keep &= side[lo] != side[hi]
+    code = np.unique(lo[keep] * n + hi[keep])
+    return code // n, code % n
+
+
+def union(parts: list[tuple[IntArray, IntArray]], n: int) -> tuple[IntArray, IntArray]:
+    """Union of several canonical pair sets."""
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    code = np.unique(np.concatenate([a * n + b for a, b in parts]))
+    return code // n, code % n
+
+
+@dataclass
+class BucketGuard:
+    """Hot-bucket guard: buckets with more than ``cap`` members are skipped and counted.
+
+    Attributes:
+        cap: largest bucket expanded into pairs.
+        skipped: ``(generator, key, size)`` of each skipped bucket (first 50 kept; ``skipped_buckets`` counts all).
+        skipped_buckets: number of skipped buckets.
+        skipped_pairs: pairs those buckets would have produced.
+    """
+
+    cap: int = 50
+    skipped: list[tuple[str, str, int]] = field(default_factory=list)
+    skipped_buckets: int = 0
+    skipped_pairs: int = 0
+
+    def pairs(
+        self,
+        generator: str,
+        keys: list[str] | npt.NDArray[np.generic],
+        members: IntArray,
+        n: int,
+        side: npt.NDArray[np.int8] | None = None,
+    ) -> tuple[IntArray, IntArray]:
+        """All pairs of members sharing a key, skipping (and recording) hot buckets.
+
+        Args:
+            generator: name recorded for skipped buckets.
+            keys: one key per entry (same length as ``members``).
+            members: record index of each entry.
+            n: number of records.
+            side: optional source of each record (clean-clean).
+        """
+        keys_arr = np.asarray(keys)
+        if len(keys_arr) == 0:
+            return canonical(members[:0], members[:0], n, side)
+        order = np.argsort(keys_arr, kind="stable")
+        sk, sm = keys_arr[order], members[order]
+        starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+        ends = np.r_[starts[1:], len(sk)]
+        out_i: list[IntArray] = []
+        out_j: list[IntArray] = []
+        for s, e in zip(starts, ends, strict=True):
+            size = int(e - s)
+            if size < 2:
+                continue
+            if size > self.cap:
+                self.skipped_buckets += 1
+                self.skipped_pairs += size * (size - 1) // 2
+                if len(self.skipped) < 50:
+                    self.skipped.append((generator, str(sk[s]), size))
+                continue
+            m = sm[s:e]
+            a, b = np.triu_indices(size, k=1)
+            out_i.append(m[a])
+            out_j.append(m[b])
+        if not out_i:
+            return canonical(members[:0], members[:0], n, side)
+        return canonical(np.concatenate(out_i), np.concatenate(out_j), n, side)

@@ -1,0 +1,205 @@
+"""Dedup library: normalisation, blocking generators, threshold, clustering, benchmark on tiny tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from fraudmine.dedup.blocking import block, hamming, minhash_lsh, model_keys, phash_buckets, tfidf_knn
+from fraudmine.dedup.cluster import canonical_member, cluster_pairs, unique_mapping
+from fraudmine.dedup.corpus import build_corpus
+from fraudmine.dedup.normalize import normalize, title_key
+from fraudmine.dedup.pairs import BucketGuard
+from fraudmine.dedup.threshold import mixture_threshold
+
+
+def test_normalize_folds_width_case_accents_and_keeps_strong_tokens() -> None:
+    n = normalize("ＳＯＮＹ Café KDL-40V4100 200 W 2.5in")
+    assert n.tokens[:2] == ("sony", "cafe")
+    assert "kdl40v4100" in n.models
+    assert {"200w", "2.5in", "kdl40v4100"} <= set(n.strong)
+    assert "2" not in n.tokens  # a unit is one token, not split at its decimal point
+
+
+def test_normalize_splits_scripts_without_spaces_into_bigrams() -> None:
+    assert normalize("索尼电视").tokens == ("索尼", "尼电", "电视")
+    assert title_key("Sony Turntable - PSLX350H") == title_key("sony turntable pslx350h")
+
+
+def _corpus(titles: list[str], side: list[int] | None = None, phash: list[str | None] | None = None):  # type: ignore[no-untyped-def]
+    return build_corpus(list(range(len(titles))), titles, phashes=phash, side=side)
+
+
+def test_knn_and_model_keys_find_the_reworded_duplicate_across_sides() -> None:
+    c = _corpus(
+        [
+            "Sony turntable PS-LX350H belt drive",
+            "Bose speaker AM53BK",
+            "Sony PSLX350H turntable",
+            "Bose AM-53BK speakers",
+        ],
+        side=[0, 0, 1, 1],
+    )
+    i, j = tfidf_knn(c, k=1)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == {(0, 2), (1, 3)}
+    mi, mj = model_keys(c, BucketGuard())
+    assert (0, 2) in set(zip(mi.tolist(), mj.tolist(), strict=True))
+
+
+def test_hot_buckets_are_skipped_and_reported() -> None:
+    c = _corpus(["cheap case XYZ123"] * 6 + ["other thing ABC999", "other thing ABC999"])
+    guard = BucketGuard(cap=5)
+    i, _ = model_keys(c, guard)
+    assert guard.skipped_buckets == 1 and guard.skipped_pairs == 15
+    assert guard.skipped[0] == ("model", "xyz123", 6)
+    assert len(i) == 1  # only the small bucket's pair
+
+
+def test_phash_buckets_match_brute_force_within_radius() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 2**63, size=30, dtype=np.uint64)
+    flips = np.uint64(1) << rng.integers(0, 64, size=30).astype(np.uint64)
+    hashes = np.r_[base, base ^ flips]
+    c = _corpus(["x"] * 60, phash=[f"{int(h):016x}" for h in hashes])
+    i, j = phash_buckets(c, BucketGuard(cap=1000), radius=3)
+    a, b = np.triu_indices(60, k=1)
+    d = hamming(c.phash[a], c.phash[b])
+    expected = set(zip(a[d <= 3].tolist(), b[d <= 3].tolist(), strict=True))
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
+
+
+def test_minhash_lsh_catches_near_copies_and_block_measures_each_generator() -> None:
+    titles = [f"vintage leather wallet brown model {k} slim card holder" for k in range(5)] + ["garden hose 20m green"]
+    c = _corpus(titles)
+    res = block(c, {"minhash": lambda cc, g: minhash_lsh(cc, g, bands=16), "model": model_keys})
+    pairs = set(zip(res.i.tolist(), res.j.tolist(), strict=True))
+    assert len(pairs) >= 6 and not any(5 in p for p in pairs)  # Jaccard 0.7: each pair found with p ≈ 0.99
+    assert set(res.seconds) == {"minhash", "model"}
+
+
+def test_mixture_threshold_separates_two_modes() -> None:
+    rng = np.random.default_rng(0)
+    s = np.r_[rng.normal(0.2, 0.05, 500), rng.normal(0.8, 0.05, 100)]
+    assert 0.35 < mixture_threshold(s) < 0.65
+    with pytest.raises(ValueError, match="at least 4"):
+        mixture_threshold(np.array([0.1]))
+
+
+def test_unique_mapping_keeps_one_partner_per_record() -> None:
+    i, j = np.array([0, 0, 1]), np.array([2, 3, 3])
+    keep = unique_mapping(i, j, np.array([0.9, 0.8, 0.85]), 0.5)
+    assert keep.tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_cluster_pairs_equals_components_when_cohesive(seed: int) -> None:
+    g = nx.gnp_random_graph(30, 0.08, seed=seed)
+    edges = np.array(list(g.edges()) or [(0, 1)], dtype=np.int64)
+    labels, _ = cluster_pairs(30, edges[:, 0], edges[:, 1], np.ones(len(edges)), 0.5, min_cohesion=0.0)
+    for comp in nx.connected_components(g):
+        assert len({labels[v] for v in comp}) == 1 and labels[min(comp)] == min(comp)
+
+
+def test_chaining_is_split_by_centre_clustering() -> None:
+    # a chain 0-1-2-3-4-5: one component of density 5/15, split into stars
+    i, j = np.arange(5), np.arange(1, 6)
+    score = np.array([0.9, 0.8, 0.95, 0.7, 0.85])
+    labels, stats = cluster_pairs(6, i, j, score, 0.5, min_cohesion=0.5)
+    assert stats["split_components"] == 1
+    assert len(set(labels.tolist())) == 3
+    canon = canonical_member(labels, np.array([5.0, 4, 3, 2, 1, 0]))
+    assert canon[0] == canon[1] == 1
+
+
+def test_bench_dedup_cli_on_tiny_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fraudmine.cli import main
+
+    (tmp_path / "a.csv").write_bytes(
+        "id,name,price\n1,Sony Turntable - PSLX350H,$99\n2,Bose Acoustimass AM53BK,$399\n3,Café grinder CG100,$20\n"
+        "4,Panasonic Lumix DMC-FZ28 camera,$300\n".encode("latin-1")
+    )
+    (tmp_path / "b.csv").write_text(
+        "pid|title|manufacturer|price\n10|sony pslx350h belt turntable|Sony|95\n"
+        "11|bose am53bk speaker system|Bose|380\n"
+        "12|kitchen knife set KS9|Acme|15\n13|panasonic dmc fz28 lumix|Panasonic|290\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "gold.csv").write_text("b;a\n10;1\n11;2\n13;4\n")
+    rc = main(
+        [
+            "bench",
+            "dedup",
+            "--left",
+            str(tmp_path / "a.csv"),
+            "--right",
+            str(tmp_path / "b.csv"),
+            "--truth",
+            str(tmp_path / "gold.csv"),
+            "--no-embeddings",
+            "--json",
+        ]
+    )
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert list(res) == ["f1", "precision", "recall", "pair_completeness", "candidates_per_record", "seconds"]
+    assert res["pair_completeness"] == 1.0
+    assert res["recall"] == 1.0
+
+
+def test_find_duplicates_clusters_reworded_copies_across_shops_and_builds_merchant_features() -> None:
+    import pandas as pd
+
+    from fraudmine.dedup.listings import DedupParams, find_duplicates, merchant_duplicate_features
+
+    base = "ultra slim phone case for galaxy s21 shockproof black"
+    titles = [base, base.replace("black", "noir"), "Ultra-slim PHONE case Galaxy S21 shockproof black", base + " new"]
+    others = ["garden hose 20 m green", "wooden chess board set", "ceramic coffee mug 350ml", "yoga mat purple 6mm"]
+    listings = pd.DataFrame(
+        {
+            "product_id": [f"p{k}" for k in range(8)],
+            "merchant_id": ["m1", "m2", "m3", "m2", "m4", "m4", "m5", "m5"],
+            "title": titles + others,
+            "description": [None] * 8,
+            "price": [10.0, 9.5, 10.2, 9.9, 20, 30, 8, 25],
+            "brand_name": [None] * 8,
+            "image_phash": ["00ff00ff00ff00ff", "00ff00ff00ff00fe", None, "00ff00ff00ff00ff",
+                            "1234567890abcdef", "fedcba0987654321", "0f0f0f0f0f0f0f0f", "f0f0f0f0f0f0f0f0"],
+            "created_at": pd.to_datetime([f"2026-10-0{k + 1}" for k in range(8)], utc=True),
+        }
+    )  # fmt: skip
+    res = find_duplicates(listings, DedupParams(minhash_bands=32))
+    by_cluster = res.members.groupby("cluster_id")["product_id"].apply(set).tolist()
+    assert {"p0", "p1", "p2", "p3"} in by_cluster
+    assert len(res.clusters) == 1 and res.clusters.loc[0, "canonical_product_id"] == "p0"
+    feats = merchant_duplicate_features(res.members, listings, pd.Timestamp("2026-11-01", tz="UTC"))
+    feats = feats.set_index("merchant_id")
+    assert feats.loc["m2", "n_dup_listings"] == 2 and feats.loc["m2", "dup_cross_share"] == 1.0
+    early = merchant_duplicate_features(res.members, listings, pd.Timestamp("2026-10-03", tz="UTC"))
+    assert set(early["merchant_id"]) == {"m1", "m2"}  # only listings created before the cut-off count
+
+
+def test_dedup_imports_neither_torch_nor_spark() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fraudmine.dedup.benchmark, fraudmine.dedup.listings, fraudmine.dedup.violations, "
+        "fraudmine.dedup.evaluation; "
+        "bad = [m for m in ('torch', 'pyspark', 'sentence_transformers') if m in sys.modules]; assert not bad, bad"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+
+
+def test_bench_dedup_rejects_a_truth_file_of_other_ids(tmp_path: Path) -> None:
+    from fraudmine.dedup.benchmark import BenchOptions, run_benchmark
+
+    (tmp_path / "a.csv").write_text("id,name\n1,red lamp LX100\n2,blue chair\n3,green mug\n4,old radio\n")
+    (tmp_path / "b.csv").write_text("id,name\n7,red lamp lx100\n8,blue chair set\n9,green mug\n10,old radio\n")
+    (tmp_path / "gold.csv").write_text("x,y\n1,1\n2,2\n")
+    with pytest.raises(ValueError, match="not \\(left ids, right ids\\)"):
+        run_benchmark(tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "gold.csv", BenchOptions(embeddings=False))
