@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from fraudmine.cli.bench import communities
+from fraudmine.cli.bench import communities, realism
 
-BENCHMARKS: tuple[ModuleType, ...] = (communities,)
+BENCHMARKS: tuple[ModuleType, ...] = (communities, realism)
 
 
 def add_parser(sub: Any) -> None:
