@@ -117,7 +117,9 @@ def merchant_aggregates(raw: Path) -> pd.DataFrame:
     auth = read_raw(raw, "brand_authorizations")
     p["protected"] = p["brand_id"].map(brands["protected"]).fillna(False).astype(float)
     held = auth.merge(p[["product_id", "merchant_id", "brand_id", "created_at"]], on=["merchant_id", "brand_id"])
-    ok = held[(held["valid_from"] <= held["created_at"]) & (held["valid_to"].isna() | (held["created_at"] < held["valid_to"]))]
+    ok = held[
+        (held["valid_from"] <= held["created_at"]) & (held["valid_to"].isna() | (held["created_at"] < held["valid_to"]))
+    ]
     p["unauth_protected"] = ((p["protected"] > 0) & ~p["product_id"].isin(ok["product_id"])).astype(float)
     names = [str(n).lower() for n in brands.loc[brands["protected"], "name"]]
     low = p["title"].str.lower()
@@ -160,7 +162,9 @@ def merchant_aggregates(raw: Path) -> pd.DataFrame:
     pr["gmv_per_view"] = pr["gmv"] / pr["views"].clip(lower=1)
     pr["live"] = (pr["channel"] == "live").astype(float)
     pr["cdeg"] = pr.groupby("creator_id")["merchant_id"].transform("nunique").astype(float)
-    parts.append(_stats(pr, "merchant_id", ["views", "likes", "like_rate", "gmv", "gmv_per_view", "live", "cdeg"], "promo"))
+    parts.append(
+        _stats(pr, "merchant_id", ["views", "likes", "like_rate", "gmv", "gmv_per_view", "live", "cdeg"], "promo")
+    )
     q = read_raw(raw, "moderation_queue")
     qq = q.pivot_table(index="merchant_id", columns="item_type", values="item_id", aggfunc="size", fill_value=0)
     qq.columns = [f"queue.n_{c}" for c in qq.columns]
@@ -198,7 +202,11 @@ def buyer_aggregates(raw: Path) -> pd.DataFrame:
     for s in ("completed", "refunded", "cancelled"):
         o[s] = (o["status"] == s).astype(float)
     o["pdeg"] = o.groupby("product_id")["buyer_id"].transform("nunique").astype(float)
-    parts = [_stats(o, "buyer_id", ["amount", "quantity", "completed", "refunded", "cancelled", "pdeg", "ordered_at"], "orders")]
+    parts = [
+        _stats(
+            o, "buyer_id", ["amount", "quantity", "completed", "refunded", "cancelled", "pdeg", "ordered_at"], "orders"
+        )
+    ]
     parts.append(o.groupby("buyer_id")["merchant_id"].nunique().rename("orders.merchants").to_frame())
     parts.append(_burst(o["ordered_at"], o["buyer_id"], 7).rename("orders.burst7").to_frame())
     rv = read_raw(raw, "reviews")
@@ -209,7 +217,14 @@ def buyer_aggregates(raw: Path) -> pd.DataFrame:
     r["upheld"] = (r["outcome"] == "upheld").astype(float)
     r["reviewed"] = r["outcome"].notna().astype(float)
     r["on_merchant"] = (r["target_type"] == "merchant").astype(float)
-    parts.append(_stats(r.rename(columns={"reporter_id": "buyer_id"}), "buyer_id", ["upheld", "reviewed", "on_merchant", "reported_at"], "filed"))
+    parts.append(
+        _stats(
+            r.rename(columns={"reporter_id": "buyer_id"}),
+            "buyer_id",
+            ["upheld", "reviewed", "on_merchant", "reported_at"],
+            "filed",
+        )
+    )
     ids = identity_degrees(read_raw(raw, "identities"))
     first = o.groupby("buyer_id")["ordered_at"].min()
     parts.append(identity_features(ids, "buyer", first))
@@ -238,7 +253,9 @@ def creator_aggregates(raw: Path) -> pd.DataFrame:
     pr["merchant_id"] = pr["product_id"].map(owner)
     pr["like_rate"] = pr["likes"] / pr["views"].clip(lower=1)
     pr["gmv_per_view"] = pr["gmv"] / pr["views"].clip(lower=1)
-    pr["views_per_follower"] = pr["views"] / pr["creator_id"].map(c.set_index("creator_id")["follower_count"]).clip(lower=1)
+    pr["views_per_follower"] = pr["views"] / pr["creator_id"].map(c.set_index("creator_id")["follower_count"]).clip(
+        lower=1
+    )
     pr["live"] = (pr["channel"] == "live").astype(float)
     cols = ["views", "likes", "like_rate", "gmv", "gmv_per_view", "views_per_follower", "live", "started_at"]
     parts.append(_stats(pr, "creator_id", cols, "promo"))

@@ -63,8 +63,16 @@ def lgbm_auroc(x: pd.DataFrame, y: np.ndarray, seed: int) -> float:
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     for tr, te in folds.split(x, y):
         model = lgb.LGBMClassifier(
-            n_estimators=150, learning_rate=0.06, num_leaves=15, max_bin=63, subsample=0.8, subsample_freq=1,
-            colsample_bytree=0.8, random_state=seed, n_jobs=1, verbose=-1,
+            n_estimators=150,
+            learning_rate=0.06,
+            num_leaves=15,
+            max_bin=63,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            random_state=seed,
+            n_jobs=1,
+            verbose=-1,
         )
         model.fit(x.iloc[tr], y[tr])
         oof[te] = model.predict_proba(x.iloc[te])[:, 1]
@@ -98,15 +106,21 @@ def run_realism(data: Path, seed: int = 0) -> dict[str, Any]:
     feats["buyer"] = ag.buyer_aggregates(raw)
     feats["creator"] = ag.creator_aggregates(raw)
     log.info("buyer and creator aggregates (%.1fs)", time.monotonic() - t0)
-    flagged = {et: set(g["entity_id"]) for et, g in ent[ent["typology"] != "malicious_reporting"].groupby("entity_type")}
+    flagged = {
+        et: set(g["entity_id"]) for et, g in ent[ent["typology"] != "malicious_reporting"].groupby("entity_type")
+    }
     flagged["merchant"] = set(tm.loc[tm["is_fraud"] | tm["is_low_quality"], "merchant_id"])
     single: dict[str, Any] = {}
     for typ, roles in ACCOUNT_TYPOLOGIES.items():
         best: dict[str, Any] = {"auroc": 0.5, "aggregate": "", "entity_type": ""}
         for et, role in roles:
-            pos = set(ent.loc[(ent["typology"] == typ) & (ent["entity_type"] == et) & (ent["role"] == role), "entity_id"])
+            pos = set(
+                ent.loc[(ent["typology"] == typ) & (ent["entity_type"] == et) & (ent["role"] == role), "entity_id"]
+            )
             x = feats[et]
             keep = x.index.isin(pos) | ~x.index.isin(flagged.get(et, set()))
+            if role == "reporter":  # the task is reporter credibility: compare with other reporters
+                keep &= x["filed.n"].to_numpy() > 0
             y = x.index[keep].isin(pos)
             if y.sum() < 2 or (~y).sum() < 2:
                 continue
@@ -119,7 +133,9 @@ def run_realism(data: Path, seed: int = 0) -> dict[str, Any]:
     lgbm = lgbm_auroc(xm, fraud.astype(int), seed)
     log.info("lightgbm (%.1fs)", time.monotonic() - t0)
     ring = _ring_index(ent, xm.index)
-    tables = {t: ag.read_raw(raw, t) for t in ("merchants", "products", "identities", "promotions", "orders", "reports")}
+    tables = {
+        t: ag.read_raw(raw, t) for t in ("merchants", "products", "identities", "promotions", "orders", "reports")
+    }
     g = rel.trivial_graph(xm.index, tables["identities"], fraud, ring, CUTS, HOMOPHILY_CUT, seed)
     ref = rel.reference_clusters(xm.index, tables)
     ref_ari = float(adjusted_rand_score(rel.truth_partition(xm.shape[0], ring), ref))

@@ -88,7 +88,13 @@ def trivial_graph(
     d = identities[identities["entity_type"] == "merchant"]
     node = pos.reindex(d["entity_id"]).to_numpy()
     keep = ~np.isnan(node)
-    d = pd.DataFrame({"m": node[keep].astype(np.int64), "h": d["identifier_hash"].to_numpy()[keep], "t": d["identifier_type"].to_numpy()[keep]})
+    d = pd.DataFrame(
+        {
+            "m": node[keep].astype(np.int64),
+            "h": d["identifier_hash"].to_numpy()[keep],
+            "t": d["identifier_type"].to_numpy()[keep],
+        }
+    )
     d = d.drop_duplicates(["m", "h"])
     d["deg"] = d.groupby("h")["m"].transform("size")
     truth = truth_partition(n, ring)
@@ -98,7 +104,9 @@ def trivial_graph(
     for cut in cuts:
         kept = d[(d["deg"] >= 2) & (d["deg"] <= cut)]
         hk = pd.factorize(kept["h"])[0]
-        bip = sp.coo_matrix((np.ones(kept.shape[0]), (kept["m"].to_numpy(), hk)), shape=(n, max(hk.max(initial=-1) + 1, 1))).tocsr()
+        bip = sp.coo_matrix(
+            (np.ones(kept.shape[0]), (kept["m"].to_numpy(), hk)), shape=(n, max(hk.max(initial=-1) + 1, 1))
+        ).tocsr()
         cc = np.asarray(connected_components(sp.bmat([[None, bip], [bip.T, None]]), directed=False)[1][:n])
         size = np.bincount(cc)[cc].astype(float)
         shared = np.asarray(bip.sum(axis=1)).ravel()
@@ -166,7 +174,12 @@ def reference_clusters(
     bands = [
         bip(pd.Series((ph >> np.uint64(16 * i)) & np.uint64(0xFFFF)).astype(str) + f"/{i}", pm, 50) for i in range(4)
     ]
-    cand = pd.concat([_pairs_from_groups(c["k"].to_numpy(), c["m"].to_numpy(), rare if j < 2 else 50) for j, c in enumerate([ch_id, ch_cr, *bands])])
+    cand = pd.concat(
+        [
+            _pairs_from_groups(c["k"].to_numpy(), c["m"].to_numpy(), rare if j < 2 else 50)
+            for j, c in enumerate([ch_id, ch_cr, *bands])
+        ]
+    )
     cand = cand[["a", "b"]].drop_duplicates()
     if cand.empty:
         return np.arange(n)
