@@ -8,8 +8,7 @@ import numpy as np
 
 from fraudmine.synth import text as tx
 from fraudmine.synth.blocks import Block, buyer_ids, creator_ids, merchant_ids, product_ids
-from fraudmine.synth.entities import BRANDS, Plan
-from fraudmine.synth.entities import group_sizes
+from fraudmine.synth.entities import BRANDS, Plan, group_sizes
 from fraudmine.synth.util import (
     US_PER_DAY,
     US_PER_HOUR,
@@ -134,7 +133,8 @@ def identity_rows(blk: Block) -> None:
         own = _own_draw(rng, f"m{m}")
         must: list[tuple[str, str]] = []
         extra: list[tuple[str, str]] = []
-        if ring >= 0 and rng.random() >= cr.share_nothing_prob:
+        hide = cr.share_nothing_prob + (p.scenario.camouflage.hide_ring_prob if p.camo[m] else 0.0)
+        if ring >= 0 and rng.random() >= hide:
             pool = _pool(rng, ring, cr.min_shared, cr.share_prob)
             must, extra = pool[: cr.min_shared], pool[cr.min_shared :]
         s = int(p.sock[m])

@@ -212,15 +212,15 @@ def base_listings(blk: Block) -> dict[str, Any]:
     lo = p.registered[pm].copy()
     lo[auth] = np.maximum(lo[auth], p.auth_from[pm[auth]])
     created = uniform_between(rng, lo, np.full(n, p.end_us - US_PER_DAY, dtype=np.int64))
-    burst = rng.random(n) < bg.listing_burst_prob
-    if burst.any():
+    upload = np.asarray(rng.random(n) < bg.listing_burst_prob)
+    if upload.any():
         # catalogue uploads: a few bursts per shop (opening day, seasonal drops)
-        k = rng.integers(3, size=n)
-        m_off = (pm * 7919 + k * 104729) % 1000 / 1000.0
+        kb = rng.integers(3, size=n)
+        m_off = (pm * 7919 + kb * 104729) % 1000 / 1000.0
         t_b = lo + np.floor(m_off * np.maximum(p.end_us - 2 * US_PER_DAY - lo, 1)).astype(np.int64)
-        t_b = np.where(k == 0, lo, t_b)
+        t_b = np.where(kb == 0, lo, t_b)
         t_b = t_b + np.floor(rng.exponential(1.5 * US_PER_DAY, n)).astype(np.int64)
-        created = np.where(burst, np.minimum(t_b, p.end_us - US_PER_DAY), created)
+        created = np.where(upload, np.minimum(t_b, p.end_us - US_PER_DAY), created)
     return {
         "cat": cat,
         "brand": brand,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

@@ -195,6 +195,7 @@ class Camouflage(_Strict):
     authorised_products: IntRange = IntRange(min=1, max=4)
     buyer_decoy_orders: IntRange = IntRange(min=1, max=4)
     authorised_brand: bool = Field(default=True, description="camouflaged shops get a protected-brand authorisation")
+    hide_ring_prob: float = Field(default=0.0, ge=0, le=1, description="camouflaged ring shops drop ring identifiers")
 
 
 class TabularShift(_Strict):

@@ -110,8 +110,8 @@ def _fake_accounts(plan: Plan, rng: np.random.Generator, n: IntArray, existing: 
     else:
         new = plan.n_buyers_total + np.arange(total, dtype=np.int64)
         plan.n_buyers_total += total
-    off = plan.fake_buyers.shape[0] + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
-    plan.fake_buyers = np.concatenate([plan.fake_buyers, new])
+    off: IntArray = plan.fake_buyers.shape[0] + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    plan.fake_buyers = np.concatenate([plan.fake_buyers, new]).astype(np.int64)
     return off
 
 

@@ -75,7 +75,7 @@ def lgbm_auroc(x: pd.DataFrame, y: np.ndarray, seed: int) -> float:
             verbose=-1,
         )
         model.fit(x.iloc[tr], y[tr])
-        oof[te] = model.predict_proba(x.iloc[te])[:, 1]
+        oof[te] = np.asarray(model.predict_proba(x.iloc[te]))[:, 1]
     return float(roc_auc_score(y, oof))
 
 
@@ -167,4 +167,5 @@ def _ring_index(ent: pd.DataFrame, merchants: pd.Index) -> np.ndarray:
     """Collusion ring index per merchant (``-1`` outside rings)."""
     shops = ent[(ent["typology"] == "collusion_ring") & (ent["entity_type"] == "merchant")]
     codes = pd.Series(pd.factorize(shops["group_id"])[0], index=shops["entity_id"].to_numpy())
-    return codes.reindex(merchants).fillna(-1).to_numpy(dtype=np.int64)
+    out: np.ndarray = codes.reindex(merchants).fillna(-1).to_numpy(dtype=np.int64)
+    return out
