@@ -203,7 +203,7 @@ def perturb(rng: np.random.Generator, text: str, lang: str, spam: bool = True) -
     tokens = text.split(" ") if s else [text]
     ops = rng.integers(0, 4, size=int(rng.integers(1, 3)))
     if not spam:
-        ops = np.where(ops == 2, 1, ops)
+        ops = np.where(ops == 2, 3, ops)  # a case change instead of a promo token
     for op in ops.tolist():
         if op == 0 and len(tokens) > 2:
             i = int(rng.integers(len(tokens) - 1))

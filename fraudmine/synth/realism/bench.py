@@ -119,8 +119,12 @@ def run_realism(data: Path, seed: int = 0) -> dict[str, Any]:
             )
             x = feats[et]
             keep = x.index.isin(pos) | ~x.index.isin(flagged.get(et, set()))
-            if role == "reporter":  # the task is reporter credibility: compare with other reporters
+            # reporter rings are judged among reporters, colluding creators among promoting creators:
+            # filing a report or promoting at all is what the role means, not a tell
+            if role == "reporter":
                 keep &= x["filed.n"].to_numpy() > 0
+            if role == "promoter":
+                keep &= x["promo.n"].to_numpy() > 0
             y = x.index[keep].isin(pos)
             if y.sum() < 2 or (~y).sum() < 2:
                 continue
