@@ -275,12 +275,20 @@ def emit_products(blk: Block, d: dict[str, Any]) -> None:
 
 
 def orders_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, status: list[str]) -> IntArray:
-    """Emit orders for block-local products ``prod``; returns the quantities drawn."""
+    """Emit orders for block-local products ``prod`` and their status events; returns the quantities drawn.
+
+    ``status`` is each order's eventual status; the events say when it got there
+    (placed; completed after delivery; refunded some days later; cancelled within a
+    day).  ``orders.status`` is the status at ``end_date``: a refund or cancellation
+    whose event falls after it is not visible yet.
+    """
     qty = np.asarray(blk.rng.geometric(0.75, size=prod.shape[0]), dtype=np.int32)
+    oids = make_ids("o", blk.counters.take("orders", prod.shape[0]), 10)
+    status = _order_events(blk, oids, t, np.asarray(status))
     blk.add(
         "orders",
         {
-            "order_id": make_ids("o", blk.counters.take("orders", prod.shape[0]), 10),
+            "order_id": oids,
             "buyer_id": buyer_ids(buyers),
             "product_id": product_ids(blk.p_gidx[prod]),
             "ordered_at": t,
@@ -290,6 +298,52 @@ def orders_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, statu
         },
     )
     out: IntArray = qty.astype(np.int64)
+    return out
+
+
+def _order_events(blk: Block, oids: list[str], t: IntArray, final: np.ndarray) -> list[str]:
+    """Emit the ``order_events`` rows of new orders; returns their status as of ``end_date``."""
+    rng, end = blk.rng, blk.plan.end_us
+    n = t.shape[0]
+    done = t + np.floor((1 + rng.random(n) * 6) * US_PER_DAY).astype(np.int64)
+    refund = done + np.floor(rng.exponential(8 * US_PER_DAY, n)).astype(np.int64) + US_PER_HOUR
+    cancel = t + np.floor(rng.exponential(0.5 * US_PER_DAY, n)).astype(np.int64) + 60_000_000
+    idx = np.arange(n)
+    is_c, is_r = final == "cancelled", final == "refunded"
+    ev_o = [idx, idx[~is_c], idx[is_r], idx[is_c]]
+    ev_s = ["placed", "completed", "refunded", "cancelled"]
+    ev_t = [t, done[~is_c], refund[is_r], cancel[is_c]]
+    o = np.concatenate(ev_o)
+    at = np.concatenate(ev_t)
+    st = np.concatenate([np.full(a.shape[0], s) for a, s in zip(ev_o, ev_s, strict=True)])
+    seen = at < end
+    o, at, st = o[seen], at[seen], st[seen]
+    order = np.lexsort((at, o))
+    o, at, st = o[order], at[order], st[order]
+    last = np.full(n, "placed", dtype=object)
+    last[o] = st  # ascending time per order: the last write is the latest event
+    now = np.where(last == "placed", "completed", last)  # placed-but-undelivered counts as completed
+    oid_arr = np.asarray(oids)
+    blk.add(
+        "order_events",
+        {
+            "event_id": [f"{x}e{k}" for x, k in zip(oid_arr[o].tolist(), _event_seq(o), strict=True)],
+            "order_id": oid_arr[o].tolist(),
+            "status": st.tolist(),
+            "event_at": at,
+        },
+    )
+    out: list[str] = now.tolist()
+    return out
+
+
+def _event_seq(o: IntArray) -> list[int]:
+    """0, 1, 2, ... within each run of equal (sorted) order indices."""
+    if o.shape[0] == 0:
+        return []
+    start = np.r_[0, np.flatnonzero(np.diff(o)) + 1]
+    seq = np.arange(o.shape[0]) - np.repeat(start, np.diff(np.r_[start, o.shape[0]]))
+    out: list[int] = seq.tolist()
     return out
 
 
