@@ -123,8 +123,13 @@ def test_refund_is_invisible_before_its_event(spark: Any) -> None:
         [("o1", "refunded"), ("o2", "cancelled"), ("o3", "completed")], "order_id string, status string"
     )
     events = spark.createDataFrame(
-        [("e1", "o1", "placed", ts(1)), ("e2", "o1", "completed", ts(3)), ("e3", "o1", "refunded", ts(9))]
-        + [("e4", "o2", "placed", ts(1)), ("e5", "o2", "cancelled", ts(2))],
+        [
+            ("e1", "o1", "placed", ts(1)),
+            ("e2", "o1", "completed", ts(3)),
+            ("e3", "o1", "refunded", ts(9)),
+            ("e4", "o2", "placed", ts(1)),
+            ("e5", "o2", "cancelled", ts(2)),
+        ],
         "event_id string, order_id string, status string, event_at timestamp",
     )
     at = {r["order_id"]: r["status"] for r in status_as_of(orders, events, ts(5)).collect()}
