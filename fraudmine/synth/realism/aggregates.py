@@ -115,7 +115,7 @@ def merchant_aggregates(raw: Path) -> pd.DataFrame:
     p["rare_tok"] = tok.map(lambda ts: sum(t in rare for t in ts) / max(len(ts), 1))
     brands = read_raw(raw, "brands").set_index("brand_id")
     auth = read_raw(raw, "brand_authorizations")
-    p["protected"] = p["brand_id"].map(brands["protected"]).fillna(False).astype(float)
+    p["protected"] = p["brand_id"].map(brands["protected"].astype(float)).fillna(0.0)
     held = auth.merge(p[["product_id", "merchant_id", "brand_id", "created_at"]], on=["merchant_id", "brand_id"])
     ok = held[
         (held["valid_from"] <= held["created_at"]) & (held["valid_to"].isna() | (held["created_at"] < held["valid_to"]))
