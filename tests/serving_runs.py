@@ -157,7 +157,8 @@ def write_run(
                 "product_id": f"p{i:09d}",
                 "action": action,
                 "reason_codes": [reason],
-                "evidence": json.dumps({"seller_merchant_id": mid, "risk_band": MERCHANTS[mid][2]}),
+                # evidence is array<string> in the decisions contract: one human sentence per fact
+                "evidence": [f"seller {mid} is in risk band {MERCHANTS[mid][2]}"],
                 "policy_version": "2026-11-01",
                 "model_version": model_version,
                 "run_id": run_id,

@@ -204,7 +204,7 @@ def test_cluster_members_evidence_and_truncation(client: TestClient) -> None:
 def test_decision_with_reasons_and_parsed_evidence(client: TestClient) -> None:
     d = client.get("/v1/decisions/q00000000", headers=H).json()
     assert (d["action"], d["reason_codes"], d["merchant_id"]) == ("reject", ["CRITICAL_FRAUD"], "m0000001")
-    assert d["evidence"] == {"seller_merchant_id": "m0000001", "risk_band": "critical"}
+    assert d["evidence"] == ["seller m0000001 is in risk band critical"]
     assert d["snapshot_date"] == "2026-11-01"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from fraudmine.audit import AuditFailed, RunStats, ScoreProfile, evaluate_gates, psi, schema_problems
 from fraudmine.config import PublishConfig, load_config
 from fraudmine.contracts.outputs import DECISIONS_DDL, SCORES_DDL
+from fraudmine.contracts.raw import RAW_TABLES
 
 
 def _stats(**kw: Any) -> RunStats:
@@ -83,6 +85,10 @@ def _write_run(spark: Any, out: Path, day: date, risks: np.ndarray, auto_rejects
     run = out / "runs" / day.isoformat()
     (run / "model").mkdir(parents=True)
     (run / "model" / "model.json").write_text(json.dumps({"model_version": MV}))
+    (run / "validate").mkdir()
+    counts = {t.name: {"input": 10, "clean": 10, "quarantined": 0} for t in RAW_TABLES}
+    (run / "validate" / "counts.json").write_text(json.dumps(counts))
+    (run / "manifest.json").write_text(json.dumps({"run_id": "RID", "run_date": day.isoformat(), "stages": {}}))
     as_of = datetime(day.year, day.month, day.day, tzinfo=UTC)
     bands = np.where(risks >= 0.8, "critical", np.where(risks >= 0.5, "high", np.where(risks >= 0.2, "medium", "low")))
     srows = [
@@ -120,32 +126,45 @@ def _write_run(spark: Any, out: Path, day: date, risks: np.ndarray, auto_rejects
     return run
 
 
+def _publish(spark: Any, cfg: Any, out: Path, run: Path, day: date, repo_root: Path, force: bool = False) -> None:
+    """The publish stage as the orchestrator runs it: audit into staging, commit, then release."""
+    from fraudmine.jobs import publish
+    from fraudmine.jobs.context import StageContext
+
+    ctx = StageContext(cfg, spark, day, out / "raw", out, "RID", "v", repo_root, force_publish=force, attempt_dir=run)
+    staging = run / "_staging" / "publish"
+    staging.mkdir(parents=True)
+    try:
+        publish.run(ctx, staging)
+    except AuditFailed:
+        shutil.rmtree(staging)
+        raise
+    staging.rename(run / "publish")
+    publish.release(ctx)
+
+
 @pytest.mark.spark
 def test_corrupted_run_is_blocked_and_current_stays(spark: Any, tmp_path: Path, repo_root: Path) -> None:
-    from fraudmine.jobs.nightly import StageFailed, run_nightly
+    from fraudmine.jobs.runtime import current_target
 
     cfg = load_config(repo_root / "conf" / "default.yaml", env={}, overrides={"model.registry.type": "none"})
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
+    out = tmp_path / "out"
     rng = np.random.default_rng(0)
     good = _write_run(spark, out, date(2026, 11, 1), rng.beta(1, 12, 2000), auto_rejects=5)
-    run_nightly(cfg, raw, out, date(2026, 11, 1), only=["publish"])
-    assert (out / "current").resolve() == good.resolve()
+    _publish(spark, cfg, out, good, date(2026, 11, 1), repo_root)
+    assert current_target(out) == good.resolve()
     # the next day's scores are shifted (a broken feature) and a third of the queue is auto-rejected
     bad = _write_run(spark, out, date(2026, 11, 2), rng.beta(3, 3, 2000), auto_rejects=33)
-    with pytest.raises(StageFailed, match=r"AuditFailed: 2 publish gate\(s\) failed, `current` still names") as e:
-        run_nightly(cfg, raw, out, date(2026, 11, 2), only=["publish"])
+    with pytest.raises(AuditFailed, match=r"2 publish gate\(s\) failed, `current` still names") as e:
+        _publish(spark, cfg, out, bad, date(2026, 11, 2), repo_root)
     assert "[psi] merchant/fraud_risk: PSI" in str(e.value) and "[auto_reject_share] decisions: 33.0%" in str(e.value)
-    assert (out / "current").resolve() == good.resolve()
+    assert current_target(out) == good.resolve()
     kept = json.loads((bad / "_failed" / "publish" / "audit.json").read_text())
     assert {g["gate"] for g in kept["gates"] if not g["passed"]} == {"psi", "auto_reject_share"}
-    manifest = json.loads((bad / "manifest.json").read_text())
-    assert manifest["stages"]["publish"]["status"] == "failed" and "forced_publish" not in manifest
+    assert not (bad / "publish").exists()
     # --force publishes and says so
-    run_nightly(cfg, raw, out, date(2026, 11, 2), only=["publish"], force=True)
-    assert (out / "current").resolve() == bad.resolve()
-    manifest = json.loads((bad / "manifest.json").read_text())
-    assert manifest["stages"]["publish"]["notes"]["forced"] is True
-    assert len(manifest["forced_publish"]["overridden_gates"]) == 2
-    assert json.loads((bad / "publish" / "audit.json").read_text())["forced"] is True
+    _publish(spark, cfg, out, bad, date(2026, 11, 2), repo_root, force=True)
+    assert current_target(out) == bad.resolve()
+    audit = json.loads((bad / "publish" / "audit.json").read_text())
+    assert audit["forced"] is True and len(audit["failures"]) == 2
     assert issubclass(AuditFailed, RuntimeError)

@@ -134,14 +134,19 @@ def test_spark_personalised_pagerank_and_lpa(spark) -> None:  # type: ignore[no-
     for s in SEEDS:
         ns = [n for n in truth if truth[n][0] == s]
         assert normalized_mutual_info_score([truth[n][1] for n in ns], [got[n] for n in ns]) >= 0.9
-        ref = nx.community.label_propagation_communities(g.subgraph(ns))
+        # networkx's label propagation as the reference (seeded: its semi-synchronous variant depends on
+        # set order, so on PYTHONHASHSEED); ours may not be more than 0.1 NMI worse on any planted graph
+        ref = nx.community.asyn_lpa_communities(g.subgraph(ns), weight="weight", seed=s)
         ref_lab = {n: i for i, c in enumerate(ref) for n in c}
-        assert normalized_mutual_info_score([truth[n][1] for n in ns], [ref_lab[n] for n in ns]) >= 0.9
+        ours = normalized_mutual_info_score([truth[n][1] for n in ns], [got[n] for n in ns])
+        assert ours >= normalized_mutual_info_score([truth[n][1] for n in ns], [ref_lab[n] for n in ns]) - 0.1
 
     seeds = ["p00_000", "p05_013"]
     ppr = eng.pagerank(edges, seeds=spark.createDataFrame(pd.DataFrame({"node": seeds})))
     got_pr = dict(ppr.frame.toPandas().itertuples(index=False, name=None))
-    exp = nx.pagerank(_weighted(g), weight="weight", personalization=dict.fromkeys(seeds, 1.0), tol=1e-12)
+    exp = nx.pagerank(
+        _weighted(g), weight="weight", personalization=dict.fromkeys(seeds, 1.0), tol=1e-12, max_iter=2000
+    )
     assert max(abs(got_pr[k] - exp[k]) for k in exp) <= 2e-4
 
 

@@ -23,6 +23,8 @@ from fraudmine.jobs import publish, runtime
 from fraudmine.jobs.context import StageContext
 from fraudmine.jobs.lock import OutputLock, RunLocked
 from fraudmine.jobs.plan import StaleUpstream, make_plan
+from fraudmine.serving import build_snapshot, current_snapshot
+from tests.serving_runs import write_run
 
 ORDER = ["validate", "graph", "train", "publish"]
 
@@ -194,6 +196,12 @@ class _Registry:
 def _published_pair(tmp_path: Path, run_date: date, attempt: int = 1) -> StageContext:
     out = tmp_path / "out"
     run_dir = runtime.attempt_dir(out, run_date, attempt)
+    # a run as the publish stage leaves it: outputs, its serving snapshot built and named in publish/audit.json
+    written = write_run(out, run_date.isoformat(), f"r-{run_date.isoformat()}")
+    assert written == run_dir
+    snapshot = build_snapshot(run_dir, out)
+    (run_dir / "publish").mkdir()
+    (run_dir / "publish" / "audit.json").write_text(json.dumps({"snapshot": snapshot.name}))
     (run_dir / "model").mkdir(parents=True)
     (run_dir / "model" / "model.json").write_text(json.dumps({"model_version": "m/2"}))
     runtime.Manifest(run_dir, {"run_date": run_date.isoformat()}).save()
@@ -213,8 +221,9 @@ def test_publish_moves_alias_after_current_and_undoes_the_swap_if_the_alias_fail
     assert runtime.current_target(new.out_dir) == old.run_dir.resolve() and failing.alias == "m/1"
     working = _Registry(fail=False)
     monkeypatch.setattr(publish, "make_registry", lambda cfg, out: working)
-    assert publish.release(new)["steps"] == ["current", "champion"]
+    assert publish.release(new)["steps"] == ["current", "champion", "serving"]
     assert runtime.current_target(new.out_dir) == new.run_dir.resolve() and working.alias == "m/2"
+    assert (current_snapshot(new.out_dir) or Path()).name.startswith("r-2026-11-01")
 
 
 def test_an_older_run_does_not_move_current_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

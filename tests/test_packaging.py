@@ -53,6 +53,17 @@ def test_packages_declared_under_one_root(repo_root: Path) -> None:
     assert {f"fraudmine.{home}" for home in SUBPACKAGE_HOMES} <= declared
     for pkg in declared:
         assert (repo_root / pkg.replace(".", "/") / "__init__.py").is_file(), pkg
+    on_disk = {
+        ".".join(init.parent.relative_to(repo_root).parts) for init in (repo_root / "fraudmine").rglob("__init__.py")
+    } | {
+        f"fraudmine.{home}.{'.'.join(sub.parent.relative_to(repo_root / home).parts)}".rstrip(".")
+        for home in SUBPACKAGE_HOMES
+        for sub in (repo_root / home).rglob("__init__.py")
+    }
+    missing = sorted(on_disk - declared)
+    assert missing == [], (
+        f"packages on disk but not in pyproject [tool.setuptools] packages (the wheel drops them): {missing}"
+    )
     for home in SUBPACKAGE_HOMES:  # the top-level folders stay the homes of their subpackages
         link = repo_root / "fraudmine" / home
         assert link.is_symlink() and link.resolve() == (repo_root / home).resolve(), link

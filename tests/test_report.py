@@ -29,7 +29,8 @@ MANIFEST = {
     "run_id": "2026-11-01-abc12345",
     "run_date": "2026-11-01",
     "code_version": "0.1.0+test",
-    "config_fingerprint": "cfg123",
+    "dataset_id": "synth-xs-11-abc",
+    "fingerprints": {"inputs": {}, "code": "code123", "config": "cfg123", "policy": "pol123"},
     "stages": {
         "validate": {
             "status": "committed",

@@ -6,9 +6,19 @@ round is ``localCheckpoint``-ed (lineage cut, blocks kept by the executors) and
 every ``checkpoint_interval`` rounds a reliable ``checkpoint`` is written to the
 session's checkpoint directory (set by :func:`fraudmine.spark.get_spark`), so a
 lost executor never recomputes more than that many rounds.
+
+The reliable cut is a Parquet write and read-back, not ``DataFrame.checkpoint``:
+since SPARK-39834 a checkpointed frame keeps the *estimated* statistics of the plan
+it came from, and a join's size estimate is the product of its inputs', so after a
+dozen rounds the estimate has millions of digits and planning one round took minutes
+(BigInteger multiplications in ``SizeInBytesOnlyStatsPlanVisitor``; label propagation
+steps went 8 s, 16 s, 60 s, 290 s here).  A Parquet scan reports its real file size,
+which resets the estimate every ``checkpoint_interval`` rounds.
 """
 
 from __future__ import annotations
+
+import uuid
 
 import pandas as pd
 from pyspark.sql import DataFrame
@@ -72,8 +82,22 @@ def indexed_edges(edges: DataFrame, index: DataFrame) -> DataFrame:
 def cut_lineage(df: DataFrame, round_no: int, checkpoint_interval: int) -> DataFrame:
     """Materialise ``df`` and cut its lineage (reliable checkpoint every ``checkpoint_interval`` rounds)."""
     if checkpoint_interval > 0 and round_no % checkpoint_interval == 0:
-        return df.checkpoint(eager=True)
+        return _parquet_cut(df)
     return df.localCheckpoint(eager=True)
+
+
+def _parquet_cut(df: DataFrame) -> DataFrame:
+    """Write ``df`` under the session's checkpoint directory and read it back (lineage and estimates reset)."""
+    spark = df.sparkSession
+    root = spark.sparkContext.getCheckpointDir()
+    if not root:
+        raise RuntimeError(
+            "graph algorithms need a Spark checkpoint directory: call fraudmine.spark.get_spark(..., "
+            "checkpoint_dir=...) or SparkContext.setCheckpointDir before running them"
+        )
+    path = f"{root.rstrip('/')}/fraudmine-cut-{uuid.uuid4().hex}"
+    df.write.parquet(path)
+    return spark.read.parquet(path)
 
 
 def to_pandas(df: DataFrame) -> pd.DataFrame:

@@ -10,8 +10,8 @@ oscillation is broken, and every step is still one join + one aggregation.
 Each active node takes the label with the largest summed edge weight among its
 neighbours; it keeps its own label when that label is among the best (which
 stops flip-flopping between equal labels); other ties are broken by a seeded hash.
-The run stops when two consecutive steps change nothing (both halves stable) or
-after ``max_iter`` steps.
+The run stops when no node would take another label (a stable labelling: checked
+over every node, not only the active half) or after ``max_iter`` steps.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def label_propagation(
     adj = e.select("a", "b", "w").union(e.select(F.col("b").alias("a"), F.col("a").alias("b"), "w"))
     adj = adj.localCheckpoint(eager=True)
     labels = index.select(F.col(ID).alias("a"), F.col(ID).alias("label"))
-    steps, quiet, converged = 0, 0, False
+    steps, converged = 0, False
     while steps < max_iter:
         steps += 1
         msgs = adj.join(labels.select(F.col("a").alias("b"), F.col("label").alias("nl")), "b")
@@ -66,17 +66,19 @@ def label_propagation(
         order = Window.partitionBy("a").orderBy(F.col("s").desc(), F.col("own").desc(), tie)
         best = score.withColumn("_r", F.row_number().over(order)).where(F.col("_r") == 1).select("a", "nl")
         active = F.pmod(F.xxhash64(F.col("a"), F.lit(steps), F.lit(seed)), F.lit(2)) == 0
+        wants = F.col("nl").isNotNull() & (F.col("nl") != F.col("label"))
         new = labels.join(best, "a", "left").select(
             "a",
-            F.when(active & F.col("nl").isNotNull(), F.col("nl")).otherwise(F.col("label")).alias("label"),
-            F.col("label").alias("_old"),
+            F.when(active & wants, F.col("nl")).otherwise(F.col("label")).alias("label"),
+            wants.alias("_wants"),
         )
         new = cut_lineage(new, steps, checkpoint_interval)
-        changed = new.where(F.col("label") != F.col("_old")).count()
+        # stable = no node, active or not, would take another label: counting only the nodes that
+        # changed stops early when the ones that still want to move happened to sit out two steps
+        unstable = new.where(F.col("_wants")).count()
         labels = new.select("a", "label")
-        log.info("label propagation step %d: %d labels changed", steps, changed)
-        quiet = quiet + 1 if changed == 0 else 0
-        if quiet >= 2:
+        log.info("label propagation step %d: %d nodes not yet at a best label", steps, unstable)
+        if unstable == 0:
             converged = True
             break
     # community name = smallest member name (stable ids across engines and runs)

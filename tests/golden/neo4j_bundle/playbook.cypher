@@ -66,7 +66,7 @@ LIMIT $limit;
 // shortest_path: a shortest path between two accounts (typed ids) that never passes through a hub identifier
 // parameters: $source, $target
 MATCH (a:Account {node_id: $source}), (b:Account {node_id: $target})
-MATCH p = shortestPath((a)-[:SELLS|USES|PROMOTES|ORDERED|REVIEWED|REPORTED*..8]-(b))
+MATCH p = shortestPath((a)-[:SELLS|USES|PROMOTES|ORDERED|REVIEWED|FILES|TARGETS|REPORTED*..8]-(b))
 WHERE all(n IN nodes(p) WHERE NOT coalesce(n.is_hub, false))
 RETURN [n IN nodes(p) | n.node_id] AS path, length(p) AS hops;
 
