@@ -13,7 +13,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast lint format bench contract clean
+.PHONY: help setup demo test test-heavy test-fast lint format bench contract clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ demo: setup ## generate the synthetic marketplace (SCALE=s), run the nightly pip
 	$(BIN)/fraudmine kpis --run $(OUT)/current
 	$(BIN)/fraudmine serve --out $(OUT) --example
 
-test: setup ## run the whole test suite (Spark, pipeline, subprocess tests included)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: setup ## run the test suite (Spark, pipeline, subprocess tests included; not the heavy tier)
+	$(BIN)/python -m pytest -m "not heavy" $(PYTEST_ARGS)
+
+test-heavy: setup ## run the heavy tier: standalone cluster, kill -9 + resume, spark-submit, full recomputes (CI runs it)
+	$(BIN)/python -m pytest -m heavy $(PYTEST_ARGS)
 
 test-fast: setup ## run the tests not marked slow
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

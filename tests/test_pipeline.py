@@ -169,6 +169,7 @@ def _wait_for_stage(manifest: Path, stage: str, timeout: float) -> None:
     raise TimeoutError(f"stage {stage} never started")
 
 
+@pytest.mark.heavy
 def test_kill_9_mid_stage_then_resume_matches_uninterrupted(
     first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
 ) -> None:
@@ -250,6 +251,7 @@ def _copy_out(first_run: Path, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.heavy
 def test_changed_input_recomputes_everything_and_never_republishes_old_outputs(
     first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
 ) -> None:
@@ -294,6 +296,7 @@ def test_changed_model_config_recomputes_from_train(
     assert set(_read(new / "scores")["model_version"]) == {new_model}
 
 
+@pytest.mark.heavy
 def test_backfill_date_leaves_later_rows_out_and_does_not_move_current(
     first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
 ) -> None:
@@ -302,10 +305,9 @@ def test_backfill_date_leaves_later_rows_out_and_does_not_move_current(
     cfg = load_config(
         repo_root / "conf" / "default.yaml",
         env={},
-        # four months earlier the xs marketplace holds only a handful of labels: enough for this test
-        overrides={"model.n_estimators": 120, "publish.max_score_row_change": 1.0, "model.min_positive_labels": 3},
+        overrides={"model.n_estimators": 120, "publish.max_score_row_change": 1.0},
     )
-    backfill = date(2026, 6, 30)
+    backfill = date(2026, 9, 1)  # two months back: enough fraud labels before it to train (model.min_*_labels)
     run_dir = run_nightly(cfg, synth / "raw", out, backfill)
     counts = json.loads((run_dir / "validate" / "counts.json").read_text())
     assert counts["orders"]["excluded"] > 0 and counts["orders"]["clean"] > 0
@@ -376,6 +378,7 @@ def test_evaluate_takes_the_output_folder_and_refuses_other_truth(
     assert _cli("evaluate", "--truth", str(other), "--run", str(first_run), "--force", cwd=repo_root).returncode == 0
 
 
+@pytest.mark.heavy
 def test_spark_submit_runs_the_same_job_and_its_conf_wins(synth: Path, repo_root: Path, tmp_path: Path) -> None:
     submit = Path(sys.executable).parent / "spark-submit"
     out = tmp_path / "out"
@@ -481,6 +484,7 @@ def test_neo4j_stage_and_analyst_notebooks(first_run: Path, synth: Path, repo_ro
     assert "cluster" in outputs["cluster_review"]
 
 
+@pytest.mark.heavy
 def test_standalone_cluster_run_equals_local_mode(
     first_run: Path, synth: Path, repo_root: Path, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -246,3 +247,12 @@ def test_report_in_a_real_headless_browser(tmp_path: Path) -> None:
     assert overflow <= 0, "the report scrolls sideways"
     assert "42.9%" in kpi_text and "79.0%" in kpi_text
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_report_renders_a_run_with_an_empty_queue() -> None:
+    """A backfill date often has no pending items: no decisions plot, the rest of the report still renders."""
+    data = _data()
+    kpis = {**data.kpis, "items": 0, "by_item_type": [], "by_action": {}} if data.kpis else None
+    page = render_report(dataclasses.replace(data, kpis=kpis, review_losses=[]))
+    assert "decisions by item type and action" not in page and 'id="kpis"' in page
+    assert page.count("data:image/png;base64,") == 4  # no actions plot, no capture curve

@@ -132,7 +132,8 @@ def render_report(data: ReportData) -> str:
         A self-contained HTML document.
     """
     k = data.kpis
-    images: dict[str, str] = {}
+    # every figure the template may show, None when there is nothing to draw (an empty queue on a backfill date)
+    images: dict[str, str | None] = dict.fromkeys(("risk", "calibration", "actions", "queue", "capture", "drift"))
     if not data.hist.empty:
         images["risk"] = _b64(plots.risk_histogram(data.hist))
     if not data.calibration.empty:
