@@ -47,6 +47,24 @@ def listing_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     return merchants.join(prod, M, "left")
 
 
+def status_as_of(orders: DataFrame, events: DataFrame | None, as_of: datetime) -> DataFrame:
+    """Replace ``status`` by each order's status at ``as_of``: its last ``order_events`` row before it.
+
+    A refund or cancellation recorded after ``as_of`` is not seen at ``as_of`` (no
+    leakage from the future).  ``placed`` (not yet delivered) counts as completed.
+    Orders without events (an input without the optional table) keep ``orders.status``.
+    """
+    if events is None:
+        return orders
+    last = (
+        _before(events, "event_at", as_of)
+        .groupBy("order_id")
+        .agg(F.max_by("status", F.struct("event_at", "event_id")).alias("_status"))
+    )
+    asof = F.when(F.col("_status") == "placed", F.lit("completed")).otherwise(F.col("_status"))
+    return orders.join(last, "order_id", "left").withColumn("status", F.coalesce(asof, F.col("status"))).drop("_status")
+
+
 def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int) -> DataFrame:
     """Order volume, refund/cancel rates, buyer concentration and the share of orders from linked buyers.
 
@@ -54,6 +72,7 @@ def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: 
     buyer: dense blocks of such accounts are the footprint of brushing farms.
     """
     orders = _before(t["orders"], "ordered_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    orders = status_as_of(orders, t.get("order_events"), as_of)
     buyer_ids = _before(t["identities"], "first_seen", as_of).where(F.col("entity_type") == "buyer")
     deg = identifier_degrees(buyer_ids, hub_min_degree).where((F.col("degree") >= 2) & ~F.col("is_hub"))
     linked_buyers = (

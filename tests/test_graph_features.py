@@ -114,3 +114,27 @@ def test_decisions_follow_policy(spark: Any, t: dict[str, Any], repo_root: Any) 
     assert d["q2"]["action"] == "escalate"
     assert d["q3"]["action"] == "review" and d["q3"]["reason_codes"][0] == "SELLER_NOT_SCORED"
     assert all(r["run_id"] == "run" and r["model_version"] == "v1" for r in d.values())
+
+
+def test_refund_is_invisible_before_its_event(spark: Any) -> None:
+    from fraudmine.features.merchant import status_as_of
+
+    orders = spark.createDataFrame(
+        [("o1", "refunded"), ("o2", "cancelled"), ("o3", "completed")], "order_id string, status string"
+    )
+    events = spark.createDataFrame(
+        [
+            ("e1", "o1", "placed", ts(1)),
+            ("e2", "o1", "completed", ts(3)),
+            ("e3", "o1", "refunded", ts(9)),
+            ("e4", "o2", "placed", ts(1)),
+            ("e5", "o2", "cancelled", ts(2)),
+        ],
+        "event_id string, order_id string, status string, event_at timestamp",
+    )
+    at = {r["order_id"]: r["status"] for r in status_as_of(orders, events, ts(5)).collect()}
+    assert at == {"o1": "completed", "o2": "cancelled", "o3": "completed"}  # o3 has no events: keeps its status
+    later = {r["order_id"]: r["status"] for r in status_as_of(orders, events, ts(10)).collect()}
+    assert later["o1"] == "refunded"
+    early = {r["order_id"]: r["status"] for r in status_as_of(orders, events, ts(2)).collect()}
+    assert early["o1"] == "completed" and early["o2"] == "completed"  # placed, not yet cancelled

@@ -38,6 +38,7 @@ CATEGORIES = (
 )
 PROMOTION_CHANNELS = ("video", "live")
 ORDER_STATUSES = ("completed", "refunded", "cancelled")
+ORDER_EVENT_STATUSES = ("placed", "completed", "refunded", "cancelled")
 REPORT_TARGET_TYPES = ("merchant", "creator", "product")
 REPORT_REASONS = (
     "counterfeit",
@@ -262,6 +263,21 @@ ORDERS = TableSpec(
     (ForeignKey("product_id", "products", "product_id"),),
 )
 
+ORDER_EVENTS = TableSpec(
+    "order_events",
+    (
+        _id("event_id"),
+        _id("order_id"),
+        ColumnSpec("status", "string", enum=ORDER_EVENT_STATUSES, description="the order's status from event_at on"),
+        _ts("event_at", "when the order entered this status"),
+    ),
+    ("event_id",),
+    (ForeignKey("order_id", "orders", "order_id"),),
+    description="status history of each order (optional): a feature at D uses each order's last event before D, "
+    "so refunds and cancellations after D stay invisible; orders.status is the status at the snapshot",
+    optional=True,
+)
+
 REVIEWS = TableSpec(
     "reviews",
     (
@@ -385,6 +401,7 @@ RAW_TABLES: tuple[TableSpec, ...] = (
     IDENTITIES,
     PROMOTIONS,
     ORDERS,
+    ORDER_EVENTS,
     REVIEWS,
     REPORTS,
     LABELS,

@@ -8,8 +8,16 @@ import numpy as np
 
 from fraudmine.synth import text as tx
 from fraudmine.synth.blocks import Block, buyer_ids, creator_ids, merchant_ids, product_ids
-from fraudmine.synth.entities import BRANDS, Plan
-from fraudmine.synth.util import US_PER_DAY, US_PER_HOUR, IntArray, hmac_hex, make_ids, uniform_between
+from fraudmine.synth.entities import BRANDS, Plan, group_sizes
+from fraudmine.synth.util import (
+    US_PER_DAY,
+    US_PER_HOUR,
+    IntArray,
+    hmac_hex,
+    make_ids,
+    random_tokens,
+    uniform_between,
+)
 from fraudmine.synth.writer import to_table
 
 OWN: tuple[tuple[str, float], ...] = (
@@ -51,7 +59,19 @@ class IdentityRows:
 
     def columns(self, plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
         """The identities columns, with first_seen/last_seen strictly before end_date."""
-        lo = np.asarray(self.lo, dtype=np.int64)
+        # an account observed twice with one identifier (its own device and a fake-buyer pool row,
+        # two groups) is one observation: keep the first, as the contract's key requires
+        seen: set[tuple[str, str, str, str]] = set()
+        keep = []
+        for i, k in enumerate(zip(self.etype, self.eid, self.itype, self.raw, strict=True)):
+            if k not in seen:
+                seen.add(k)
+                keep.append(i)
+        self.etype = [self.etype[i] for i in keep]
+        self.eid = [self.eid[i] for i in keep]
+        self.itype = [self.itype[i] for i in keep]
+        self.raw = [self.raw[i] for i in keep]
+        lo = np.asarray(self.lo, dtype=np.int64)[keep]
         n = lo.shape[0]
         first = np.minimum(
             lo + np.floor(rng.exponential(2 * US_PER_DAY, n)).astype(np.int64), plan.end_us - 2 * US_PER_HOUR
@@ -61,7 +81,7 @@ class IdentityRows:
             "entity_type": self.etype,
             "entity_id": self.eid,
             "identifier_type": self.itype,
-            "identifier_hash": hmac_hex(plan.scenario.hash_key, self.raw),
+            "identifier_hash": hmac_hex(plan.keys[1], random_tokens(plan.keys[0], self.raw)),
             "first_seen": first,
             "last_seen": last,
         }
@@ -103,76 +123,94 @@ def _budgeted(
 
 
 def identity_rows(blk: Block) -> None:
-    """Merchant identities of the block, plus those of its fake buyers, reporters and some buyers."""
+    """Merchant identities of the block, plus those of its fake buyers, reporters and real buyers.
+
+    Raw values are internal slot names; :class:`IdentityRows` turns them into random
+    tokens and keyed hashes, so nothing written says which slot (or ring) a value was.
+    """
     p, rng = blk.plan, blk.rng
+    cr = p.scenario.collusion_ring
     ids = IdentityRows()
-    hubs = [(name, name.rsplit("-", 1)[1], mem[(mem >= blk.a) & (mem < blk.b)]) for name, mem, _ in p.hub_members]
     in_hub: dict[int, list[tuple[str, str]]] = {}
-    for name, kind, mem in hubs:
-        for m in mem.tolist():
-            in_hub.setdefault(m, []).append((name, kind))
-    cam = p.scenario.camouflage.hub_links
-    min_shared = p.scenario.collusion_ring.min_shared
+    for t, slot, mem, _ in p.hub_members:
+        for m in mem[(mem >= blk.a) & (mem < blk.b)].tolist():
+            in_hub.setdefault(m, []).append((t, slot))
     dev = (p.scenario.brushing.shared_devices.min, p.scenario.brushing.shared_devices.max)
+    bshare = p.scenario.brushing.device_share_prob
+    old_b = p.start_us if p.scenario.brushing.existing_accounts else None
+    old_r = p.start_us if p.scenario.malicious_reporting.existing_accounts else None
     for m, eid in zip(range(blk.a, blk.b), merchant_ids(np.arange(blk.a, blk.b)), strict=True):
         reg = int(p.registered[m])
         ring = int(p.ring[m])
         own = _own_draw(rng, f"m{m}")
         must: list[tuple[str, str]] = []
         extra: list[tuple[str, str]] = []
-        if ring >= 0:
-            pool = _pool(rng, ring, min_shared, p.scenario.collusion_ring.share_prob)
-            must, extra = pool[:min_shared], pool[min_shared:]
+        hide = cr.share_nothing_prob + (p.scenario.camouflage.hide_ring_prob if p.camo[m] else 0.0)
+        if ring >= 0 and rng.random() >= hide:
+            pool = _pool(rng, ring, cr.min_shared, cr.share_prob)
+            must, extra = pool[: cr.min_shared], pool[cr.min_shared :]
         s = int(p.sock[m])
         if s >= 0:
             t = ("device", "payment", "phone")[s % 3]
             must.append((t, f"op{s}-{t}"))
-        h = int(p.household[m])
-        if h >= 0:
-            t = "address" if h % 2 == 0 else "payment"
-            must.append((t, f"fam{h}-{t}"))
-        hub_ids = [(kind, name) for name, kind in in_hub.get(m, [])]
-        if p.camo[m] and p.hub_members:
-            n_links = min(int(rng.integers(cam.min, cam.max + 1)), len(p.hub_members))
-            for j in rng.choice(len(p.hub_members), size=n_links, replace=False).tolist():
-                name = p.hub_members[j][0]
-                hub_ids.append((name.rsplit("-", 1)[1], name))
-        # hub links (innocent members and camouflage alike) take budget slots first
+        hub_ids = in_hub.get(m, [])
+        hub_ids = [hub_ids[i] for i in rng.permutation(len(hub_ids)).tolist()]
+        # benign memberships and ring identifiers share the honest identifier budget
         for t, raw in _budgeted(rng, own, must, hub_ids + extra):
             ids.add("merchant", eid, t, raw, reg)
         if p.brush[m] >= 0:
             g = int(p.brush[m])
-            _shared_buyers(
-                ids,
-                rng,
-                p.brush_buyer_off[g],
-                int(p.brush_buyer_n[g]),
-                f"brush{g}",
-                int(p.brush_start[g]),
-                dev,
-            )
+            buyers = p.fake_buyers[p.brush_buyer_off[g] : p.brush_buyer_off[g] + p.brush_buyer_n[g]]
+            _shared_buyers(ids, rng, buyers, f"brush{g}", int(p.brush_start[g]), dev, bshare, old_b)
         if p.victim[m] >= 0:
             g = int(p.victim[m])
-            _shared_buyers(ids, rng, p.rep_off[g], int(p.rep_n[g]), f"mrep{g}", int(p.rep_start[g]), (1, 3))
-    bpm = p.scale.buyers_per_merchant
-    real = np.arange(blk.a * bpm, blk.b * bpm)
-    real = real[rng.random(real.shape[0]) < 0.1]
-    for b, eid in zip(real.tolist(), buyer_ids(real), strict=True):
-        ids.add("buyer", eid, "device", f"b{b}-device-0", p.start_us)
+            buyers = p.fake_buyers[p.rep_off[g] : p.rep_off[g] + p.rep_n[g]]
+            _shared_buyers(ids, rng, buyers, f"mrep{g}", int(p.rep_start[g]), (1, 3), bshare, old_r)
+    _real_buyer_identities(blk, ids)
     blk.add("identities", ids.columns(p, rng))
 
 
+def _real_buyer_identities(blk: Block, ids: IdentityRows) -> None:
+    """Real buyers of the block's buyer range: own devices/IPs, and families or cafés sharing one."""
+    p, rng = blk.plan, blk.rng
+    h = p.scenario.hubs
+    bpm = p.scale.buyers_per_merchant
+    lo, hi = blk.a * bpm, min(blk.b * bpm, p.scale.buyers)
+    real = np.arange(lo, hi)
+    real = real[rng.random(real.shape[0]) < h.buyer_identity_share]
+    for b, eid in zip(real.tolist(), buyer_ids(real), strict=True):
+        ids.add("buyer", eid, "device", f"b{b}-device-0", p.start_us)
+        if rng.random() < 0.5:
+            ids.add("buyer", eid, "ip", f"b{b}-ip-0", p.start_us)
+    cfg = h.buyer_devices
+    sizes = group_sizes(rng, round(cfg.merchant_share * (hi - lo)), cfg.size.min, min(cfg.size.max, hi - lo), cfg.alpha)
+    for g, size in enumerate(sizes.tolist()):
+        members = rng.choice(np.arange(lo, hi), size=size, replace=False)
+        t = cfg.types[int(rng.integers(len(cfg.types)))]
+        for eid in buyer_ids(members):
+            ids.add("buyer", eid, t, f"bshare{blk.a}-{g}-{t}", p.start_us)
+
+
 def _shared_buyers(
-    ids: IdentityRows, rng: np.random.Generator, off: int, n: int, key: str, t0: int, dev: tuple[int, int]
+    ids: IdentityRows,
+    rng: np.random.Generator,
+    buyers: IntArray,
+    key: str,
+    t0: int,
+    dev: tuple[int, int],
+    share: float,
+    start: int | None,
 ) -> None:
-    """Fake accounts created in a burst, sharing a small device pool and an IP pool."""
+    """Fake accounts using, each with probability ``share``, a small shared device pool (and an IP pool)."""
     ndev = int(rng.integers(dev[0], dev[1] + 1))
-    lo = t0 - 5 * US_PER_DAY
-    for b, eid in zip(range(off, off + n), buyer_ids(np.arange(off, off + n)), strict=True):
-        ids.add("buyer", eid, "device", f"{key}-device-{int(rng.integers(ndev))}", lo)
-        if rng.random() < 0.7:
+    # existing accounts were seen long before; new ones just before the block
+    lo = start if start is not None else t0 - 5 * US_PER_DAY
+    for b, eid in zip(buyers.tolist(), buyer_ids(buyers), strict=True):
+        if rng.random() < share:
+            ids.add("buyer", eid, "device", f"{key}-device-{int(rng.integers(ndev))}", lo)
+        if rng.random() < 0.7 * share / max(share, 0.7):  # IP pool used about as often as the device pool
             ids.add("buyer", eid, "ip", f"{key}-ip-{int(rng.integers(2))}", lo)
-        if rng.random() < 0.3:
+        if start is None and rng.random() < 0.3:  # an existing account's own device comes with its block
             ids.add("buyer", eid, "device", f"b{b}-device-0", lo)
 
 
@@ -182,7 +220,7 @@ def promotions_rows(blk: Block, collusive: list[tuple[int, int]]) -> None:
     cc = p.scenario.creator_collusion
     m = np.repeat(np.arange(blk.a, blk.b), rng.poisson(2.0, blk.b - blk.a))
     prod = blk.local_product(m, 1.5)
-    creators = np.floor(p.n_creators * rng.random(m.shape[0]) ** 1.5).astype(np.int64)
+    creators = np.floor(p.n_creators * rng.random(m.shape[0]) ** p.scenario.background.creator_skew).astype(np.int64)
     fake = np.zeros(m.shape[0] + len(collusive), dtype=bool)
     fake[m.shape[0] :] = True
     if collusive:
@@ -193,7 +231,7 @@ def promotions_rows(blk: Block, collusive: list[tuple[int, int]]) -> None:
     t = uniform_between(rng, lo, np.full(n, p.end_us, dtype=np.int64))
     views = p.c_followers[creators] * rng.lognormal(-1.0, 1.0, n)
     views = np.where(fake, views * cc.view_multiplier + 2000, views)
-    like_rate = np.where(fake, rng.beta(8, 40, n), rng.beta(2, 60, n))
+    like_rate = np.where(fake, rng.beta(cc.like_rate[0], cc.like_rate[1], n), rng.beta(2, 60, n))
     gmv = views * 0.002 * rng.lognormal(0, 0.7, n) * blk.p_usd[prod] * np.where(fake, cc.gmv_multiplier, 1.0)
     blk.add(
         "promotions",
@@ -214,7 +252,7 @@ def queue_rows(blk: Block) -> None:
     """Moderation queue: listings, videos and live sessions submitted in the last two weeks."""
     p, rng = blk.plan, blk.rng
     mm = np.arange(blk.a, blk.b)
-    m = np.repeat(mm, rng.poisson(0.5 * np.where(p.fraud[mm], 2.0, 1.0)))
+    m = np.repeat(mm, rng.poisson(0.5 * np.where(p.fraud[mm], p.scenario.tabular_shift.fraud_queue_multiplier, 1.0)))
     n = m.shape[0]
     prod = blk.local_product(m, 1.0)
     u = rng.random(n)
@@ -243,18 +281,21 @@ def creators_chunk(plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
     """Creators table rows and their identity rows (colluders share ring identifiers)."""
     n = plan.n_creators
     ids = IdentityRows()
-    hub_of: dict[int, list[str]] = {}
-    for name, _, cmem in plan.hub_members:
+    hub_of: dict[int, list[tuple[str, str]]] = {}
+    for t, slot, _, cmem in plan.hub_members:
         for c in cmem.tolist():
-            hub_of.setdefault(c, []).append(name)
+            hub_of.setdefault(c, []).append((t, slot))
     cids = creator_ids(np.arange(n))
     for c, eid in enumerate(cids):
         reg = int(plan.c_registered[c])
         g = int(plan.c_ring[c])
-        pool = _pool(rng, g, 2, plan.scenario.collusion_ring.share_prob) if g >= 0 else []
-        hubs = [(name.rsplit("-", 1)[1], name) for name in hub_of.get(c, [])]
+        cr = plan.scenario.collusion_ring
+        share = g >= 0 and rng.random() >= cr.share_nothing_prob
+        pool = _pool(rng, g, cr.min_shared, cr.share_prob) if share else []
+        hubs = hub_of.get(c, [])
         # same identifier budget rule as merchants: shared identifiers replace own ones
-        for t, raw in _budgeted(rng, _own_draw(rng, f"c{c}"), pool[:2], hubs + pool[2:]):
+        k = cr.min_shared
+        for t, raw in _budgeted(rng, _own_draw(rng, f"c{c}"), pool[:k], hubs + pool[k:]):
             ids.add("creator", eid, t, raw, reg)
     creators = {
         "creator_id": cids,
@@ -280,7 +321,7 @@ def brands_chunk(plan: Plan, rng: np.random.Generator) -> dict[str, Any]:
     m = np.flatnonzero(plan.auth_brand >= 0)
     b = plan.auth_brand[m]
     frm = plan.auth_from[m]
-    old = rng.random(m.shape[0]) < 0.25
+    old = rng.random(m.shape[0]) < plan.scenario.background.lapsed_authorisation_prob
     old_from = frm - np.floor((90 + rng.random(m.shape[0]) * 200) * US_PER_DAY).astype(np.int64)
     bb: IntArray = np.concatenate([b, b[old]])
     mm: IntArray = np.concatenate([m, m[old]])

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from fraudmine.contracts.raw import CATEGORIES, REPORT_REASONS
 from fraudmine.synth import text as tx
-from fraudmine.synth.entities import BRAND_CAT, BRANDS, UNPROTECTED_IDX, Plan
+from fraudmine.synth.entities import BRAND_CAT, BRANDS, PROTECTED_IDX, UNPROTECTED_IDX, Plan
 from fraudmine.synth.util import (
     US_PER_DAY,
     US_PER_HOUR,
@@ -105,7 +105,10 @@ class Block:
 
     def lang(self, m: IntArray) -> list[str]:
         """Listing language per merchant index (English for some cross-border listings)."""
-        eng = self.rng.random(m.shape[0]) < self.plan.scenario.background.english_listing_prob
+        bg = self.plan.scenario.background
+        # per-shop habit when set (cross-border shops list mostly in English), else per listing
+        prob = self.plan.english_share[m] if bg.english_per_shop else bg.english_listing_prob
+        eng = self.rng.random(m.shape[0]) < prob
         out: list[str] = np.where(eng, "en", LANG_OF[self.plan.country[m]]).tolist()
         return out
 
@@ -170,22 +173,54 @@ def base_listings(blk: Block) -> dict[str, Any]:
     titles, descs = tx.listing_texts(rng, langs, cat.tolist(), names)
     usd = MED[cat] * np.exp(SIG[cat] * rng.standard_normal(n) + p.price_shift[pm])
     phash = random_u64(rng, n)
-    variant = np.flatnonzero((kind == 0) & (blk.p_local > 0) & (rng.random(n) < p.scenario.background.variant_rate))
+    bg = p.scenario.background
+    claim = np.flatnonzero((kind == 0) & (rng.random(n) < p.claim_share[pm]))
+    if claim.shape[0]:
+        # honest grey-market / sloppy claims: a protected brand without an authorisation
+        b = PROTECTED_IDX[rng.integers(PROTECTED_IDX.shape[0], size=claim.shape[0])]
+        brand[claim], cat[claim] = b, BRAND_CAT[b]
+        t2, d2 = tx.listing_texts(
+            rng, [langs[j] for j in claim.tolist()], cat[claim].tolist(), [BRANDS[x][0] for x in b.tolist()]
+        )
+        for k, j in enumerate(claim.tolist()):
+            titles[j], descs[j] = t2[k], d2[k]
+        usd[claim] = MED[cat[claim]] * np.exp(
+            SIG[cat[claim]] * rng.standard_normal(claim.shape[0]) + p.price_shift[pm[claim]]
+        )
+    for j in np.flatnonzero(rng.random(n) < bg.typo_prob).tolist():
+        toks = titles[j].split(" ")
+        k = int(rng.integers(len(toks)))
+        toks[k] = tx.typo(rng, toks[k])
+        titles[j] = " ".join(toks)
+    spam = np.flatnonzero(rng.random(n) < bg.spam_token_prob)
+    for j, tok in zip(spam.tolist(), rng.integers(len(tx.SPAM_TOKENS), size=spam.shape[0]).tolist(), strict=True):
+        titles[j] = f"{tx.SPAM_TOKENS[tok]} {titles[j]}" if tok % 2 else f"{titles[j]} {tx.SPAM_TOKENS[tok]}"
+    variant = np.flatnonzero((kind == 0) & (blk.p_local > 0) & (rng.random(n) < bg.variant_rate))
     variant = variant[kind[variant - 1] == 0]
     if variant.shape[0]:
-        phash[variant] = flip_bits(rng, phash[variant - 1], 3, 1)
+        exact = rng.random(variant.shape[0]) < bg.exact_variant_prob
+        phash[variant] = np.where(exact, phash[variant - 1], flip_bits(rng, phash[variant - 1], 3, 1))
         cat[variant] = cat[variant - 1]
         brand[variant] = brand[variant - 1]
         usd[variant] = usd[variant - 1]
-        for j in variant.tolist():
+        for j, ex in zip(variant.tolist(), exact.tolist(), strict=True):
             lang = langs[j - 1]
             colors = tx.COLORS[lang]
-            titles[j] = titles[j - 1] + tx.sep(lang) + colors[int(rng.integers(len(colors)))]
+            titles[j] = titles[j - 1] if ex else titles[j - 1] + tx.sep(lang) + colors[int(rng.integers(len(colors)))]
             descs[j] = descs[j - 1]
             langs[j] = lang
     lo = p.registered[pm].copy()
     lo[auth] = np.maximum(lo[auth], p.auth_from[pm[auth]])
     created = uniform_between(rng, lo, np.full(n, p.end_us - US_PER_DAY, dtype=np.int64))
+    upload = np.asarray(rng.random(n) < bg.listing_burst_prob)
+    if upload.any():
+        # catalogue uploads: a few bursts per shop (opening day, seasonal drops)
+        kb = rng.integers(3, size=n)
+        m_off = (pm * 7919 + kb * 104729) % 1000 / 1000.0
+        t_b = lo + np.floor(m_off * np.maximum(p.end_us - 2 * US_PER_DAY - lo, 1)).astype(np.int64)
+        t_b = np.where(kb == 0, lo, t_b)
+        t_b = t_b + np.floor(rng.exponential(1.5 * US_PER_DAY, n)).astype(np.int64)
+        created = np.where(upload, np.minimum(t_b, p.end_us - US_PER_DAY), created)
     return {
         "cat": cat,
         "brand": brand,
@@ -240,12 +275,20 @@ def emit_products(blk: Block, d: dict[str, Any]) -> None:
 
 
 def orders_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, status: list[str]) -> IntArray:
-    """Emit orders for block-local products ``prod``; returns the quantities drawn."""
+    """Emit orders for block-local products ``prod`` and their status events; returns the quantities drawn.
+
+    ``status`` is each order's eventual status; the events say when it got there
+    (placed; completed after delivery; refunded some days later; cancelled within a
+    day).  ``orders.status`` is the status at ``end_date``: a refund or cancellation
+    whose event falls after it is not visible yet.
+    """
     qty = np.asarray(blk.rng.geometric(0.75, size=prod.shape[0]), dtype=np.int32)
+    oids = make_ids("o", blk.counters.take("orders", prod.shape[0]), 10)
+    status = _order_events(blk, oids, t, np.asarray(status))
     blk.add(
         "orders",
         {
-            "order_id": make_ids("o", blk.counters.take("orders", prod.shape[0]), 10),
+            "order_id": oids,
             "buyer_id": buyer_ids(buyers),
             "product_id": product_ids(blk.p_gidx[prod]),
             "ordered_at": t,
@@ -255,6 +298,52 @@ def orders_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, statu
         },
     )
     out: IntArray = qty.astype(np.int64)
+    return out
+
+
+def _order_events(blk: Block, oids: list[str], t: IntArray, final: np.ndarray) -> list[str]:
+    """Emit the ``order_events`` rows of new orders; returns their status as of ``end_date``."""
+    rng, end = blk.rng, blk.plan.end_us
+    n = t.shape[0]
+    done = t + np.floor((1 + rng.random(n) * 6) * US_PER_DAY).astype(np.int64)
+    refund = done + np.floor(rng.exponential(8 * US_PER_DAY, n)).astype(np.int64) + US_PER_HOUR
+    cancel = t + np.floor(rng.exponential(0.5 * US_PER_DAY, n)).astype(np.int64) + 60_000_000
+    idx = np.arange(n)
+    is_c, is_r = final == "cancelled", final == "refunded"
+    ev_o = [idx, idx[~is_c], idx[is_r], idx[is_c]]
+    ev_s = ["placed", "completed", "refunded", "cancelled"]
+    ev_t = [t, done[~is_c], refund[is_r], cancel[is_c]]
+    o = np.concatenate(ev_o)
+    at = np.concatenate(ev_t)
+    st = np.concatenate([np.full(a.shape[0], s) for a, s in zip(ev_o, ev_s, strict=True)])
+    seen = at < end
+    o, at, st = o[seen], at[seen], st[seen]
+    order = np.lexsort((at, o))
+    o, at, st = o[order], at[order], st[order]
+    last = np.full(n, "placed", dtype=object)
+    last[o] = st  # ascending time per order: the last write is the latest event
+    now = np.where(last == "placed", "completed", last)  # placed-but-undelivered counts as completed
+    oid_arr = np.asarray(oids)
+    blk.add(
+        "order_events",
+        {
+            "event_id": [f"{x}e{k}" for x, k in zip(oid_arr[o].tolist(), _event_seq(o), strict=True)],
+            "order_id": oid_arr[o].tolist(),
+            "status": st.tolist(),
+            "event_at": at,
+        },
+    )
+    out: list[str] = now.tolist()
+    return out
+
+
+def _event_seq(o: IntArray) -> list[int]:
+    """0, 1, 2, ... within each run of equal (sorted) order indices."""
+    if o.shape[0] == 0:
+        return []
+    start = np.r_[0, np.flatnonzero(np.diff(o)) + 1]
+    seq = np.arange(o.shape[0]) - np.repeat(start, np.diff(np.r_[start, o.shape[0]]))
+    out: list[int] = seq.tolist()
     return out
 
 
@@ -291,7 +380,22 @@ def background_orders(blk: Block) -> None:
     prod = blk.local_product(om)
     lo = np.maximum(blk.p_created[prod], p.start_us)
     t = uniform_between(rng, lo, np.full(lo.shape[0], p.end_us, dtype=np.int64))
+    ev = rng.random(om.shape[0]) < p.scenario.background.order_burst_prob
+    if ev.any():
+        # sales events: a share of each shop's orders falls in a few days after its campaign start
+        span = np.maximum(p.end_us - 12 * US_PER_DAY - lo[ev], 1)
+        start = lo[ev] + np.floor(((om[ev] * 2_654_435_761) % 1000 / 1000.0) * span).astype(np.int64)
+        t[ev] = np.minimum(
+            start + np.floor(rng.exponential(2 * US_PER_DAY, int(ev.sum()))).astype(np.int64), p.end_us - 1
+        )
     buyers = np.floor(p.scale.buyers * rng.random(om.shape[0]) ** 2).astype(np.int64)
+    share = p.scenario.collusion_ring.buyer_pool_order_share
+    ring = p.ring[om]
+    pooled = np.flatnonzero((ring >= 0) & (rng.random(om.shape[0]) < share))
+    for j, g in zip(pooled.tolist(), ring[pooled].tolist(), strict=True):
+        pool = p.ring_buyers[g]
+        if pool.shape[0]:
+            buyers[j] = pool[int(rng.integers(pool.shape[0]))]
     u = rng.random(om.shape[0])
     refund = u < p.refund_rate[om]
     cancel = ~refund & (u < p.refund_rate[om] + p.scenario.background.cancel_rate)
@@ -356,11 +460,13 @@ def background_reports(blk: Block) -> None:
     reason = rng.choice(np.array(REPORT_REASONS), size=n, p=[0.15, 0.15, 0.25, 0.1, 0.15, 0.05, 0.15])
     lq, fr = p.low_quality[rm], p.fraud[rm]
     reason = np.where(lq & (rng.random(n) < 0.6), "not_as_described", reason)
-    reason = np.where(p.counterfeit[rm] & (rng.random(n) < 0.5), "counterfeit", reason)
+    cf = p.scenario.counterfeit.counterfeit_report_prob
+    reason = np.where(p.counterfeit[rm] & (rng.random(n) < cf), "counterfeit", reason)
     lo = np.maximum(p.registered[rm], p.start_us)
     t = uniform_between(rng, lo, np.full(n, p.end_us - US_PER_HOUR, dtype=np.int64))
-    up = np.where(lq, p.scenario.low_quality.upheld_prob, np.where(fr, 0.5, bg.report_upheld_prob))
+    fr_up = p.scenario.tabular_shift.fraud_upheld_prob
+    up = np.where(lq, p.scenario.low_quality.upheld_prob, np.where(fr, fr_up, bg.report_upheld_prob))
     up = np.where(ttype == "creator", bg.report_upheld_prob, up)
-    reporters = np.floor(p.scale.buyers * rng.random(n)).astype(np.int64)
+    reporters = np.floor(p.scale.buyers * rng.random(n) ** bg.reporter_skew).astype(np.int64)
     reviewed = rng.random(n) < bg.report_reviewed_prob
     reports_rows(blk, reporters, ttype.tolist(), tid.tolist(), reason.tolist(), t, reviewed, rng.random(n) < up)

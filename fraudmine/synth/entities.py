@@ -120,7 +120,14 @@ class Plan:
     rep_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     rep_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_buyers_total: int = 0
-    hub_members: list[tuple[str, IntArray, IntArray]] = field(default_factory=list)
+    hub_members: list[tuple[str, str, IntArray, IntArray]] = field(default_factory=list)
+    keys: tuple[bytes, bytes] = (b"", b"")
+    dup_cat: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dup_lang: npt.NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=str))
+    claim_share: FloatArray = field(default_factory=lambda: np.zeros(0))
+    english_share: FloatArray = field(default_factory=lambda: np.zeros(0))
+    ring_buyers: list[IntArray] = field(default_factory=list)
+    fake_buyers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     household: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     sock: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     c_country: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -225,24 +232,63 @@ def registration_times(
     return np.where(recent, new_t, old_t).astype(np.int64)
 
 
-def assign_hubs(plan: Plan, rng: np.random.Generator, honest: BoolArray) -> None:
-    """Pick the innocent members of each public hub identifier and the honest household pairs.
+def group_sizes(rng: np.random.Generator, total: int, lo: int, hi: int, alpha: float) -> IntArray:
+    """Group sizes from ``P(size) ~ size**-alpha`` on ``lo..hi`` until they cover ``total`` memberships."""
+    if total <= 0 or hi < 2:
+        return np.zeros(0, dtype=np.int64)
+    support = np.arange(max(lo, 2), hi + 1, dtype=np.float64)
+    w = support**-alpha
+    mean = float((support * w).sum() / w.sum())
+    k = max(1, int(np.ceil(total / mean)))
+    out: IntArray = rng.choice(support, size=k, p=w / w.sum()).astype(np.int64)
+    return out
 
-    Hubs are office Wi-Fi IPs (identifier type ``ip``) and marketplace warehouse
-    addresses (``address``); members are honest merchants and creators.
+
+def assign_hubs(plan: Plan, rng: np.random.Generator) -> None:
+    """Benign identifier sharing: households, agencies, co-working Wi-Fi and payment aggregators.
+
+    Each group draws its members among *all* merchants (fraud shops live in the same
+    households, agencies and aggregators); every group identifier is used by a random
+    share of the members.  Appends ``(identifier type, slot, merchants, creators)`` to
+    ``plan.hub_members``; agencies may register their shops in a burst.
     """
     h = plan.scenario.hubs
-    honest_idx = np.flatnonzero(honest)
-    kinds = ["ip"] * h.wifi_ips + ["address"] * h.warehouses
-    for k, kind in enumerate(kinds):
-        size = int(rng.integers(h.members.min, h.members.max + 1))
-        n_c = min(size // 5, plan.n_creators)
-        n_m = min(size - n_c, honest_idx.shape[0])
-        m = np.sort(rng.choice(honest_idx, size=n_m, replace=False)).astype(np.int64)
-        c = np.sort(rng.choice(plan.n_creators, size=n_c, replace=False)).astype(np.int64)
-        plan.hub_members.append((f"hub{k:03d}-{kind}", m, c))
-    household = np.full(plan.n_merchants, -1, dtype=np.int64)
-    n_pairs = int(h.household_pair_rate * honest_idx.shape[0] / 2)
-    chosen = rng.choice(honest_idx, size=2 * n_pairs, replace=False)
-    household[chosen] = np.repeat(np.arange(n_pairs), 2)
-    plan.household = household
+    n = plan.n_merchants
+    for kind, cfg in (
+        ("household", h.households),
+        ("agency", h.agencies),
+        ("cowork", h.coworking),
+        ("aggregator", h.aggregators),
+    ):
+        sizes = group_sizes(rng, round(cfg.merchant_share * n), cfg.size.min, min(cfg.size.max, n), cfg.alpha)
+        for g, size in enumerate(sizes.tolist()):
+            members = np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
+            n_c = min(int(rng.binomial(size, cfg.creator_share)), plan.n_creators)
+            creators = np.sort(rng.choice(plan.n_creators, size=n_c, replace=False)).astype(np.int64)
+            if rng.random() < cfg.co_registration_prob:
+                free = members[plan.ring[members] < 0]  # rings keep their own registration burst
+                t0 = int(plan.registered[members].min())
+                plan.registered[free] = t0 + np.floor(rng.random(free.shape[0]) * 6 * US_PER_DAY).astype(np.int64)
+                plan.fraud_start[free] = np.maximum(plan.fraud_start[free], plan.registered[free])
+            k = int(rng.integers(cfg.identifiers.min, cfg.identifiers.max + 1))
+            for j, t in enumerate(rng.choice(len(cfg.types), size=min(k, len(cfg.types)), replace=False).tolist()):
+                use = rng.random(size) < cfg.use_prob
+                if use.sum() < 2:
+                    use[rng.choice(size, size=2, replace=False)] = True
+                plan.hub_members.append((cfg.types[t], f"{kind}{g}-{j}", members[use], creators))
+    _camouflage_links(plan, rng)
+
+
+def _camouflage_links(plan: Plan, rng: np.random.Generator) -> None:
+    """Camouflaged fraud shops also join random benign groups (fraud links into honest structure)."""
+    cam = plan.scenario.camouflage.hub_links
+    camo = np.flatnonzero(plan.camo & plan.fraud)
+    groups = [j for j, g in enumerate(plan.hub_members) if g[2].shape[0] <= 300]
+    if not groups or camo.shape[0] == 0:
+        return
+    cnt = rng.integers(cam.min, cam.max + 1, size=camo.shape[0])
+    who = np.repeat(camo, cnt)
+    where = np.asarray(groups)[rng.integers(len(groups), size=who.shape[0])]
+    for j in np.unique(where).tolist():
+        t, slot, mem, cre = plan.hub_members[j]
+        plan.hub_members[j] = (t, slot, np.union1d(mem, who[where == j]), cre)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from fraudmine.synth.labels import TruthRow, labels_table, truth_frames
 from fraudmine.synth.scales import get_scale
 from fraudmine.synth.scenario import load_scenario, scenario_yaml
 from fraudmine.synth.typologies import plant_all
+from fraudmine.synth.util import KEY_ENV, dataset_keys
 from fraudmine.synth.writer import PartWriter
 
 
@@ -29,7 +31,9 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
     Writes ``out/raw/<table>/part-NNNNN.parquet`` (exact contract schemas) and
     ``out/truth/`` (merchants.parquet, entities.parquet, summary.json,
     scenario.yaml).  Existing ``out/raw`` and ``out/truth`` folders are replaced.
-    Output is a pure function of ``(scale, seed, scenario)``.
+    Output is a pure function of ``(scale, seed, scenario)`` and, when set,
+    ``$FRAUDMINE_SYNTH_IDENTIFIER_KEY`` (the identifier hash key; by default one is
+    drawn from the seed; it is never written anywhere).
 
     Args:
         scale: one of :data:`fraudmine.synth.SCALES` (``xs``, ``s``, ``m``, ``l``).
@@ -56,6 +60,7 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
     plan_ss, creators_ss, brands_ss, labels_ss, blocks_ss = np.random.SeedSequence(seed).spawn(5)
     plan_rng = np.random.default_rng(plan_ss)
     plan = base_plan(sc_obj, sc, plan_rng)
+    plan.keys = dataset_keys(seed, os.environ.get(KEY_ENV))
     plant_all(plan, plan_rng)
 
     writer = PartWriter(out / "raw")

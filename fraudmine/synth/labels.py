@@ -25,8 +25,14 @@ def labels_table(plan: Plan, rng: np.random.Generator) -> pa.Table:
     n = plan.n_merchants
     fraud, lq = plan.fraud, plan.low_quality
     cov = np.where(fraud, cfg.fraud_coverage, np.where(lq, cfg.low_quality_coverage, cfg.ok_coverage))
+    if cfg.selection:
+        cov = _selected(plan, rng, cov)
     pick = rng.random(n) < cov
     label = np.where(fraud, "fraud", np.where(lq, "low_quality", "ok"))
+    cleared = fraud & (rng.random(n) < cfg.fraud_cleared_prob)
+    label = np.where(cleared, "ok", label)
+    framed = (plan.victim >= 0) & (rng.random(n) < cfg.victim_upheld_prob)
+    label = np.where(framed, "fraud", label)
     start = np.where(fraud, plan.fraud_start, np.maximum(plan.registered, plan.start_us))
     delay = np.floor(rng.exponential(cfg.delay_mean_days * US_PER_DAY, n)).astype(np.int64)
     at = start + delay + US_PER_DAY
@@ -59,6 +65,31 @@ def labels_table(plan: Plan, rng: np.random.Generator) -> pa.Table:
             "labelled_at": np.concatenate([at[mi], c_at[ci]]),
         },
     )
+
+
+def _selected(plan: Plan, rng: np.random.Generator, cov: np.ndarray) -> np.ndarray:
+    """Review probability like a moderation team's: reports, exposure and prior flags drive it.
+
+    The scenario's coverage rates set the average; the logit adds
+    ``report_weight * log(report volume)`` and ``exposure_weight * log(order
+    volume)``, victims of report rings are reviewed more, and a
+    ``never_caught_share`` of fraud is never reviewed at all.
+    """
+    cfg = plan.scenario.labels
+    n = plan.n_merchants
+    reports = plan.report_mult * np.where(plan.victim >= 0, 8.0, 1.0)
+    z = cfg.base_review_logit + cfg.report_weight * np.log(reports) + cfg.exposure_weight * np.log(plan.activity + 0.05)
+    z = z + rng.normal(0.0, 0.5, n)
+    prob = 1.0 / (1.0 + np.exp(-z))
+    # rescale each population to its configured mean coverage (capped at 1)
+    out = np.zeros(n)
+    for mask in (plan.fraud, plan.low_quality & ~plan.fraud, ~plan.fraud & ~plan.low_quality):
+        if mask.any():
+            target = float(cov[mask].mean())
+            out[mask] = np.clip(prob[mask] * target / max(float(prob[mask].mean()), 1e-9), 0.0, 1.0)
+    hidden = plan.fraud & (rng.random(n) < cfg.never_caught_share)
+    out[hidden] = 0.0
+    return out
 
 
 def merchant_typologies(plan: Plan) -> list[list[str]]:

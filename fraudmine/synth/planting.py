@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from fraudmine.contracts.raw import CATEGORIES
 from fraudmine.synth import text as tx
 from fraudmine.synth.blocks import (
     LANG_OF,
@@ -40,11 +39,12 @@ def group_name(kind: str, g: int) -> str:
 def _template(blk: Block, gid: int) -> tuple[str, int, str, str, int, float]:
     """(lang, category, title, description, phash, usd) of duplicate group ``gid`` (seeded per group)."""
     g = np.random.default_rng([blk.seed, 7_000_003, gid])
-    lang = tx.LANGS[int(g.integers(len(tx.LANGS)))]
-    cat = int(g.integers(len(CATEGORIES)))
+    lang = str(blk.plan.dup_lang[gid])
+    cat = int(blk.plan.dup_cat[gid])
     title, desc = tx.listing_text(g, lang, cat)
     phash = int(g.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True))
-    usd = float(MED[cat] * np.exp(SIG[cat] * g.standard_normal() - 0.3))
+    shift = blk.plan.scenario.duplicate_listing.price_log_shift
+    usd = float(MED[cat] * np.exp(SIG[cat] * g.standard_normal() + shift))
     return lang, cat, title, desc, phash, usd
 
 
@@ -62,20 +62,22 @@ def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
     phash: np.ndarray = d["phash"]
     created: IntArray = d["created"]
     gids = p.dup_group[blk.p_m[rows]]
-    half = max(p.scenario.duplicate_listing.max_bit_flips // 2, 0)
+    dl = p.scenario.duplicate_listing
+    half = max(dl.max_bit_flips // 2, 0)
     cache: dict[int, tuple[str, int, str, str, int, float]] = {}
     for j, gid in zip(rows.tolist(), gids.tolist(), strict=True):
         if gid not in cache:
             cache[gid] = _template(blk, gid)
         lang, c, title, desc, ph, price = cache[gid]
-        titles[j] = tx.perturb(rng, title, lang) if rng.random() < 0.85 else title
-        descs[j] = tx.perturb(rng, desc, lang) if rng.random() < 0.5 else desc
+        keep = rng.random() < dl.exact_title_prob
+        titles[j] = title if keep else tx.perturb(rng, title, lang, dl.spam_tokens)
+        descs[j] = tx.perturb(rng, desc, lang, dl.spam_tokens) if rng.random() < 0.5 else desc
         cat[j], brand[j], phash[j] = c, -1, ph
         usd[j] = price * rng.uniform(0.9, 1.1)
         ring = int(p.ring[blk.p_m[j]])
         group = group_name("ring", ring) if ring >= 0 else group_name("dup", gid)
         blk.truth.append(("product", product_ids([blk.p_gidx[j]])[0], "duplicate_listing", group, "listing"))
-    phash[rows] = flip_bits(rng, phash[rows], half, 0)
+    phash[rows] = flip_bits(rng, phash[rows], max(half, dl.min_bit_flips), min(dl.min_bit_flips, half))
     fs = p.fraud_start[blk.p_m[rows]]
     created[rows] = uniform_between(rng, fs, np.minimum(fs + 20 * US_PER_DAY, p.end_us - US_PER_DAY))
 
@@ -103,10 +105,10 @@ def counterfeit_listings(blk: Block, d: dict[str, Any]) -> None:
         shown = tx.typo_squat(rng, name) if sq else name
         cat[j] = BRAND_CAT[b]
         title, desc = tx.listing_text(rng, langs[j], int(cat[j]), shown)
-        titles[j] = title + (" original 1:1" if rng.random() < 0.2 else "")
+        titles[j] = title + (" original 1:1" if rng.random() < cfg.original_suffix_prob else "")
         descs[j] = desc
         brand[j] = -1 if sq else b
-        usd[j] = MED[cat[j]] * np.exp(SIG[cat[j]] * rng.standard_normal()) * 0.45
+        usd[j] = MED[cat[j]] * np.exp(SIG[cat[j]] * rng.standard_normal()) * cfg.price_factor
         ring = int(p.ring[pm[j]])
         blk.truth.append(
             (
@@ -132,7 +134,7 @@ def brushing(blk: Block) -> None:
         lo, hi = blk.local_range(m)
         k = min(int(rng.integers(cfg.products.min, cfg.products.max + 1)), hi - lo)
         targets = lo + rng.choice(hi - lo, size=k, replace=False)
-        buyers = p.brush_buyer_off[g] + np.arange(p.brush_buyer_n[g])
+        buyers = p.fake_buyers[p.brush_buyer_off[g] : p.brush_buyer_off[g] + p.brush_buyer_n[g]]
         bb, pp = np.meshgrid(buyers, targets, indexing="ij")
         keep = rng.random(bb.shape) < cfg.density
         bb, pp = bb[keep], pp[keep]
@@ -140,9 +142,9 @@ def brushing(blk: Block) -> None:
         t0 = min(t0, p.end_us - (cfg.window_days + 1) * US_PER_DAY)
         t = t0 + np.floor(rng.random(bb.shape[0]) * cfg.window_days * US_PER_DAY).astype(np.int64)
         t = np.maximum(t, blk.p_created[pp] + 1)
-        orders_rows(blk, pp, bb, t, ["completed"] * bb.shape[0])
+        orders_rows(blk, pp, bb, t, _status(blk, m, bb.shape[0], cfg.honest_status))
         rv = rng.random(bb.shape[0]) < cfg.review_prob
-        rating = np.where(rng.random(int(rv.sum())) < 0.95, 5, 4).astype(np.int64)
+        rating = np.where(rng.random(int(rv.sum())) < cfg.five_star_prob, 5, 4).astype(np.int64)
         rt = t[rv] + US_PER_HOUR + np.floor(rng.random(int(rv.sum())) * 2 * US_PER_DAY).astype(np.int64)
         reviews_rows(blk, pp[rv], bb[rv], rt, rating)
         if p.camo[m]:
@@ -162,7 +164,19 @@ def _decoy_orders(blk: Block, buyers: IntArray, n_prod: int) -> None:
     pp = blk.rng.integers(n_prod, size=bb.shape[0])
     lo = np.maximum(blk.p_created[pp], blk.plan.start_us)
     t = uniform_between(blk.rng, lo, np.full(bb.shape[0], blk.plan.end_us, dtype=np.int64))
-    orders_rows(blk, pp, bb, t, ["completed"] * bb.shape[0])
+    orders_rows(blk, pp, bb, t, _status(blk, -1, bb.shape[0], True))
+
+
+def _status(blk: Block, m: int, n: int, honest: bool) -> list[str]:
+    """Order statuses: all completed, or refunded / cancelled at the honest background rates."""
+    if not honest:
+        return ["completed"] * n
+    bg = blk.plan.scenario.background
+    u = blk.rng.random(n)
+    out: list[str] = np.where(
+        u < bg.refund_rate, "refunded", np.where(u < bg.refund_rate + bg.cancel_rate, "cancelled", "completed")
+    ).tolist()
+    return out
 
 
 def malicious_reporting(blk: Block) -> None:
@@ -172,7 +186,7 @@ def malicious_reporting(blk: Block) -> None:
     for mi in np.flatnonzero(p.victim[blk.a : blk.b] >= 0).tolist():
         m = blk.a + mi
         g = int(p.victim[m])
-        reporters = p.rep_off[g] + np.arange(p.rep_n[g])
+        reporters = p.fake_buyers[p.rep_off[g] : p.rep_off[g] + p.rep_n[g]]
         cnt = rng.integers(cfg.reports_per_reporter.min, cfg.reports_per_reporter.max + 1, reporters.shape[0])
         rr = np.repeat(reporters, cnt)
         n = rr.shape[0]

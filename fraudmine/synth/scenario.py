@@ -50,13 +50,49 @@ class Timeline(_Strict):
         return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
 
 
-class Hubs(_Strict):
-    """Public hub identifiers (office Wi-Fi IPs, marketplace warehouses) shared by innocents."""
+class SharedGroups(_Strict):
+    """Honest accounts sharing identifiers in groups (households, agencies, co-working Wi-Fi, aggregators).
 
-    wifi_ips: int = Field(default=4, ge=0)
-    warehouses: int = Field(default=3, ge=0)
-    members: IntRange = IntRange(min=30, max=300)
-    household_pair_rate: float = Field(default=0.02, ge=0, le=1, description="honest merchants sharing one id")
+    Group sizes follow a truncated power law (``P(size) ~ size**-alpha`` on
+    ``size.min..size.max``), so identifier degrees are heavy-tailed without a gap.
+    Members are drawn from *all* merchants, fraud included, as in a real marketplace.
+    """
+
+    merchant_share: float = Field(default=0.0, ge=0, le=5, description="memberships per merchant (expected)")
+    size: IntRange = IntRange(min=2, max=4)
+    alpha: float = Field(default=2.0, ge=0)
+    types: tuple[str, ...] = ("address",)
+    identifiers: IntRange = IntRange(min=1, max=1)
+    use_prob: float = Field(default=1.0, ge=0, le=1, description="P(a member uses each group identifier)")
+    creator_share: float = Field(default=0.0, ge=0, le=1, description="creators per merchant member")
+    co_registration_prob: float = Field(default=0.0, ge=0, le=1, description="group registers shops in a burst")
+
+
+class Hubs(_Strict):
+    """Benign identifier sharing at every size."""
+
+    households: SharedGroups = SharedGroups(
+        merchant_share=0.1, size=IntRange(min=2, max=4), alpha=2.5, types=("address", "payment", "phone", "device")
+    )
+    agencies: SharedGroups = SharedGroups(
+        merchant_share=0.15,
+        size=IntRange(min=2, max=60),
+        alpha=1.8,
+        types=("bank_account", "payment", "phone", "address", "device", "ip"),
+        identifiers=IntRange(min=1, max=4),
+        use_prob=0.6,
+        co_registration_prob=0.3,
+    )
+    coworking: SharedGroups = SharedGroups(
+        merchant_share=0.15, size=IntRange(min=3, max=300), alpha=1.6, types=("ip", "address"), creator_share=0.2
+    )
+    aggregators: SharedGroups = SharedGroups(
+        merchant_share=0.3, size=IntRange(min=20, max=3000), alpha=1.3, types=("payment", "bank_account")
+    )
+    buyer_identity_share: float = Field(default=0.3, ge=0, le=1, description="buyers with identity rows")
+    buyer_devices: SharedGroups = SharedGroups(
+        merchant_share=0.08, size=IntRange(min=2, max=150), alpha=2.0, types=("device", "ip")
+    )
 
 
 class CollusionRing(_Strict):
@@ -70,6 +106,10 @@ class CollusionRing(_Strict):
     duplicate_prob: float = Field(default=0.6, ge=0, le=1, description="ring posts duplicates across shops")
     counterfeit_prob: float = Field(default=0.25, ge=0, le=1)
     solo_pair_rate: float = Field(default=0.5, ge=0, le=1, description="solo fraudsters paired with a second shop")
+    share_nothing_prob: float = Field(default=0.0, ge=0, le=1, description="members sharing no ring identifier")
+    same_country_prob: float = Field(default=0.0, ge=0, le=1, description="members moved to the ring's country")
+    buyer_pool: IntRange = IntRange(min=0, max=0)
+    buyer_pool_order_share: float = Field(default=0.0, ge=0, le=1, description="members' orders from the pool")
 
 
 class DuplicateListing(_Strict):
@@ -79,6 +119,11 @@ class DuplicateListing(_Strict):
     copies: IntRange = IntRange(min=5, max=20)
     ring_copies: IntRange = IntRange(min=2, max=6)
     max_bit_flips: int = Field(default=4, ge=0, le=16)
+    min_bit_flips: int = Field(default=0, ge=0, le=16, description="1+ means copies never keep an exact image hash")
+    own_category_prob: float = Field(default=0.0, ge=0, le=1, description="template follows the shop's category")
+    spam_tokens: bool = Field(default=True, description="perturbations may add spam tokens")
+    exact_title_prob: float = Field(default=0.15, ge=0, le=1, description="copies keeping the template title")
+    price_log_shift: float = Field(default=-0.3)
 
 
 class Counterfeit(_Strict):
@@ -87,6 +132,9 @@ class Counterfeit(_Strict):
     merchant_rate: float = Field(default=0.01, ge=0, le=0.5)
     listing_share: tuple[float, float] = (0.3, 0.7)
     typo_squat_share: float = Field(default=0.5, ge=0, le=1)
+    price_factor: float = Field(default=0.45, gt=0, description="fake listings' price vs the category median")
+    original_suffix_prob: float = Field(default=0.2, ge=0, le=1, description='fakes titled "... original 1:1"')
+    counterfeit_report_prob: float = Field(default=0.5, ge=0, le=1, description="reports naming counterfeit")
 
 
 class Brushing(_Strict):
@@ -99,6 +147,10 @@ class Brushing(_Strict):
     review_prob: float = Field(default=0.85, ge=0, le=1)
     window_days: int = Field(default=10, ge=1)
     shared_devices: IntRange = IntRange(min=2, max=6)
+    device_share_prob: float = Field(default=1.0, ge=0, le=1, description="P(fake buyer uses a pool device)")
+    five_star_prob: float = Field(default=0.95, ge=0, le=1)
+    honest_status: bool = Field(default=False, description="orders refunded/cancelled at honest rates")
+    existing_accounts: bool = Field(default=False, description="fake buyers are existing buyer accounts")
 
 
 class CreatorCollusion(_Strict):
@@ -109,6 +161,8 @@ class CreatorCollusion(_Strict):
     promotions_per_member: IntRange = IntRange(min=1, max=3)
     view_multiplier: float = Field(default=8.0, ge=1)
     gmv_multiplier: float = Field(default=0.1, ge=0)
+    like_rate: tuple[float, float] = Field(default=(8.0, 40.0), description="beta(a, b) of colluding likes/views")
+    active_creators: bool = Field(default=False, description="colluders drawn like promotions (active creators)")
 
 
 class MaliciousReporting(_Strict):
@@ -120,6 +174,7 @@ class MaliciousReporting(_Strict):
     window_days: int = Field(default=7, ge=1)
     reviewed_prob: float = Field(default=0.9, ge=0, le=1)
     rejected_prob: float = Field(default=0.85, ge=0, le=1)
+    existing_accounts: bool = Field(default=False, description="reporters are existing buyer accounts")
 
 
 class LowQuality(_Strict):
@@ -139,6 +194,8 @@ class Camouflage(_Strict):
     hub_links: IntRange = IntRange(min=1, max=2)
     authorised_products: IntRange = IntRange(min=1, max=4)
     buyer_decoy_orders: IntRange = IntRange(min=1, max=4)
+    authorised_brand: bool = Field(default=True, description="camouflaged shops get a protected-brand authorisation")
+    hide_ring_prob: float = Field(default=0.0, ge=0, le=1, description="camouflaged ring shops drop ring identifiers")
 
 
 class TabularShift(_Strict):
@@ -150,6 +207,9 @@ class TabularShift(_Strict):
     fraud_activity_log_shift: float = Field(default=-0.3)
     fraud_refund_rate: float = Field(default=0.05, ge=0, le=1)
     fraud_report_multiplier: float = Field(default=1.2, ge=0)
+    fraud_upheld_prob: float = Field(default=0.5, ge=0, le=1, description="reports against fraud upheld")
+    fraud_queue_multiplier: float = Field(default=2.0, ge=0, description="moderation-queue rate of fraud shops")
+    brushing_activity_factor: float = Field(default=0.5, gt=0)
 
 
 class Background(_Strict):
@@ -162,6 +222,17 @@ class Background(_Strict):
     report_reviewed_prob: float = Field(default=0.7, ge=0, le=1)
     variant_rate: float = Field(default=0.05, ge=0, le=1, description="honest colour/size variants (near-dups)")
     english_listing_prob: float = Field(default=0.3, ge=0, le=1)
+    spam_token_prob: float = Field(default=0.0, ge=0, le=1, description="honest titles with a promo token")
+    exact_variant_prob: float = Field(default=0.0, ge=0, le=1, description="variants keeping title and image")
+    unauthorised_claim_rate: float = Field(default=0.0, ge=0, le=1, description="honest shops naming a protected brand")
+    unauthorised_claim_share: tuple[float, float] = (0.02, 0.3)
+    lapsed_authorisation_prob: float = Field(default=0.25, ge=0, le=1)
+    listing_burst_prob: float = Field(default=0.0, ge=0, le=1, description="share of listings from upload bursts")
+    reporter_skew: float = Field(default=1.0, ge=1, description="reporter ~ buyers * u**skew (heavy reporters)")
+    order_burst_prob: float = Field(default=0.0, ge=0, le=1, description="orders from a shop's sales events")
+    typo_prob: float = Field(default=0.0, ge=0, le=1, description="honest titles with a typo")
+    english_per_shop: bool = Field(default=False, description="English is a per-shop habit (share ~ the rate)")
+    creator_skew: float = Field(default=1.5, ge=1, description="promoting creator ~ creators * u**skew")
 
 
 class Labels(_Strict):
@@ -173,13 +244,19 @@ class Labels(_Strict):
     creator_coverage: float = Field(default=0.3, ge=0, le=1)
     delay_mean_days: float = Field(default=30.0, gt=0)
     noise_rate: float = Field(default=0.03, ge=0, le=0.5)
+    selection: bool = Field(default=False, description="coverage driven by reports, exposure and flags")
+    base_review_logit: float = Field(default=-2.5)
+    report_weight: float = Field(default=0.8, ge=0, description="logit per log report volume")
+    exposure_weight: float = Field(default=0.5, ge=0, description="logit per log order volume")
+    never_caught_share: float = Field(default=0.0, ge=0, le=1, description="fraud never labelled")
+    fraud_cleared_prob: float = Field(default=0.0, ge=0, le=1, description="reviewed fraud labelled ok")
+    victim_upheld_prob: float = Field(default=0.0, ge=0, le=1, description="malicious-report victims labelled fraud")
 
 
 class Scenario(_Strict):
     """A complete generator scenario."""
 
     name: str = "default"
-    hash_key: str = Field(default="fraudmine-synthetic-key", min_length=8, description="HMAC key for identifiers")
     timeline: Timeline = Timeline()
     hubs: Hubs = Hubs()
     collusion_ring: CollusionRing = CollusionRing()

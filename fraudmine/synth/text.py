@@ -197,11 +197,13 @@ def typo(rng: np.random.Generator, word: str) -> str:
     return word[:i] + word[i] + word[i:]
 
 
-def perturb(rng: np.random.Generator, text: str, lang: str) -> str:
-    """A near-duplicate of ``text``: reordered words, typos, spam tokens or case changes."""
+def perturb(rng: np.random.Generator, text: str, lang: str, spam: bool = True) -> str:
+    """A near-duplicate of ``text``: reordered words, typos, spam tokens (if ``spam``) or case changes."""
     s = sep(lang)
     tokens = text.split(" ") if s else [text]
     ops = rng.integers(0, 4, size=int(rng.integers(1, 3)))
+    if not spam:
+        ops = np.where(ops == 2, 3, ops)  # a case change instead of a promo token
     for op in ops.tolist():
         if op == 0 and len(tokens) > 2:
             i = int(rng.integers(len(tokens) - 1))

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fraudmine.contracts.raw import CATEGORIES
 from fraudmine.synth.entities import BRAND_CAT, PROTECTED_IDX, Plan, registration_times
+from fraudmine.synth.text import COUNTRIES, COUNTRY_CODES, LANGS
 from fraudmine.synth.util import US_PER_DAY, IntArray
 
 
@@ -63,6 +65,11 @@ def assign_collusion_rings(plan: Plan, rng: np.random.Generator, picker: Picker)
         fs = max(t0, plan.start_us) + int(rng.random() * 30 * US_PER_DAY)
         plan.fraud_start[members] = fs + burst
         starts.append(fs)
+        same = members[rng.random(members.shape[0]) < cfg.same_country_prob]
+        plan.country[same] = plan.country[members[0]]
+        plan.category[same] = plan.category[members[0]]
+        k = int(rng.integers(cfg.buyer_pool.min, cfg.buyer_pool.max + 1))
+        plan.ring_buyers.append(rng.choice(plan.scale.buyers, size=k, replace=False).astype(np.int64))
         if rng.random() < cfg.duplicate_prob:
             gid = plan.n_dup_groups + len(dup_ring)
             dup_ring.append(g)
@@ -95,6 +102,19 @@ def assign_counterfeit(plan: Plan, rng: np.random.Generator, picker: Picker) -> 
     plan.counterfeit[idx] = True
 
 
+def _fake_accounts(plan: Plan, rng: np.random.Generator, n: IntArray, existing: bool) -> IntArray:
+    """Offsets into ``plan.fake_buyers`` of ``n`` accounts per block: new accounts, or existing buyers."""
+    total = int(n.sum())
+    if existing:
+        new = rng.choice(plan.scale.buyers, size=min(total, plan.scale.buyers), replace=False).astype(np.int64)
+    else:
+        new = plan.n_buyers_total + np.arange(total, dtype=np.int64)
+        plan.n_buyers_total += total
+    off: IntArray = plan.fake_buyers.shape[0] + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    plan.fake_buyers = np.concatenate([plan.fake_buyers, new]).astype(np.int64)
+    return off
+
+
 def assign_brushing(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
     """Brushing merchants, each with its own block of fake buyers (ids after real buyers)."""
     cfg = plan.scenario.brushing
@@ -104,8 +124,7 @@ def assign_brushing(plan: Plan, rng: np.random.Generator, picker: Picker) -> Non
     plan.brush[idx] = np.arange(k)
     n: IntArray = np.asarray(rng.integers(cfg.buyers.min, cfg.buyers.max + 1, size=k), dtype=np.int64)
     plan.brush_buyer_n = n
-    plan.brush_buyer_off = plan.n_buyers_total + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
-    plan.n_buyers_total += int(n.sum())
+    plan.brush_buyer_off = _fake_accounts(plan, rng, n, cfg.existing_accounts)
     lo = np.maximum(plan.fraud_start[idx], plan.registered[idx])
     span = np.maximum(plan.end_us - (cfg.window_days + 2) * US_PER_DAY - lo, US_PER_DAY)
     plan.brush_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
@@ -114,7 +133,11 @@ def assign_brushing(plan: Plan, rng: np.random.Generator, picker: Picker) -> Non
 def assign_creator_collusion(plan: Plan, rng: np.random.Generator) -> None:
     """Attach colluding creators to some rings; they share ring identifiers and promote ring products."""
     cfg = plan.scenario.creator_collusion
-    free = rng.permutation(plan.n_creators)
+    if cfg.active_creators:  # colluders are drawn as promotions are: active creators more often
+        w = (np.arange(plan.n_creators) + 1.0) ** (1.0 / plan.scenario.background.creator_skew - 1.0)
+        free = rng.choice(plan.n_creators, size=plan.n_creators, replace=False, p=w / w.sum())
+    else:
+        free = rng.permutation(plan.n_creators)
     pos = 0
     plan.ring_creators = []
     for g in range(plan.ring_start.shape[0]):
@@ -146,8 +169,7 @@ def assign_malicious_reporting(plan: Plan, rng: np.random.Generator, picker: Pic
     plan.victim[victims] = np.arange(k)
     n: IntArray = np.asarray(rng.integers(cfg.reporters.min, cfg.reporters.max + 1, size=k), dtype=np.int64)
     plan.rep_n = n
-    plan.rep_off = plan.n_buyers_total + np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
-    plan.n_buyers_total += int(n.sum())
+    plan.rep_off = _fake_accounts(plan, rng, n, cfg.existing_accounts)
     lo = np.maximum(plan.registered[victims], plan.start_us)
     span = np.maximum(plan.end_us - (cfg.window_days + 30) * US_PER_DAY - lo, US_PER_DAY)
     plan.rep_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
@@ -174,7 +196,7 @@ def assign_camouflage_and_shift(plan: Plan, rng: np.random.Generator) -> None:
     plan.refund_rate[shifted] = np.clip(rng.normal(ts.fraud_refund_rate, 0.03, shifted.shape[0]), 0.0, 1.0)
     plan.report_mult[fraud] *= ts.fraud_report_multiplier
     brush = plan.brush >= 0
-    plan.activity[brush] *= 0.5
+    plan.activity[brush] *= ts.brushing_activity_factor
     dup = plan.n_dup > 0
     plan.n_base[dup] = np.maximum(1, plan.n_base[dup] - plan.n_dup[dup] // 2)
 
@@ -187,7 +209,7 @@ def assign_authorisations(plan: Plan, rng: np.random.Generator, picker: Picker) 
     plan.auth_brand[resellers] = np.resize(PROTECTED_IDX, resellers.shape[0])
     plan.category[resellers] = BRAND_CAT[plan.auth_brand[resellers]]
     plan.n_auth[resellers] = rng.integers(2, 7, size=resellers.shape[0])
-    camo = np.flatnonzero(plan.camo)
+    camo = np.flatnonzero(plan.camo) if cfg.authorised_brand else np.zeros(0, dtype=np.int64)
     plan.auth_brand[camo] = PROTECTED_IDX[rng.integers(PROTECTED_IDX.shape[0], size=camo.shape[0])]
     plan.n_auth[camo] = rng.integers(cfg.authorised_products.min, cfg.authorised_products.max + 1, size=camo.shape[0])
     # authorised listings replace ordinary ones, so catalogue size does not give camouflage away
@@ -196,6 +218,30 @@ def assign_authorisations(plan: Plan, rng: np.random.Generator, picker: Picker) 
     lo = plan.registered[has]
     span = np.maximum(plan.end_us - 30 * US_PER_DAY - lo, US_PER_DAY)
     plan.auth_from[has] = lo + np.floor(rng.random(has.shape[0]) * span * 0.5).astype(np.int64)
+
+
+def assign_templates(plan: Plan, rng: np.random.Generator) -> None:
+    """Category and language of each duplicate group's template.
+
+    With ``own_category_prob`` the template follows its (first) shop's primary
+    category and listing language, as a real spammer copies its own catalogue;
+    otherwise a random category and language (an easy tell, kept for ``easy``).
+    """
+    cfg = plan.scenario.duplicate_listing
+    g = plan.n_dup_groups
+    first = np.full(g, -1, dtype=np.int64)
+    has = np.flatnonzero(plan.dup_group >= 0)
+    first[plan.dup_group[has][::-1]] = has[::-1]
+    own = (rng.random(g) < cfg.own_category_prob) & (first >= 0)
+    plan.dup_cat = np.where(own, plan.category[np.maximum(first, 0)], rng.integers(len(CATEGORIES), size=g))
+    lang = LANG_OF[plan.country[np.maximum(first, 0)]]
+    bg = plan.scenario.background
+    eng = rng.random(g) < (plan.english_share[np.maximum(first, 0)] if bg.english_per_shop else bg.english_listing_prob)
+    rand = np.array(LANGS)[rng.integers(len(LANGS), size=g)]
+    plan.dup_lang = np.where(own, np.where(eng, "en", lang), rand)
+
+
+LANG_OF = np.array([COUNTRIES[c][0] for c in COUNTRY_CODES])
 
 
 def plant_all(plan: Plan, rng: np.random.Generator) -> None:
@@ -213,6 +259,13 @@ def plant_all(plan: Plan, rng: np.random.Generator) -> None:
     assign_sock_puppets(plan, rng, plan.scenario.collusion_ring.solo_pair_rate)
     assign_camouflage_and_shift(plan, rng)
     assign_authorisations(plan, rng, picker)
-    honest = ~plan.fraud & ~plan.low_quality & (plan.victim < 0)
-    assign_hubs(plan, rng, honest)
+    bg = plan.scenario.background
+    cross = rng.random(plan.n_merchants) < bg.english_listing_prob
+    plan.english_share = np.where(cross, rng.uniform(0.5, 1.0, plan.n_merchants), 0.05)
+    assign_templates(plan, rng)
+    claim = plan.scenario.background
+    who = (~plan.counterfeit) & (rng.random(plan.n_merchants) < claim.unauthorised_claim_rate)
+    lo, hi = claim.unauthorised_claim_share
+    plan.claim_share = np.where(who, rng.uniform(lo, hi, plan.n_merchants), 0.0)
+    assign_hubs(plan, rng)
     plan.finalise()

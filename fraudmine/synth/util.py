@@ -16,28 +16,80 @@ IntArray = npt.NDArray[np.int64]
 StrArray = npt.NDArray[np.str_]
 
 
-def make_ids(prefix: str, idx: npt.ArrayLike, width: int) -> list[str]:
-    """Format integer indices as ids ``<prefix><zero-padded index>``.
+# largest prime below 10**width: an affine map modulo it is a bijection on [0, prime)
+_PRIMES = {7: 9_999_991, 8: 99_999_989, 9: 999_999_937, 10: 9_999_999_967}
+_MULT = np.uint64(625_341_585)  # < 2**30, so idx * _MULT fits 64 bits for idx < 2**34
+_SHIFT = 1_234_567
+
+
+def scramble(idx: npt.ArrayLike, width: int) -> IntArray:
+    """Map internal indices to id numbers that carry no creation order.
+
+    A fixed affine bijection modulo the largest prime below ``10**width``: the
+    same index always gets the same number (determinism, joins across blocks),
+    but consecutive indices land far apart, so an id's rank or digits reveal
+    neither when the account was created nor which population it was drawn from.
+    """
+    arr = np.asarray(idx, dtype=np.int64)
+    prime = _PRIMES.get(width)
+    if prime is None:
+        return arr
+    if arr.size and int(arr.max()) >= prime:
+        raise ValueError(f"index {int(arr.max())} does not fit a {width}-digit id")
+    out: IntArray = ((arr.astype(np.uint64) * _MULT + np.uint64(_SHIFT)) % np.uint64(prime)).astype(np.int64)
+    return out
+
+
+def make_ids(prefix: str, idx: npt.ArrayLike, width: int, scrambled: bool = True) -> list[str]:
+    """Format integer indices as ids ``<prefix><zero-padded number>``.
 
     Args:
         prefix: letters in front, e.g. ``"m"``.
         idx: non-negative integers.
         width: zero-padding width.
+        scrambled: pass the indices through :func:`scramble` first (default), so
+            ids look like production ids (no order, no population ranges).
 
     Returns:
         A list of id strings.
     """
-    arr = np.asarray(idx, dtype=np.int64)
+    arr = scramble(idx, width) if scrambled else np.asarray(idx, dtype=np.int64)
     return [f"{prefix}{i:0{width}d}" for i in arr.tolist()]
 
 
-def hmac_hex(key: str, raw_values: Iterable[str]) -> list[str]:
+def hmac_hex(key: bytes, raw_values: Iterable[str]) -> list[str]:
     """Keyed HMAC-SHA256 of each raw identifier value, as 64 lowercase hex chars.
 
     Raw values never leave this function.
     """
-    k = key.encode()
-    return [hmac.new(k, v.encode(), hashlib.sha256).hexdigest() for v in raw_values]
+    return [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in raw_values]
+
+
+def random_tokens(salt: bytes, slots: Iterable[str]) -> list[str]:
+    """Random-looking raw identifier values (32 hex chars) for internal identifier slots.
+
+    Each slot (an internal name such as "the second device of account 42") maps to
+    a token drawn by a keyed BLAKE2b under the dataset's secret ``salt``: the same slot
+    gets the same token inside one dataset, and nothing in a token says whose it is.
+    """
+    return [hashlib.blake2b(s.encode(), key=salt, digest_size=16).hexdigest() for s in slots]
+
+
+KEY_ENV = "FRAUDMINE_SYNTH_IDENTIFIER_KEY"
+
+
+def dataset_keys(seed: int, env_key: str | None) -> tuple[bytes, bytes]:
+    """``(token salt, HMAC key)`` of one dataset: from ``env_key`` when given, else drawn from ``seed``.
+
+    Neither is stored in the repository or written next to the data; a dataset made
+    without ``$FRAUDMINE_SYNTH_IDENTIFIER_KEY`` can be reproduced from its seed, but its raw
+    identifier values are random tokens, so the hashes say nothing about membership.
+    """
+    if env_key:
+        base = hashlib.sha256(env_key.encode()).digest()
+    else:
+        base = np.random.default_rng(np.random.SeedSequence([seed, 0x1D_E7])).bytes(32)
+    return hashlib.sha256(b"salt" + base).digest()[:32], hashlib.sha256(b"hmac" + base).digest()
 
 
 def random_u64(rng: np.random.Generator, n: int) -> npt.NDArray[np.uint64]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from fraudmine.cli.bench import communities, dedup, nodes
+from fraudmine.cli.bench import communities, dedup, nodes, realism
 
-BENCHMARKS: tuple[ModuleType, ...] = (communities, dedup, nodes)
+BENCHMARKS: tuple[ModuleType, ...] = (communities, dedup, nodes, realism)
 
 
 def add_parser(sub: Any) -> None:
