@@ -266,6 +266,13 @@ def test_changed_input_recomputes_everything_and_never_republishes_old_outputs(
     half = orders.iloc[: len(orders) // 2]
     table = pa.Table.from_pandas(half, schema=arrow_schema(table_spec("orders")), preserve_index=False)
     pq.write_table(table, raw / "orders" / "part-0.parquet")
+    if (raw / "order_events").exists():  # keep the input consistent: events of the dropped orders go too
+        events = pd.read_parquet(raw / "order_events")
+        events = events[events["order_id"].isin(set(half["order_id"]))]
+        shutil.rmtree(raw / "order_events")
+        (raw / "order_events").mkdir()
+        ev = pa.Table.from_pandas(events, schema=arrow_schema(table_spec("order_events")), preserve_index=False)
+        pq.write_table(ev, raw / "order_events" / "part-0.parquet")
     # half the orders moves every score: the drift gate would (rightly) hold the run; here only recomputing counts
     halved_cfg = load_config(
         repo_root / "conf" / "default.yaml", env={}, overrides={"model.n_estimators": 120, "publish.max_psi": 1000.0}
