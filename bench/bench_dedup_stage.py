@@ -25,10 +25,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fraudmine.config import DedupConfig
 from fraudmine.dedup.blocking import shingles
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.evaluation import evaluate_duplicates
-from fraudmine.dedup.listings import DedupParams, find_duplicates
+from fraudmine.dedup.listings import find_duplicates
 from fraudmine.dedup.violations import brand_violations
 
 
@@ -56,7 +57,7 @@ def main() -> None:
         brands[["brand_id", "name"]].rename(columns={"name": "brand_name"}), on="brand_id", how="left"
     )
     t0 = time.perf_counter()
-    res = find_duplicates(listings, DedupParams())
+    res = find_duplicates(listings, DedupConfig())
     t_dup = time.perf_counter() - t0
     viol = brand_violations(listings, read("merchants"), brands, read("brand_authorizations"), as_of)
     t_all = time.perf_counter() - t0

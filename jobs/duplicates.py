@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import functions as F
 
 from fraudmine.dedup.brands import utc_series
-from fraudmine.dedup.listings import DedupParams, find_duplicates, merchant_duplicate_features
+from fraudmine.dedup.listings import find_duplicates, merchant_duplicate_features
 from fraudmine.dedup.violations import ViolationParams, brand_violations
 from fraudmine.jobs.context import StageContext, StageResult
 
@@ -56,17 +56,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     listings = pd.DataFrame(products.toPandas()).merge(
         brands[["brand_id", "name"]].rename(columns={"name": "brand_name"}), on="brand_id", how="left"
     )
-    params = DedupParams(
-        cfg.embeddings,
-        cfg.knn_k,
-        cfg.minhash_perm,
-        cfg.minhash_bands,
-        cfg.bucket_cap,
-        cfg.phash_radius,
-        cfg.min_cohesion,
-        cfg.seed,
-    )
-    dup = find_duplicates(listings, params)
+    dup = find_duplicates(listings, cfg)
     copied = set(dup.members.loc[~dup.members["is_canonical"], "product_id"]) & set(
         dup.members.groupby("cluster_id").filter(lambda g: g["merchant_id"].nunique() > 1)["product_id"]
     )

@@ -153,7 +153,8 @@ def test_bench_dedup_cli_on_tiny_tables(tmp_path: Path, capsys: pytest.CaptureFi
 def test_find_duplicates_clusters_reworded_copies_across_shops_and_builds_merchant_features() -> None:
     import pandas as pd
 
-    from fraudmine.dedup.listings import DedupParams, find_duplicates, merchant_duplicate_features
+    from fraudmine.config import DedupConfig
+    from fraudmine.dedup.listings import find_duplicates, merchant_duplicate_features
 
     base = "ultra slim phone case for galaxy s21 shockproof black"
     titles = [base, base.replace("black", "noir"), "Ultra-slim PHONE case Galaxy S21 shockproof black", base + " new"]
@@ -171,7 +172,7 @@ def test_find_duplicates_clusters_reworded_copies_across_shops_and_builds_mercha
             "created_at": pd.to_datetime([f"2026-10-0{k + 1}" for k in range(8)], utc=True),
         }
     )  # fmt: skip
-    res = find_duplicates(listings, DedupParams(minhash_bands=32))
+    res = find_duplicates(listings, DedupConfig(minhash_bands=32))
     by_cluster = res.members.groupby("cluster_id")["product_id"].apply(set).tolist()
     assert {"p0", "p1", "p2", "p3"} in by_cluster
     assert len(res.clusters) == 1 and res.clusters.loc[0, "canonical_product_id"] == "p0"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fraudmine.config import DedupConfig
 from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_keys, phash_buckets, tfidf_matrix
 from fraudmine.dedup.cluster import canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
@@ -24,20 +25,6 @@ from fraudmine.dedup.pairs import BucketGuard, IntArray
 from fraudmine.dedup.threshold import mixture_threshold
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DedupParams:
-    """Blocking and clustering parameters (mirrors ``DedupConfig``)."""
-
-    embeddings: bool = False
-    knn_k: int = 5
-    minhash_perm: int = 64
-    minhash_bands: int = 16
-    bucket_cap: int = 50
-    phash_radius: int = 6
-    min_cohesion: float = 0.5
-    seed: int = 7
 
 
 @dataclass
@@ -57,12 +44,12 @@ class DuplicateResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def find_duplicates(listings: pd.DataFrame, params: DedupParams) -> DuplicateResult:
+def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateResult:
     """Block, score and cluster listings.
 
     Args:
         listings: ``product_id, merchant_id, title, description, price, brand_name, image_phash, created_at``.
-        params: see :class:`DedupParams`.
+        params: the ``dedup`` section of the config (:class:`fraudmine.config.DedupConfig`).
     """
     t0 = time.perf_counter()
     listings = listings.reset_index(drop=True)
