@@ -3,7 +3,9 @@
 Routers live in :mod:`fraudmine.api.routers` (one module per resource) and get
 the request's snapshot reader through ``Depends`` (:mod:`fraudmine.api.deps`);
 API keys are checked by :class:`fraudmine.api.auth.ApiKeyMiddleware` for every
-``/v1`` path before routing.  The store (SQLite
+``/v1`` path before routing.  In front of all that, the raw-ASGI fast path
+(:mod:`fraudmine.api.fastpath`) answers the hot risk routes' 200s and 404s itself
+and hands every other request to FastAPI.  The store (SQLite
 snapshot or Redis) is passed in, so tests and deployments choose it.  While the
 app runs, a background task calls ``store.refresh()`` every
 ``settings.reload_interval_s`` seconds: a newly published snapshot is picked up
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 
 from fraudmine.api import errors
 from fraudmine.api.auth import ApiKeyMiddleware, declare_in_openapi
+from fraudmine.api.fastpath import RiskApi
 from fraudmine.api.metrics import ApiMetrics, MetricsMiddleware
 from fraudmine.api.routers import clusters, decisions, health, risk
 from fraudmine.api.settings import ApiSettings
@@ -59,7 +62,7 @@ async def _refresh_loop(app: FastAPI, interval: float) -> None:
             log.exception("snapshot refresh failed; still serving the previous snapshot")
 
 
-def create_app(settings: ApiSettings, store: RiskStore) -> FastAPI:
+def create_app(settings: ApiSettings, store: RiskStore) -> RiskApi:
     """Build the API over ``store``.
 
     Args:
@@ -67,7 +70,8 @@ def create_app(settings: ApiSettings, store: RiskStore) -> FastAPI:
         store: the snapshot store (see :mod:`fraudmine.api.stores.base`).
 
     Returns:
-        The FastAPI app (serve it with uvicorn; ``fraudmine serve`` does).
+        The FastAPI app (serve it with uvicorn; ``fraudmine serve`` does), with the raw-ASGI
+        fast path for the risk routes in front unless ``settings.fast_path`` is false.
 
     Raises:
         ValueError: no API key is configured.
@@ -84,7 +88,7 @@ def create_app(settings: ApiSettings, store: RiskStore) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(
+    app = RiskApi(
         title="fraudmine risk lookup",
         version="1",
         description=DESCRIPTION,
@@ -101,4 +105,6 @@ def create_app(settings: ApiSettings, store: RiskStore) -> FastAPI:
     declare_in_openapi(app)
     app.add_middleware(ApiKeyMiddleware, digests=key_digests)  # every /v1 route needs a key
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: counts the 401s too
+    if settings.fast_path:
+        app.enable_fast_path(store, key_digests, app.state.metrics, settings.max_batch)
     return app

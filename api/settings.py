@@ -9,6 +9,7 @@
 | ``FRAUDMINE_REDIS_URL`` | ``redis_url`` | ``redis://127.0.0.1:6379/0`` |
 | ``FRAUDMINE_RELOAD_INTERVAL_S`` | ``reload_interval_s`` | ``1.0`` (how often ``current`` is checked) |
 | ``FRAUDMINE_MAX_BATCH`` | ``max_batch`` | ``1000`` |
+| ``FRAUDMINE_FAST_PATH`` | ``fast_path`` | ``true`` (raw-ASGI fast path for the risk routes, :mod:`fraudmine.api.fastpath`) |
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ApiSettings(BaseSettings):
     reload_interval_s: float = Field(1.0, gt=0)
     max_batch: int = Field(MAX_BATCH, ge=1, le=MAX_BATCH)
     max_cluster_members: int = Field(10_000, ge=1)
+    fast_path: bool = True
 
     @field_validator("api_keys", mode="before")
     @classmethod

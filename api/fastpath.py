@@ -1,0 +1,210 @@
+"""Raw-ASGI fast path for the two hot routes, in front of FastAPI.
+
+FastAPI's request path (its middleware stack, routing, parameter validation,
+dependency resolution, exception middleware) costs about 70 µs of CPU per
+request, several times the lookup itself and more than uvicorn's own HTTP
+handling.  :class:`RiskApi` is the FastAPI app with one change: before that
+stack runs, :class:`HotRoutes` answers the *happy* cases of
+
+- ``GET /v1/risk/{entity_type}/{entity_id}`` (200 and 404), and
+- ``POST /v1/risk:batch`` with ``content-type: application/json`` (200),
+
+directly from the store, with the same bodies and headers (the routers' body
+builders in :mod:`fraudmine.api.routers.risk` are shared), the same constant-time
+key check (:func:`fraudmine.api.auth.key_matches`) and the same Prometheus
+series (:class:`fraudmine.api.metrics.ApiMetrics`).  Everything else, and every
+request the fast path is not sure about, goes to FastAPI unchanged: a missing or
+wrong key (401), a path or body that does not validate (422), a batch over the
+configured limit, no snapshot yet (503), any other method, path or
+``root_path``, and any exception while building the answer (FastAPI's 500).  A
+batch body that was already read is replayed to FastAPI.  The FastAPI routes stay
+registered, so the OpenAPI document describes every route and ``fast_path=False``
+(``FRAUDMINE_FAST_PATH=false``) serves everything through FastAPI;
+``tests/test_api_fastpath.py`` checks that both give byte-identical answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fraudmine.api.auth import key_matches
+from fraudmine.api.metrics import ApiMetrics
+from fraudmine.api.routers.risk import BATCH_ROUTE, RISK_ROUTE, batch_body, batch_too_large, not_scored_detail, risk_body
+from fraudmine.api.schemas import ID_PATTERN, BatchRequest
+from fraudmine.api.stores.base import RiskStore, SnapshotReader
+from fraudmine.contracts.ids import NodeType
+
+_RISK_PREFIX = "/v1/risk/"
+_KEY_HEADER = b"x-api-key"
+_JSON_HEADERS = b"application/json"
+_TYPES = frozenset(t.value for t in NodeType)
+_ID = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))  # used with fullmatch
+_MAX_BODY = 1 << 20  # larger batch bodies are left to FastAPI
+_NOT_FOUND = 404
+
+
+def _json_response(status: int, body: bytes) -> tuple[Message, Message]:
+    """The two ASGI messages Starlette's ``Response(body, media_type="application/json")`` sends."""
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON_HEADERS)]
+    return (
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    )
+
+
+def _problem(detail: str) -> bytes:
+    """A ``{"detail": …}`` body exactly as FastAPI's ``JSONResponse`` renders it."""
+    return json.dumps({"detail": detail}, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+class _Replay:
+    """A ``receive`` that hands out already-read messages first, then reads on."""
+
+    def __init__(self, messages: list[Message], receive: Receive) -> None:
+        self.messages = messages
+        self.receive = receive
+
+    async def __call__(self) -> Message:
+        if self.messages:
+            return self.messages.pop(0)
+        return await self.receive()
+
+
+class HotRoutes:
+    """The fast path: answers the hot routes' happy cases, hands everything else to ``fallback``.
+
+    Args:
+        fallback: the full FastAPI application (its ``__call__`` without this fast path).
+        store: the snapshot store (the same object as ``app.state.store``).
+        digests: SHA-256 digests of the accepted keys.
+        metrics: the app's metrics (the same series the FastAPI path records).
+        max_batch: the configured batch limit.
+    """
+
+    def __init__(
+        self, fallback: ASGIApp, store: RiskStore, digests: tuple[bytes, ...], metrics: ApiMetrics, max_batch: int
+    ) -> None:
+        self.fallback = fallback
+        self.store = store
+        self.digests = digests
+        self.metrics = metrics
+        self.max_batch = max_batch
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._latency = {route: metrics.latency.labels(route) for route in (RISK_ROUTE, BATCH_ROUTE)}
+
+    def _authorised(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == _KEY_HEADER:
+                return key_matches(value, self.digests)
+        return False
+
+    def _record(self, method: str, route: str, status: int, t0: float) -> None:
+        counter = self._counters.get((method, route, status))
+        if counter is None:  # created on first use, like the middleware's (no zero-valued series up front)
+            counter = self._counters[(method, route, status)] = self.metrics.requests.labels(method, route, str(status))
+        counter.inc()
+        self._latency[route].observe(time.perf_counter() - t0)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a hot route's happy case, or pass the request on to FastAPI."""
+        if scope["type"] == "http" and not scope.get("root_path"):
+            path: str = scope["path"]
+            method: str = scope["method"]
+            if method == "GET" and path.startswith(_RISK_PREFIX):
+                if await self._single(scope, send, path):
+                    return
+            elif method == "POST" and path == BATCH_ROUTE:
+                receive = await self._batch(scope, receive, send)
+                if receive is None:
+                    return
+        await self.fallback(scope, receive, send)
+
+    async def _single(self, scope: Scope, send: Send, path: str) -> bool:
+        t0 = time.perf_counter()
+        entity_type, sep, entity_id = path[len(_RISK_PREFIX) :].partition("/")
+        if not (sep and entity_type in _TYPES and _ID.fullmatch(entity_id) and self._authorised(scope)):
+            return False
+        reader: SnapshotReader | None = self.store.current()
+        if reader is None:
+            return False
+        try:
+            body = risk_body(reader, entity_type, entity_id)
+            if body is None:
+                status, body = _NOT_FOUND, _problem(not_scored_detail(reader.info, entity_type, entity_id))
+            else:
+                status = 200
+        except Exception:  # FastAPI answers it (its 500 and error logging)
+            return False
+        start, message = _json_response(status, body)
+        await send(start)
+        await send(message)
+        self._record("GET", RISK_ROUTE, status, t0)
+        return True
+
+    async def _batch(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """``None`` when answered; else the ``receive`` FastAPI must use (replaying what was read)."""
+        t0 = time.perf_counter()
+        content_type = next((v for k, v in scope["headers"] if k == b"content-type"), None)
+        if content_type != _JSON_HEADERS or not self._authorised(scope):
+            return receive
+        messages: list[Message] = []
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return _Replay(messages, receive)
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > _MAX_BODY:
+                return _Replay(messages, receive)
+            if not message.get("more_body", False):
+                break
+        reader: SnapshotReader | None = self.store.current()
+        if reader is None:
+            return _Replay(messages, receive)
+        try:
+            request = BatchRequest.model_validate_json(b"".join(chunks))
+        except ValidationError:
+            return _Replay(messages, receive)
+        n = len(request.entities)
+        if batch_too_large(n, self.max_batch) is not None:
+            return _Replay(messages, receive)
+        try:
+            body = batch_body(reader, [(e.entity_type.value, e.entity_id) for e in request.entities])
+        except Exception:
+            return _Replay(messages, receive)
+        self.metrics.batch_size.observe(n)
+        start, message = _json_response(200, body)
+        await send(start)
+        await send(message)
+        self._record("POST", BATCH_ROUTE, 200, t0)
+        return None
+
+
+class RiskApi(FastAPI):
+    """The API's FastAPI application with :class:`HotRoutes` in front (when :attr:`hot` is set)."""
+
+    hot: HotRoutes | None = None
+
+    def enable_fast_path(self, store: RiskStore, digests: tuple[bytes, ...], metrics: ApiMetrics, max_batch: int) -> None:
+        """Put the fast path in front of this app's own request handling."""
+        fallback: Callable[[Scope, Receive, Send], Awaitable[None]] = super().__call__
+        self.hot = HotRoutes(fallback, store, digests, metrics, max_batch)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The fast path first, when enabled; FastAPI's own handling otherwise."""
+        if self.hot is not None:
+            await self.hot(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
