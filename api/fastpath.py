@@ -37,7 +37,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudmine.api.auth import key_matches
 from fraudmine.api.metrics import ApiMetrics
-from fraudmine.api.routers.risk import BATCH_ROUTE, RISK_ROUTE, batch_body, batch_too_large, not_scored_detail, risk_body
+from fraudmine.api.routers.risk import (
+    BATCH_ROUTE,
+    RISK_ROUTE,
+    batch_body,
+    batch_too_large,
+    not_scored_detail,
+    risk_body,
+)
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest
 from fraudmine.api.stores.base import RiskStore, SnapshotReader
 from fraudmine.contracts.ids import NodeType
@@ -122,9 +129,10 @@ class HotRoutes:
                 if await self._single(scope, send, path):
                     return
             elif method == "POST" and path == BATCH_ROUTE:
-                receive = await self._batch(scope, receive, send)
-                if receive is None:
+                rest = await self._batch(scope, receive, send)
+                if rest is None:
                     return
+                receive = rest
         await self.fallback(scope, receive, send)
 
     async def _single(self, scope: Scope, send: Send, path: str) -> bool:
@@ -197,7 +205,9 @@ class RiskApi(FastAPI):
 
     hot: HotRoutes | None = None
 
-    def enable_fast_path(self, store: RiskStore, digests: tuple[bytes, ...], metrics: ApiMetrics, max_batch: int) -> None:
+    def enable_fast_path(
+        self, store: RiskStore, digests: tuple[bytes, ...], metrics: ApiMetrics, max_batch: int
+    ) -> None:
         """Put the fast path in front of this app's own request handling."""
         fallback: Callable[[Scope, Receive, Send], Awaitable[None]] = super().__call__
         self.hot = HotRoutes(fallback, store, digests, metrics, max_batch)

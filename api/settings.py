@@ -9,7 +9,7 @@
 | ``FRAUDMINE_REDIS_URL`` | ``redis_url`` | ``redis://127.0.0.1:6379/0`` |
 | ``FRAUDMINE_RELOAD_INTERVAL_S`` | ``reload_interval_s`` | ``1.0`` (how often ``current`` is checked) |
 | ``FRAUDMINE_MAX_BATCH`` | ``max_batch`` | ``1000`` |
-| ``FRAUDMINE_FAST_PATH`` | ``fast_path`` | ``true`` (raw-ASGI fast path for the risk routes, :mod:`fraudmine.api.fastpath`) |
+| ``FRAUDMINE_FAST_PATH`` | ``fast_path`` | ``true`` (raw-ASGI fast path, :mod:`fraudmine.api.fastpath`) |
 """
 
 from __future__ import annotations
