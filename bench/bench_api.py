@@ -6,7 +6,12 @@ Servers (each its own uvicorn process, uvloop + httptools, one worker, pinned to
 - ``bare``: a raw ASGI callable returning a constant (the server's ceiling);
 - ``fastapi-constant``: FastAPI with the API's middleware and key check returning a constant
   (the framework's ceiling: everything except the lookup);
-- ``api``: ``fraudmine serve`` over the given output folder's current snapshot.
+- ``api``: ``fraudmine serve`` over the given output folder's current snapshot (with the raw-ASGI
+  fast path for the risk routes, the default);
+- ``fastapi-route`` (unless ``--no-fastapi-route``): the same with ``FRAUDMINE_FAST_PATH=false``,
+  every request through FastAPI's routing and validation (the before/after of the fast path);
+- ``api-workers`` (with ``--workers N``): ``fraudmine serve --workers N``, not pinned (it then
+  shares CPU 1 with the load generator, so read it as what N workers give on this 2-core box).
 
 The load generator is ``wrk`` (Debian package ``wrk``), one thread pinned to CPU 1, closed
 loop, at each concurrency (connections); single lookups cycle through up to 10,000 scored
@@ -91,8 +96,8 @@ def constant_script(path: str) -> str:
     )
 
 
-def start(kind: str, port: int, out: Path) -> subprocess.Popen[bytes]:
-    """Start one server process pinned to the server CPU; wait until it answers."""
+def start(kind: str, port: int, out: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+    """Start one server process (pinned to the server CPU unless it has several workers); wait until it answers."""
     py = sys.executable
     uv = [py, "-m", "uvicorn", "--app-dir", str(REPO / "bench"), "--loop", "uvloop", "--http", "httptools"]
     uv += ["--no-access-log", "--log-level", "warning", "--port", str(port)]
@@ -100,10 +105,15 @@ def start(kind: str, port: int, out: Path) -> subprocess.Popen[bytes]:
         "bare": [*uv, "asgi_ceiling:bare"],
         "fastapi-constant": [*uv, "--factory", "asgi_ceiling:fastapi_constant"],
         "api": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
+        "fastapi-route": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
+        "api-workers": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
     }[kind]
-    env = {**os.environ, "FRAUDMINE_API_KEYS": KEY}
-    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *cmd], env=env, cwd=REPO, stderr=subprocess.PIPE)
-    probe = "/readyz" if kind == "api" else "/v1/risk/merchant/x"
+    if kind == "api-workers":
+        cmd += ["--workers", str(workers)]
+    env = {**os.environ, "FRAUDMINE_API_KEYS": KEY, "FRAUDMINE_FAST_PATH": str(kind != "fastapi-route").lower()}
+    pin = [] if kind == "api-workers" else ["taskset", "-c", SERVER_CPU]
+    proc = subprocess.Popen([*pin, *cmd], env=env, cwd=REPO, stderr=subprocess.PIPE)
+    probe = "/readyz" if kind in ("api", "fastapi-route", "api-workers") else "/v1/risk/merchant/x"
     for _ in range(300):
         if proc.poll() is not None:
             raise RuntimeError(f"{kind} server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
@@ -128,9 +138,25 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its children so far (from /proc; a multi-worker
+    server's workers are its children, and their time is read directly since they are still alive)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids of the children of ``pid`` (recursively)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            out += [int(child), *_children(int(child))]
+    return out
 
 
 def wrk(port: int, script: Path, connections: int, seconds: float, server_pid: int | None = None) -> dict[str, Any]:
@@ -174,7 +200,9 @@ def sample_entities(out: Path, n: int = 10_000) -> list[tuple[str, str]]:
     return rows[:n]
 
 
-def load_test(out: Path, concurrency: list[int], seconds: float, batch_size: int, port: int) -> list[dict[str, Any]]:
+def load_test(
+    out: Path, concurrency: list[int], seconds: float, batch_size: int, port: int, fastapi_route: bool, workers: int
+) -> list[dict[str, Any]]:
     """Run every (target, concurrency) pair; returns one row per pair."""
     entities = sample_entities(out)
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -184,11 +212,20 @@ def load_test(out: Path, concurrency: list[int], seconds: float, batch_size: int
         "api single": single_script(entities),
         f"api batch {batch_size}": batch_script(entities, min(batch_size, len(entities))),
     }
+    servers = ["bare", "fastapi-constant", "api"]
+    if fastapi_route:
+        servers.append("fastapi-route")
+        scripts["fastapi-route single"] = scripts["api single"]
+        scripts[f"fastapi-route batch {batch_size}"] = scripts[f"api batch {batch_size}"]
+    if workers > 1:
+        servers.append("api-workers")
+        scripts[f"api-workers single (x{workers})"] = scripts["api single"]
+        scripts[f"api-workers batch {batch_size} (x{workers})"] = scripts[f"api batch {batch_size}"]
     for name, text in scripts.items():
         (tmp / f"{name.replace(' ', '_')}.lua").write_text(text)
     rows = []
-    for server in ("bare", "fastapi-constant", "api"):
-        proc = start(server, port, out)
+    for server in servers:
+        proc = start(server, port, out, workers)
         try:
             targets = [t for t in scripts if t.split(" ")[0] == server]
             for target in targets:
@@ -197,13 +234,15 @@ def load_test(out: Path, concurrency: list[int], seconds: float, batch_size: int
                 for c in concurrency:
                     load = Path("/proc/loadavg").read_text().split()[:3]
                     r = wrk(port, script, c, seconds, proc.pid)
-                    r.update(target=target, concurrency=c, loadavg_before=" ".join(load))
-                    if target.startswith("api batch"):
+                    after = Path("/proc/loadavg").read_text().split()[:3]
+                    r.update(target=target, concurrency=c, loadavg_before=" ".join(load), loadavg_after=" ".join(after))
+                    if " batch " in target:
                         r["ids_per_s"] = round(r["rps"] * batch_size, 1)
                     rows.append(r)
                     print(
                         f"{target:<18} c={c:<3} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
-                        f"cpu {r['server_cpu_us_per_request']} us/req  errors {r['errors']}  load {r['loadavg_before']}",
+                        f"cpu {r['server_cpu_us_per_request']} us/req  errors {r['errors']}  "
+                        f"load {r['loadavg_before']} -> {r['loadavg_after']}",
                         flush=True,
                     )
         finally:
@@ -230,13 +269,16 @@ def in_process(out: Path, rounds: int = 15) -> list[dict[str, Any]]:
 
     entities = sample_entities(out, 1000)
     api = create_app(ApiSettings(output=out, api_keys=(KEY,)), SqliteStore(out))
+    route = create_app(ApiSettings(output=out, api_keys=(KEY,), fast_path=False), SqliteStore(out))
     body = json.dumps({"entities": [{"entity_type": et, "entity_id": eid} for et, eid in entities[:100]]}).encode()
     et, eid = entities[0]
-    targets = [
+    targets: list[tuple[str, Any, str, str, int]] = [
         ("bare", asgi_ceiling.bare, "GET", "/", 300),
         ("fastapi-constant", asgi_ceiling.fastapi_constant(), "GET", "/v1/risk/merchant/m0000001", 300),
         ("api single", api, "GET", f"/v1/risk/{et}/{eid}", 300),
         ("api batch 100", api, "POST", "/v1/risk:batch", 30),
+        ("fastapi-route single", route, "GET", f"/v1/risk/{et}/{eid}", 300),
+        ("fastapi-route batch 100", route, "POST", "/v1/risk:batch", 30),
     ]
 
     def scope(method: str, path: str) -> dict[str, Any]:
@@ -339,6 +381,7 @@ def build_times(runs: list[Path]) -> list[dict[str, Any]]:
             t0 = time.monotonic()
             snap = build_snapshot(run, Path(tmp))
             secs = time.monotonic() - t0
+            after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
             con = sqlite3.connect(f"file:{snap}?mode=ro", uri=True)
             counts = json.loads(con.execute("SELECT value FROM meta WHERE key = 'row_counts'").fetchone()[0])
             con.close()
@@ -353,9 +396,12 @@ def build_times(runs: list[Path]) -> list[dict[str, Any]]:
                     "scores_parquet_mib": round(scores_mib, 1),
                     "rows": counts,
                     "loadavg_before": load,
+                    "loadavg_after": after,
                 }
             )
-            print(f"build {run}: {secs:.2f} s, {rows[-1]['size_mib']} MiB, {counts}, load {load}", flush=True)
+            print(
+                f"build {run}: {secs:.2f} s, {rows[-1]['size_mib']} MiB, {counts}, load {load} -> {after}", flush=True
+            )
     return rows
 
 
@@ -371,21 +417,23 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['target']} | {r['concurrency']} | {r['rps']:.0f} | {r.get('ids_per_s', r['rps']):.0f} | "
                 f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['server_cpu_us_per_request']:.0f} | "
-                f"{r['errors']} | {r['loadavg_before']} |"
+                f"{r['errors']} | {r['loadavg_before']} → {r.get('loadavg_after', '?')} |"
             )
         by = {(r["target"], r["concurrency"]): r for r in result["load"]}
         lines += [
             "",
-            "| concurrency | api single / bare (req/s) | api single / fastapi-constant (req/s) | same, by server CPU per request (bare, fastapi-constant) |",
-            "|---|---|---|---|",
+            "| concurrency | api single / bare (req/s) | FastAPI route single / bare (req/s) | api single / fastapi-constant (req/s) | api single / bare, by server CPU per request |",
+            "|---|---|---|---|---|",
         ]
         for c in sorted({r["concurrency"] for r in result["load"]}):
             a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
+            route = by.get(("fastapi-route single", c))
             if a and b and f:
                 cpu = a["server_cpu_us_per_request"]
+                slow = f"{route['rps'] / b['rps']:.0%}" if route else "-"
                 lines.append(
-                    f"| {c} | {a['rps'] / b['rps']:.0%} | {a['rps'] / f['rps']:.0%} | "
-                    f"{b['server_cpu_us_per_request'] / cpu:.0%}, {f['server_cpu_us_per_request'] / cpu:.0%} |"
+                    f"| {c} | {a['rps'] / b['rps']:.0%} | {slow} | {a['rps'] / f['rps']:.0%} | "
+                    f"{b['server_cpu_us_per_request'] / cpu:.0%} |"
                 )
     if result.get("in_process"):
         lines += ["", "| in process (no HTTP) | CPU µs / request | load avg |", "|---|---|---|"]
@@ -402,7 +450,7 @@ def markdown(result: dict[str, Any]) -> str:
             n = b["rows"]
             lines.append(
                 f"| {b['run']} | {n['scores']} / {n['clusters']} / {n['cluster_members']} / {n['decisions']} | "
-                f"{b['seconds']} | {b['size_mib']} | {b['scores_parquet_mib']} | {b['loadavg_before']} |"
+                f"{b['seconds']} | {b['size_mib']} | {b['scores_parquet_mib']} | {b['loadavg_before']} → {b['loadavg_after']} |"
             )
     return "\n".join(lines)
 
@@ -415,6 +463,8 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="per wrk run (default 10)")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--port", type=int, default=18765)
+    p.add_argument("--no-fastapi-route", action="store_true", help="skip the API without its fast path")
+    p.add_argument("--workers", type=int, default=1, help="also load-test `fraudmine serve --workers N` (N > 1)")
     p.add_argument("--build", type=Path, nargs="*", default=[], help="run folders to time the snapshot build on")
     p.add_argument("--in-process", action="store_true", help="only the in-process CPU cost per request (no wrk)")
     p.add_argument(
@@ -427,7 +477,15 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "load": load_test(args.out, args.concurrency, args.seconds, args.batch_size, args.port)
+        "load": load_test(
+            args.out,
+            args.concurrency,
+            args.seconds,
+            args.batch_size,
+            args.port,
+            not args.no_fastapi_route,
+            args.workers,
+        )
         if args.out and not args.in_process
         else [],
         "in_process": in_process(args.out) if args.out and args.in_process else [],
