@@ -28,7 +28,11 @@ _RISK_SQL = (
     "FROM scores WHERE entity_type = ? AND entity_id = ?"
 )
 _BATCH_CHUNK = 400  # bound variables per IN (...) list
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_quote = json.encoder.encode_basestring  # what JSONEncoder(ensure_ascii=False).encode does for a str, minus a call
+
+
+def _dumps(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
 
 
 def risk_json(row: tuple[Any, ...]) -> str:
@@ -62,6 +66,7 @@ class SqliteSnapshot:
             f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False, cached_statements=32
         )
         self._con.execute("PRAGMA mmap_size = 1073741824")
+        self._cursor = self._con.cursor()
         meta = dict(self._con.execute("SELECT key, value FROM meta").fetchall())
         self._info = SnapshotInfo.from_meta(path.name.removesuffix(S.SNAPSHOT_SUFFIX), meta)
 
@@ -71,8 +76,8 @@ class SqliteSnapshot:
         return self._info
 
     def risk_json(self, entity_type: str, entity_id: str) -> str | None:
-        """See :meth:`SnapshotReader.risk_json`."""
-        row = self._con.execute(_RISK_SQL, (entity_type, entity_id)).fetchone()
+        """See :meth:`SnapshotReader.risk_json` (one cursor reused: lookups never interleave on the event loop)."""
+        row = self._cursor.execute(_RISK_SQL, (entity_type, entity_id)).fetchone()
         return None if row is None else risk_json(row)
 
     def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
