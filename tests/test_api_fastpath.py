@@ -197,3 +197,12 @@ def test_a_failing_lookup_is_answered_by_fastapi(
     with pytest.raises(RuntimeError, match="disk gone"):  # FastAPI's ServerErrorMiddleware re-raises after its 500
         call(fast, "GET", "/v1/risk/merchant/m0000001")
     assert fell_back == ["/v1/risk/merchant/m0000001"]
+
+
+def test_a_body_too_large_to_buffer_is_replayed_to_fastapi(apps: tuple[RiskApi, RiskApi, list[str]]) -> None:
+    fast, slow, fell_back = apps
+    body = b'{"entities":' + b" " * (1 << 20) + b'[{"entity_type":"merchant","entity_id":"m0000001"}]}'
+    fell_back.clear()
+    got = call(fast, "POST", "/v1/risk:batch", body=body, ctype=JSON)
+    assert got[0] == 200 and got == call(slow, "POST", "/v1/risk:batch", body=body, ctype=JSON)
+    assert fell_back == ["/v1/risk:batch"]
