@@ -76,7 +76,7 @@ def _listing(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     products = before(t["products"], "created_at", as_of)
     lp = F.log1p("price")
     cat_median = F.percentile_approx(lp, 0.5).over(Window.partitionBy("category"))
-    title = F.lower(F.regexp_replace(F.col("title"), r"[\s\p{Punct}]+", " "))
+    title = F.trim(F.lower(F.regexp_replace(F.col("title"), r"[\s\p{Punct}]+", " ")))
     same_title = F.count(F.lit(1)).over(Window.partitionBy("merchant_id", "_t")) - 1
     image_shops = F.size(F.collect_set("merchant_id").over(Window.partitionBy("image_phash")))
     auth = before(t["brand_authorizations"], "valid_from", as_of).where(

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fraudmine.api.deps import Reader
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest, BatchResponse, Problem, RiskResponse
 from fraudmine.api.stores.base import SnapshotInfo
-from fraudmine.contracts.ids import NodeType
+from fraudmine.contracts.ids import ScoredType
 
 router = APIRouter(tags=["risk"])
 JSON = "application/json"
@@ -44,7 +44,7 @@ def not_scored(info: SnapshotInfo, entity_type: str, entity_id: str) -> HTTPExce
     summary="Risk of one entity, with band, reasons, clusters and the snapshot that answered",
 )
 async def get_risk(
-    entity_type: NodeType,
+    entity_type: ScoredType,
     entity_id: Annotated[str, Path(pattern=ID_PATTERN, description="raw id, e.g. m0000042")],
     reader: Reader,
 ) -> Response:
