@@ -77,7 +77,7 @@ def _market(spark: Any) -> dict[str, Any]:
             "views": 100,
             "likes": 10,
             "gmv": 5.0,
-        }  # fmt: skip
+        }
         for i, (p, when) in enumerate([("p1", ts(1, 9)), ("p2", ts(2, 9)), ("p3", ts(3, 9)), ("p3", LATE)])
     ]
     identities = [
@@ -201,8 +201,8 @@ def test_rank_rule_ties_at_zero_add_nothing_and_direction_counts() -> None:
     assert ranks[:3, 0].tolist() == [0.0, 0.0, 0.0] and ranks[3, 0] == 1.0
     assert ranks[1, 1] == 1.0 and ranks[0, 1] == 0.0  # newest account ranks riskiest
     risk, _ = rank_rule_score(x, rule)
-    assert risk.argmax() == 3 and 0 < risk.min() and risk.max() == 1.0
-    with pytest.raises(ValueError, match="'missing'.*columns present"):
+    assert risk.argmax() == 3 and risk.min() > 0 and risk.max() == 1.0
+    with pytest.raises(ValueError, match=r"'missing'.*columns present"):
         term_ranks(x, RankRule("r", (("missing", 1.0),)))
 
 
