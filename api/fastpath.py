@@ -47,12 +47,12 @@ from fraudmine.api.routers.risk import (
 )
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest
 from fraudmine.api.stores.base import RiskStore, SnapshotReader
-from fraudmine.contracts.ids import NodeType
+from fraudmine.contracts.ids import ScoredType
 
 _RISK_PREFIX = "/v1/risk/"
 _KEY_HEADER = b"x-api-key"
 _JSON_HEADERS = b"application/json"
-_TYPES = frozenset(t.value for t in NodeType)
+_TYPES = frozenset(t.value for t in ScoredType)  # what the FastAPI route accepts (else its 422)
 _ID = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))  # used with fullmatch
 _MAX_BODY = 1 << 20  # larger batch bodies are left to FastAPI
 _NOT_FOUND = 404

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fraudmine.api.settings import MAX_BATCH
-from fraudmine.contracts.ids import NodeType
+from fraudmine.contracts.ids import ScoredType
 
 ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 """Ids accepted in paths and bodies: 1-128 characters of letters, digits and ``_ . : @ -``."""
@@ -40,7 +40,7 @@ class SnapshotStamp(_Out):
 class RiskBody(_Out):
     """Risk of one scored entity."""
 
-    entity_type: NodeType
+    entity_type: ScoredType
     entity_id: str
     risks: dict[str, float | None] = Field(description="calibrated risks by model head, e.g. fraud, low_quality")
     band: str | None = Field(description="risk band of the fraud risk: low < medium < high < critical")
@@ -58,7 +58,7 @@ class EntityRef(BaseModel):
     """One entity to look up."""
 
     model_config = ConfigDict(extra="forbid")
-    entity_type: NodeType
+    entity_type: ScoredType
     entity_id: EntityId
 
 
@@ -72,7 +72,7 @@ class BatchRequest(BaseModel):
 class BatchResult(_Out):
     """One looked-up entity: ``found`` false (and ``risk`` null) when it is not scored."""
 
-    entity_type: NodeType
+    entity_type: ScoredType
     entity_id: str
     found: bool
     risk: RiskBody | None

@@ -149,6 +149,12 @@ class ScoringConfig(_Strict):
     band_critical: float = Field(0.8, ge=0, le=1)
     reasons_top_k: int = Field(3, ge=1, le=10)
     reasons_min_band: Literal["medium", "high", "critical"] = "medium"
+    rank_band_medium: float = Field(
+        0.95, ge=0, le=1, description="uncalibrated (label-free, rank-normalised) risks: medium band from this rank"
+    )
+    rank_band_high: float = Field(
+        0.99, ge=0, le=1, description="uncalibrated risks: high band from this rank (never critical)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ScoringConfig:

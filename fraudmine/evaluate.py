@@ -26,6 +26,23 @@ from fraudmine.contracts.typologies import TYPOLOGIES
 NON_MEMBER_ROLES = frozenset({"victim"})
 TYPOLOGY_ORDER = TYPOLOGIES
 
+SCORED_AS: dict[tuple[str, str], str] = {("malicious_reporting", "buyer"): "reporter"}
+"""(typology, truth entity type) → entity type of the scores that answer it (default: the same)."""
+
+TRUTH_TYPE: dict[str, str] = {"reporter": "buyer"}
+"""Scored entity type → the truth's entity type of its ids."""
+
+BASELINES: dict[str, tuple[str, str]] = {
+    "merchant": ("merchant_score", "n_reports"),
+    "creator": ("creator_score", "n_promotions"),
+    "product": ("product_score", "n_orders"),
+    "buyer": ("buyer_score", "n_orders"),
+    "reporter": ("reporter_score", "n_reports"),
+}
+"""Scored entity type → (feature table, raw count) of the trivial baseline; low quality uses ``refund_rate``."""
+
+LOW_QUALITY_BASELINE = "refund_rate"
+
 
 def _read_parquet_dir(path: Path, what: str) -> pd.DataFrame:
     if not path.exists():
@@ -152,12 +169,42 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool =
         members.loc[members["typology"] == "low_quality", "entity_id"]
     )
     fraud_merchants = set(merchants.loc[merchants["is_fraud"], "merchant_id"])
+    baselines = _baselines(run_dir)
+
+    def bad_ids(scored_type: str) -> set[str]:
+        truth_type = TRUTH_TYPE.get(scored_type, scored_type)
+        bad = set(fraud_members.loc[fraud_members["entity_type"] == truth_type, "entity_id"])
+        return bad | fraud_merchants if scored_type == "merchant" else bad
+
+    def row(sc: pd.DataFrame, col: str, pos: pd.Series, neg: pd.Series, base_col: str) -> dict[str, Any]:
+        sc, pos, neg = sc.reset_index(drop=True), pos.reset_index(drop=True), neg.reset_index(drop=True)
+        got = _metrics(sc[col], pos, neg, budget)
+        base = baselines.get(str(sc["entity_type"].iloc[0])) if len(sc) else None
+        if base is None or base_col not in base.columns or got["status"] != "ok":
+            return {
+                **got,
+                "baseline": None,
+                "baseline_auroc": None,
+                "baseline_auprc": None,
+                "baseline_recall_at_budget": None,
+            }
+        b = sc[["entity_id"]].merge(base[["entity_id", base_col]], on="entity_id", how="left")[base_col]
+        bm = _metrics(b.fillna(0.0).astype(float), pos, neg, budget)
+        return {
+            **got,
+            "baseline": base_col,
+            "baseline_auroc": bm["auroc"],
+            "baseline_auprc": bm["auprc"],
+            "baseline_recall_at_budget": bm["recall_at_budget"],
+        }
+
     out: list[dict[str, Any]] = []
     pairs = members[["typology", "entity_type"]].drop_duplicates()
     pairs = pairs.assign(o=pairs["typology"].map({t: i for i, t in enumerate(TYPOLOGY_ORDER)}).fillna(99))
     for typ, etype in pairs.sort_values(["o", "entity_type"])[["typology", "entity_type"]].itertuples(index=False):
-        sc = scores[scores["entity_type"] == etype]
-        base = {"typology": typ, "entity_type": etype}
+        scored_type = SCORED_AS.get((typ, etype), etype)
+        sc = scores[scores["entity_type"] == scored_type]
+        base = {"typology": typ, "entity_type": scored_type}
         if sc.empty:
             out.append(
                 {
@@ -168,42 +215,29 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool =
                     "auprc": None,
                     "recall_at_budget": None,
                     "status": "not_scored",
+                    "baseline": None,
+                    "baseline_auroc": None,
+                    "baseline_auprc": None,
+                    "baseline_recall_at_budget": None,
                 }
             )
             continue
         ids = sc["entity_id"]
-        bad = set(fraud_members.loc[fraud_members["entity_type"] == etype, "entity_id"])
-        if etype == "merchant":
-            bad |= fraud_merchants
         pos = ids.isin(set(members.loc[(members["typology"] == typ) & (members["entity_type"] == etype), "entity_id"]))
-        neg = ~ids.isin(bad) & ~ids.isin(lq_ids)
+        neg = ~ids.isin(bad_ids(scored_type)) & ~ids.isin(lq_ids)
         col = "low_quality_risk" if typ == "low_quality" else "fraud_risk"
-        out.append(
-            {
-                **base,
-                **_metrics(
-                    sc[col].reset_index(drop=True),
-                    pos.reset_index(drop=True),
-                    neg.reset_index(drop=True),
-                    budget,
-                ),
-            }
-        )
+        base_col = LOW_QUALITY_BASELINE if typ == "low_quality" else BASELINES.get(scored_type, ("", ""))[1]
+        out.append({**base, **row(sc, col, pos, neg, base_col)})
     for etype in sorted(scores["entity_type"].unique()):
         sc = scores[scores["entity_type"] == etype].reset_index(drop=True)
-        bad = set(fraud_members.loc[fraud_members["entity_type"] == etype, "entity_id"])
-        if etype == "merchant":
-            bad |= fraud_merchants
+        bad = bad_ids(etype)
+        if etype == "reporter":
+            bad = set(members.loc[members["typology"] == "malicious_reporting", "entity_id"]) & bad
         if not bad:
             continue
         pos = sc["entity_id"].isin(bad)
-        out.append(
-            {
-                "typology": "overall_fraud",
-                "entity_type": etype,
-                **_metrics(sc["fraud_risk"], pos, ~pos, budget),
-            }
-        )
+        base_col = BASELINES.get(etype, ("", ""))[1]
+        out.append({"typology": "overall_fraud", "entity_type": etype, **row(sc, "fraud_risk", pos, ~pos, base_col)})
     known = _labelled_before_run(run_dir)
     merchant_scores = scores[scores["entity_type"] == "merchant"]
     if known is not None and not merchant_scores.empty:
@@ -215,10 +249,24 @@ def evaluate(truth_dir: Path, run_dir: Path, budget: float = 0.01, force: bool =
             {
                 "typology": "overall_fraud_unlabelled",
                 "entity_type": "merchant",
-                **_metrics(sc["fraud_risk"], pos, ~pos, budget),
+                **row(sc, "fraud_risk", pos, ~pos, "n_reports"),
             }
         )
     return {"budget": budget, "metrics": out, "clusters": evaluate_clusters(truth_dir, run_dir)}
+
+
+def _baselines(run_dir: Path) -> dict[str, pd.DataFrame]:
+    """Scored entity type → its feature table of the run (``entity_id`` + raw counts), where present."""
+    out: dict[str, pd.DataFrame] = {}
+    for etype, (table, _) in BASELINES.items():
+        path = run_dir / "features" / table
+        if not path.exists():
+            continue
+        frame = pq.read_table(path).to_pandas()
+        key = next((c for c in frame.columns if c.endswith("_id")), None)
+        if key is not None:
+            out[etype] = frame.rename(columns={key: "entity_id"})
+    return out
 
 
 def _labelled_before_run(run_dir: Path) -> set[str] | None:
@@ -242,12 +290,15 @@ def format_table(result: dict[str, Any]) -> str:
         return "-" if v is None else f"{v:.3f}"
 
     head = f"{'typology':<26}{'entity':<10}{'n_pos':>8}{'n_neg':>9}{'AUROC':>8}{'AUPRC':>8}"
-    head += f"{'R@' + format(result['budget'], 'g'):>9}  status"
+    r_at = "R@" + format(result["budget"], "g")
+    head += f"{r_at:>9}  {'baseline':<14}{'AUROC':>7}{'AUPRC':>7}{r_at:>8}  status"
     lines = [head, "-" * len(head)]
     for r in result["metrics"]:
         lines.append(
             f"{r['typology']:<26}{r['entity_type']:<10}{r['n_pos']:>8}{r['n_neg']:>9}{f(r['auroc']):>8}"
-            f"{f(r['auprc']):>8}{f(r['recall_at_budget']):>9}  {r['status']}"
+            f"{f(r['auprc']):>8}{f(r['recall_at_budget']):>9}  {r.get('baseline') or '-':<14}"
+            f"{f(r.get('baseline_auroc')):>7}{f(r.get('baseline_auprc')):>7}{f(r.get('baseline_recall_at_budget')):>8}"
+            f"  {r['status']}"
         )
     if result.get("clusters"):
         from fraudmine.cluster_eval import format_cluster_table

@@ -1,4 +1,10 @@
-"""Stage ``features``: time-safe merchant features for training (at D - window) and scoring (at D)."""
+"""Stage ``features``: time-safe features per entity type, for training (at D - window) and scoring (at D).
+
+Writes ``features/merchant_score`` and ``features/merchant_train`` (labelled), ``features/creator_score``
+and ``features/creator_train`` (labelled), and ``features/{product,buyer,reporter}_score`` (no labels
+exist for those types).  Graph inputs of the same dates come from the ``clusters`` stage
+(``entity_features[_train]``, brushing members) and the ``duplicates`` stage when they ran.
+"""
 
 from __future__ import annotations
 
@@ -6,56 +12,72 @@ import logging
 import time
 from pathlib import Path
 
-from pyspark.sql import Observation
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.decisions.outcomes import labels_with_outcomes
+from fraudmine.features.buyer import buyer_features, linked_buyers
+from fraudmine.features.creator import creator_features
 from fraudmine.features.labels import binary_targets, latest_labels
 from fraudmine.features.merchant import merchant_features
+from fraudmine.features.product import product_features
+from fraudmine.features.reporter import reporter_features
 from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "features"
 log = logging.getLogger(__name__)
 
 
+def _optional(ctx: StageContext, *parts: str) -> DataFrame | None:
+    return ctx.read(*parts) if ctx.path(*parts).exists() else None
+
+
+def _write(df: DataFrame, staging: Path, name: str, key: str, when: str) -> dict[str, int]:
+    """Write one feature table, counting rows (and label positives) during the write."""
+    t0 = time.monotonic()
+    obs = Observation(name)
+    aggs = [F.count(F.lit(1)).alias("n")]
+    if "y_fraud" in df.columns:
+        aggs += [F.count_if(F.col("y_fraud") == 1).alias("fraud"), F.count_if(F.col("y_low_quality") == 1).alias("lq")]
+    df.observe(obs, *aggs).orderBy(key).write.parquet(str(staging / name))
+    got = {k: int(v) for k, v in obs.get.items()}
+    log.info("features: %s as of %s, %s rows (%.1fs)", name, when, f"{got['n']:,}", time.monotonic() - t0)
+    return {name: got["n"]} | {f"{name}.{k}_positives": v for k, v in got.items() if k != "n"}
+
+
 def run(ctx: StageContext, staging: Path) -> StageResult:
-    """Write ``features/merchant_score`` (as of D) and ``features/merchant_train`` (as of D - window,
-    joined with the latest labels known before D, moderator outcomes decided before D included)."""
+    """Compute and write every entity type's feature tables (see the module docstring)."""
     t = {s.name: ctx.read("validate", "clean", s.name) for s in RAW_TABLES}
     hub = ctx.config.graph.hub_identifier_min_degree
-    has_dup = (ctx.path("duplicates", "merchant_features")).exists()
-    dup_score = ctx.read("duplicates", "merchant_features") if has_dup else None
-    dup_train = ctx.read("duplicates", "merchant_features_train") if has_dup else None
-    score = merchant_features(t, ctx.as_of, hub, dup_score)
-    train_x = merchant_features(t, ctx.train_as_of, hub, dup_train)
-    labels = labels_with_outcomes(t["labels"], t.get("moderation_outcomes"), ctx.as_of)
-    targets = binary_targets(latest_labels(labels, ctx.as_of)).withColumnRenamed("entity_id", "merchant_id")
-    train = train_x.join(targets, "merchant_id").orderBy("merchant_id")
-    # Row counts are observed during the writes: no extra Spark job to count them.
-    t0 = time.monotonic()
-    obs_score = Observation("merchant_score")
-    score.observe(obs_score, F.count(F.lit(1)).alias("n")).orderBy("merchant_id").write.parquet(
-        str(staging / "merchant_score")
+    d, dt = ctx.as_of, ctx.train_as_of
+    ef, ef_train = _optional(ctx, "clusters", "entity_features"), _optional(ctx, "clusters", "entity_features_train")
+    labels = labels_with_outcomes(t["labels"], t.get("moderation_outcomes"), d)
+    rows: dict[str, int] = {}
+
+    def labelled(x: DataFrame, entity_type: str, key: str) -> DataFrame:
+        targets = binary_targets(latest_labels(labels, d, entity_type)).withColumnRenamed("entity_id", key)
+        return x.join(targets, key)
+
+    m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"))
+    m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"))
+    rows |= _write(m_score, staging, "merchant_score", "merchant_id", str(d.date()))
+    rows |= _write(
+        labelled(m_train, "merchant", "merchant_id"), staging, "merchant_train", "merchant_id", str(dt.date())
     )
-    log.info("features: scoring set as of %s, %s merchants (%.1fs)", ctx.as_of.date(), f"{obs_score.get['n']:,}",
-             time.monotonic() - t0)  # fmt: skip
-    t0 = time.monotonic()
-    obs_train = Observation("merchant_train")
-    train.observe(
-        obs_train,
-        F.count(F.lit(1)).alias("n"),
-        F.count_if(F.col("y_fraud") == 1).alias("fraud"),
-        F.count_if(F.col("y_low_quality") == 1).alias("lq"),
-    ).write.parquet(str(staging / "merchant_train"))
-    got = obs_train.get
-    log.info("features: training set as of %s, %s labelled merchants (%.1fs)", ctx.train_as_of.date(),
-             f"{got['n']:,}", time.monotonic() - t0)  # fmt: skip
-    return StageResult(
-        rows_out={
-            "merchant_score": int(obs_score.get["n"]),
-            "merchant_train": int(got["n"]),
-            "train_fraud_positives": int(got["fraud"]),
-            "train_low_quality_positives": int(got["lq"]),
-        }
+    rows |= _write(creator_features(t, d, hub, ef), staging, "creator_score", "creator_id", str(d.date()))
+    c_train = labelled(creator_features(t, dt, hub, ef_train), "creator", "creator_id")
+    rows |= _write(c_train, staging, "creator_train", "creator_id", str(dt.date()))
+    members = _optional(ctx, "clusters", "members")
+    brushing = None
+    if members is not None and ctx.path("clusters", "brushing").exists():
+        risk = ctx.read("clusters", "brushing").select("cluster_id", "risk")
+        brushing = members.where(F.col("cluster_type") == "brushing").join(risk, "cluster_id")
+    dup = _optional(ctx, "duplicates", "members"), _optional(ctx, "duplicates", "brand_violations")
+    linked = linked_buyers(t["identities"], d, hub)
+    rows |= _write(
+        product_features(t, d, linked, *dup, brushing), staging, "product_score", "product_id", str(d.date())
     )
+    rows |= _write(buyer_features(t, d, hub, ef), staging, "buyer_score", "buyer_id", str(d.date()))
+    rows |= _write(reporter_features(t, d, ef), staging, "reporter_score", "reporter_id", str(d.date()))
+    return StageResult(rows_out=rows)

@@ -19,7 +19,7 @@ from fraudmine.report import ReportData, render_report
 
 OUTPUT = "reports"
 CALIBRATION_SOURCE = (
-    "scores at the run date against the latest label known before it (merchants and creators with a label; "
+    "calibrated scores at the run date against the latest label known before it (merchants and creators with a label; "
     "these were training rows, so the curve is in-sample and optimistic)"
 )
 
@@ -37,7 +37,9 @@ def _calibration(scores: DataFrame, labels: DataFrame, ctx: StageContext) -> pd.
     latest = latest_label(labels, ctx.as_of).select(
         "entity_type", "entity_id", (F.col("label") == "fraud").cast("double").alias("y")
     )
-    j = scores.join(latest, ["entity_type", "entity_id"])
+    # rank-normalised (label-free) scores are not probabilities: no reliability curve for them
+    calibrated = scores.where(F.col("calibrated")) if "calibrated" in scores.columns else scores
+    j = calibrated.join(latest, ["entity_type", "entity_id"])
     b = F.least(F.floor(F.col("fraud_risk") * 10), F.lit(9))
     return _pd(
         j.groupBy("entity_type", b.alias("bin"))

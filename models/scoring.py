@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from fraudmine.config import ScoringConfig
 from fraudmine.contracts.outputs import RISK_BANDS, SCORES_DDL
-from fraudmine.features.columns import FEATURE_REASONS
+from fraudmine.features.columns import reason_codes
 from fraudmine.models.bundle import Head
 from fraudmine.models.risk import top_reasons
 
@@ -39,15 +39,19 @@ def score_pandas(
     model_version: str,
     run_id: str,
     as_of: datetime,
+    entity_type: str = "merchant",
+    id_col: str = "merchant_id",
 ) -> pd.DataFrame:
-    """Score one batch of merchant feature rows.
+    """Score one batch of feature rows of one entity type with calibrated LightGBM heads.
 
     Args:
-        pdf: rows with ``merchant_id`` and the ``features`` columns.
+        pdf: rows with ``id_col`` and the ``features`` columns.
         features: model feature order.
         heads: loaded heads (``fraud`` required, ``low_quality`` optional).
         cfg: bands and reason settings.
         model_version, run_id, as_of: stamped on every row.
+        entity_type: ``entity_type`` of the rows; reason codes follow it (:func:`reason_codes`).
+        id_col: raw id column of ``pdf``.
 
     Returns:
         Rows in the :data:`fraudmine.contracts.outputs.SCORES_DDL` layout.
@@ -63,13 +67,14 @@ def score_pandas(
     reasons: list[list[str]] = [[] for _ in range(len(pdf))]
     need = np.flatnonzero(np.isin(bands, RISK_BANDS[RISK_BANDS.index(cfg.reasons_min_band) :]))
     if len(need):
+        codes = reason_codes(entity_type)
         contrib = np.asarray(booster.predict(x.iloc[need], pred_contrib=True))[:, :-1]
-        for i, codes in zip(need, top_reasons(contrib, features, FEATURE_REASONS, cfg.reasons_top_k), strict=True):
-            reasons[i] = codes
+        for i, got in zip(need, top_reasons(contrib, features, codes, cfg.reasons_top_k), strict=True):
+            reasons[i] = got
     return pd.DataFrame(
         {
-            "entity_type": "merchant",
-            "entity_id": pdf["merchant_id"].to_numpy(),
+            "entity_type": entity_type,
+            "entity_id": pdf[id_col].astype(str).to_numpy(),
             "fraud_risk": p_fraud,
             "low_quality_risk": pd.array(p_lq, dtype="Float64"),  # NaN → <NA> → null in Spark
             "calibrated": True,
@@ -89,8 +94,10 @@ def score_spark(
     cfg: ScoringConfig,
     run_id: str,
     as_of: datetime,
+    entity_type: str = "merchant",
+    id_col: str = "merchant_id",
 ) -> Any:
-    """Score a Spark DataFrame of merchant features on the executors (``mapInPandas``).
+    """Score a Spark DataFrame of one entity type's features on the executors (``mapInPandas``).
 
     Returns:
         A Spark DataFrame with schema :data:`SCORES_DDL`.
@@ -103,6 +110,6 @@ def score_spark(
     def _score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         loaded = {k: None if v is None else Head(v[0], v[1]) for k, v in bc.value.items()}
         for pdf in batches:
-            yield score_pandas(pdf, feats, loaded, cfg, version, run_id, as_of)
+            yield score_pandas(pdf, feats, loaded, cfg, version, run_id, as_of, entity_type, id_col)
 
-    return features_df.select("merchant_id", *feats).mapInPandas(_score, schema=SCORES_DDL)
+    return features_df.select(id_col, *feats).mapInPandas(_score, schema=SCORES_DDL)

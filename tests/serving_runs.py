@@ -69,6 +69,7 @@ def write_run(
     clusters: bool = True,
     decisions: bool = True,
     reverse_parts: bool = False,
+    extra_scores: dict[str, dict[str, tuple[float, float | None, str, list[str]]]] | None = None,
 ) -> Path:
     """Write ``<out>/runs/<run_date>/`` with scores (merchants + creators), clusters and decisions.
 
@@ -76,6 +77,8 @@ def write_run(
         m1_risk: fraud risk of merchant ``m0000001`` (distinguishes runs in swap tests).
         clusters, decisions: write those optional outputs.
         reverse_parts: swap the order of the part files (determinism checks).
+        extra_scores: more entity types' rows (entity type -> id -> (fraud, low quality, band, reasons)),
+            written as uncalibrated (label-free rank scores).
 
     Returns:
         The run folder.
@@ -84,7 +87,8 @@ def write_run(
     as_of = datetime.fromisoformat(run_date).replace(tzinfo=UTC)
     model_version = "fraudmine-merchant-risk/3"
     scores = []
-    for etype, table in (("merchant", MERCHANTS), ("creator", CREATORS)):
+    tables = [("merchant", MERCHANTS), ("creator", CREATORS), *(extra_scores or {}).items()]
+    for etype, table in tables:
         for eid, (fr, lq, band, reasons) in table.items():
             if eid == "m0000001":
                 fr = m1_risk
@@ -94,7 +98,7 @@ def write_run(
                     "entity_id": eid,
                     "fraud_risk": fr,
                     "low_quality_risk": lq,
-                    "calibrated": True,
+                    "calibrated": etype in ("merchant", "creator"),
                     "risk_band": band,
                     "top_reasons": reasons,
                     "model_version": model_version,

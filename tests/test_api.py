@@ -52,6 +52,34 @@ def test_other_entity_types_are_served_too(client: TestClient) -> None:
     assert r.json()["risks"]["fraud"] == 0.88 and [c["cluster_id"] for c in r.json()["clusters"]] == ["identity-0001"]
 
 
+def test_every_scored_entity_type_is_served_reporters_included(tmp_path: Path) -> None:
+    extra = {
+        "product": {"p0000001": (0.995, 0.4, "high", ["CROSS_SHOP_DUPLICATES"])},
+        "buyer": {"b0000001": (0.5, None, "low", [])},
+        "reporter": {"b0000001": (0.999, None, "high", ["REPORT_BURSTS", "REPORTER_RING"])},
+    }
+    publish(tmp_path, write_run(tmp_path, "2026-11-01", "2026-11-01-aaaa", extra_scores=extra))
+    with _client(tmp_path) as c:
+        rep = c.get("/v1/risk/reporter/b0000001", headers=H)
+        assert rep.status_code == 200, rep.text
+        body = rep.json()
+        assert body["calibrated"] is False and body["band"] == "high"
+        assert body["reasons"] == ["REPORT_BURSTS", "REPORTER_RING"] and body["risks"]["fraud"] == 0.999
+        # the same raw id as a buyer is another row
+        assert c.get("/v1/risk/buyer/b0000001", headers=H).json()["risks"]["fraud"] == 0.5
+        batch = c.post(
+            "/v1/risk:batch",
+            headers=H,
+            json={
+                "entities": [
+                    {"entity_type": "reporter", "entity_id": "b0000001"},
+                    {"entity_type": "product", "entity_id": "p0000001"},
+                ]
+            },
+        )
+        assert [r["found"] for r in batch.json()["results"]] == [True, True]
+
+
 @pytest.mark.parametrize(
     ("headers", "detail"),
     [({}, "missing X-API-Key header"), ({"X-API-Key": "wrong"}, "invalid API key"), ({"X-API-Key": ""}, None)],

@@ -67,13 +67,43 @@ def test_exact_auroc(tmp_path: Path) -> None:
     lq = rows[("low_quality", "merchant")]
     # positive m3 (0.7) vs negatives m4 0.8, m5 0.1, m6 0.0 -> 2/3
     assert lq["auroc"] == pytest.approx(2 / 3)
-    assert rows[("malicious_reporting", "buyer")]["status"] == "not_scored"
+    # the fixture scores no reporters: malicious reporting (buyers in the truth) maps to reporter scores
+    assert rows[("malicious_reporting", "reporter")]["status"] == "not_scored"
     assert ("malicious_reporting", "merchant") not in rows  # victims are not members
     overall = rows[("overall_fraud", "merchant")]
     # pos m1 .9, m2 .3 vs neg m3 .8, m4 .5, m5 .1, m6 .2 -> (4 + 2) / 8
     assert overall["auroc"] == pytest.approx(6 / 8)
     text = format_table(res)
     assert "collusion_ring" in text and "not_scored" in text
+
+
+def test_every_typology_scored_from_its_entity_type_with_a_baseline(tmp_path: Path) -> None:
+    truth, run = _fixture(tmp_path)
+    scores = pd.read_parquet(run / "scores" / "part-00000.parquet")
+    reporters = pd.DataFrame(
+        {
+            "entity_type": ["reporter"] * 4,
+            "entity_id": ["b1", "b2", "b3", "b4"],
+            "fraud_risk": [0.7, 0.9, 0.1, 0.2],
+            "low_quality_risk": [0.0] * 4,
+        }
+    )
+    pd.concat([scores, reporters]).to_parquet(run / "scores" / "part-00000.parquet")
+    (run / "features" / "reporter_score").mkdir(parents=True)
+    pd.DataFrame({"reporter_id": ["b1", "b2", "b3", "b4"], "n_reports": [9.0, 1.0, 2.0, 3.0]}).to_parquet(
+        run / "features" / "reporter_score" / "part-0.parquet"
+    )
+    res = evaluate(truth, run, budget=0.25)
+    rows = {(r["typology"], r["entity_type"]): r for r in res["metrics"]}
+    assert not [r for r in res["metrics"] if r["status"] == "not_scored"]
+    mal = rows[("malicious_reporting", "reporter")]
+    # positive b1 (0.7) vs b2 .9, b3 .1, b4 .2 -> 2/3; top 1 of 4 is b2 -> recall 0
+    assert mal["n_pos"] == 1 and mal["n_neg"] == 3
+    assert mal["auroc"] == pytest.approx(2 / 3) and mal["recall_at_budget"] == 0.0
+    # the baseline ranks by reports filed: b1 (9) is first -> AUROC 1, recall 1
+    assert mal["baseline"] == "n_reports" and mal["baseline_auroc"] == 1.0 and mal["baseline_recall_at_budget"] == 1.0
+    assert rows[("collusion_ring", "merchant")]["baseline_auroc"] is None  # no merchant feature table in the fixture
+    assert "n_reports" in format_table(res)
 
 
 def test_missing_scores(tmp_path: Path) -> None:

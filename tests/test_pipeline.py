@@ -69,7 +69,13 @@ def test_all_stages_committed_and_published(first_run: Path, synth: Path) -> Non
     assert sum(c["quarantined"] for c in counts.values()) == 0  # generated data is clean
     merchants = pd.read_parquet(synth / "raw" / "merchants")
     scores = _read(run_dir / "scores")
-    assert len(scores) == len(merchants)
+    # one scores table holds every risky entity type; merchants (and creators with enough labels) calibrated
+    assert set(scores["entity_type"]) == {"merchant", "creator", "product", "buyer", "reporter"}
+    assert (scores["entity_type"] == "merchant").sum() == len(merchants)
+    assert scores.loc[scores["entity_type"] == "merchant", "calibrated"].all()
+    label_free = scores[scores["entity_type"].isin(["product", "buyer", "reporter"])]
+    assert not label_free["calibrated"].any() and "critical" not in set(label_free["risk_band"])
+    assert label_free.loc[label_free["risk_band"] == "high", "top_reasons"].map(len).gt(0).all()
     assert scores["fraud_risk"].between(0, 1).all()
     assert scores["run_id"].nunique() == 1 and scores["run_id"].iloc[0] == manifest["run_id"]
     assert scores["model_version"].iloc[0].startswith("fraudmine-merchant-risk/")
@@ -95,6 +101,7 @@ def test_published_run_has_its_snapshot_and_the_api_answers_every_scored_merchan
     scores = _read(run_dir / "scores")
     app = create_app(ApiSettings(output=first_run, api_keys=("k",)), SqliteStore(first_run))
     with TestClient(app) as client:
+        scores = scores[scores["entity_type"] == "merchant"]
         ids = scores["entity_id"].tolist()
         found = {}
         for i in range(0, len(ids), 1000):
@@ -116,8 +123,11 @@ def test_evaluate_reports_metrics_per_typology(first_run: Path, synth: Path) -> 
     from fraudmine.evaluate import evaluate
 
     result = evaluate(synth / "truth", first_run / "current")
-    rows = {m["typology"]: m for m in result["metrics"]}
-    assert rows["overall_fraud"]["auroc"] > 0.6
+    assert not [(m["typology"], m["entity_type"]) for m in result["metrics"] if m["status"] == "not_scored"]
+    rows = {(m["typology"], m["entity_type"]): m for m in result["metrics"]}
+    assert rows[("overall_fraud", "merchant")]["auroc"] > 0.6
+    assert ("malicious_reporting", "reporter") in rows and ("brushing", "buyer") in rows
+    assert rows[("duplicate_listing", "product")]["baseline"] == "n_orders"
 
 
 def test_rerun_is_idempotent(first_run: Path, synth: Path, repo_root: Path) -> None:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fraudmine.api.deps import Reader
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest, BatchResponse, Problem, RiskResponse
 from fraudmine.api.stores.base import SnapshotInfo, SnapshotReader
-from fraudmine.contracts.ids import NodeType
+from fraudmine.contracts.ids import ScoredType
 
 router = APIRouter(tags=["risk"])
 JSON = "application/json"
@@ -71,7 +71,7 @@ def batch_too_large(n: int, limit: int) -> str | None:
     summary="Risk of one entity, with band, reasons, clusters and the snapshot that answered",
 )
 async def get_risk(
-    entity_type: NodeType,
+    entity_type: ScoredType,
     entity_id: Annotated[str, Path(pattern=ID_PATTERN, description="raw id, e.g. m0000042")],
     reader: Reader,
 ) -> Response:

@@ -29,6 +29,23 @@ class NodeType(StrEnum):
     REPORT = "report"
 
 
+class ScoredType(StrEnum):
+    """Entity types of the scores table and the risk API: every node type, plus ``reporter``.
+
+    A reporter is a buyer in its role of report filer (malicious reporting is scored apart from
+    brushing): its id is the buyer's raw id.
+    """
+
+    MERCHANT = "merchant"
+    CREATOR = "creator"
+    PRODUCT = "product"
+    BRAND = "brand"
+    BUYER = "buyer"
+    IDENTIFIER = "identifier"
+    REPORT = "report"
+    REPORTER = "reporter"
+
+
 class EdgeType(NamedTuple):
     """A typed edge ``(src_type, relation, dst_type)``."""
 

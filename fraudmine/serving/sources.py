@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from fraudmine.contracts.ids import NodeType
+from fraudmine.contracts.ids import NodeType, ScoredType
 
 
 def dumps(value: Any) -> str:
@@ -122,7 +122,7 @@ def read_scores(folder: Path) -> Scores:
     no_nulls(t, folder, ("entity_type", "entity_id"))
     t = t.sort_by([("entity_type", "ascending"), ("entity_id", "ascending")])
     for et in pc.unique(t.column("entity_type")).to_pylist():
-        node_type(et, folder)
+        scored_type(et, folder)
     risk_cols = sorted(
         c for c in t.column_names if c.endswith("_risk") and pa.types.is_floating(t.schema.field(c).type)
     )
@@ -170,6 +170,19 @@ def node_type(value: str, folder: Path) -> str:
         return str(NodeType(value))
     except ValueError:
         known = [str(n) for n in NodeType]
+        raise SnapshotSourceError(f"{folder}: unknown entity_type {value!r}; known: {known}") from None
+
+
+def scored_type(value: str, folder: Path) -> str:
+    """``value`` as a known scored entity type name (every node type, plus ``reporter``).
+
+    Raises:
+        SnapshotSourceError: naming the folder and the known types.
+    """
+    try:
+        return str(ScoredType(value))
+    except ValueError:
+        known = [str(n) for n in ScoredType]
         raise SnapshotSourceError(f"{folder}: unknown entity_type {value!r}; known: {known}") from None
 
 
