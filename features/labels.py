@@ -34,10 +34,12 @@ def binary_targets(latest: DataFrame) -> DataFrame:
 
     ``y_fraud`` is 1 for ``fraud`` and 0 for ``ok``/``low_quality``; ``y_low_quality``
     is 1 for ``low_quality``, 0 for ``ok`` and null for ``fraud`` (a fraud label says
-    nothing about listing quality, so those rows are left out of that model).
+    nothing about listing quality, so those rows are left out of that model).  ``labelled_at``
+    is kept: the champion/challenger gate holds out the labels a champion has not seen.
     """
     return latest.select(
         "entity_id",
+        "labelled_at",
         (F.col("label") == FRAUD).cast("int").alias("y_fraud"),
         F.when(F.col("label") == LOW_QUALITY, 1).when(F.col("label") == OK, 0).alias("y_low_quality"),
     )

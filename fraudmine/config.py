@@ -115,6 +115,21 @@ class RegistryConfig(_Strict):
     experiment: str = "fraudmine-nightly"
 
 
+class PromotionConfig(_Strict):
+    """Champion/challenger gate of the ``train`` stage (see :mod:`fraudmine.models.champion`)."""
+
+    enabled: bool = Field(True, description="false: every run's freshly trained model scores")
+    metric: Literal["auprc", "auroc"] = Field("auprc", description="holdout metric of the merchant fraud head")
+    margin: float = Field(
+        0.0, ge=-1, le=1, description="the challenger must beat the champion by this much (negative: non-inferiority)"
+    )
+    min_holdout_positives: int = Field(10, ge=1, description="fewer unseen positive labels: on_small_holdout decides")
+    min_holdout_negatives: int = Field(10, ge=1)
+    on_small_holdout: Literal["promote", "keep"] = Field(
+        "promote", description="who scores when too few labels arrived since the champion's cut-off"
+    )
+
+
 class ModelConfig(_Strict):
     """Baseline LightGBM model settings."""
 
@@ -139,6 +154,7 @@ class ModelConfig(_Strict):
     early_stopping_rounds: int = Field(50, ge=1)
     validation_fraction: float = Field(0.2, gt=0, lt=1)
     registry: RegistryConfig = RegistryConfig()
+    promotion: PromotionConfig = PromotionConfig()
 
 
 class ScoringConfig(_Strict):

@@ -150,6 +150,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         queue_top=queue_top,
         rejects_top=rejects_top,
         review_losses=losses,
+        promotion=json.loads(ctx.path("model", "model.json").read_text()).get("promotion"),
         drift=_drift(ctx, scores, kpis),
         rendering_stage="report",
     )

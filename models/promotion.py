@@ -6,7 +6,7 @@ time-dependent input: a random holdout would let the challenger be judged on per
 on), by at least a configured margin of the chosen metric.  Otherwise the champion keeps scoring
 and the decision says why.  Pure functions: the caller scores both models on the holdout.
 
-Not wired into the nightly run yet (see models/README.md).
+The nightly ``train`` stage applies it through :mod:`fraudmine.models.champion`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from fraudmine.config import RegistryConfig
 
 log = logging.getLogger(__name__)
 RUN_TAG = "fraudmine_run_id"
+PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"  # off while fetching: no progress bars on stderr
 
 
 class ModelRegistry(Protocol):
@@ -37,6 +38,10 @@ class ModelRegistry(Protocol):
 
     def alias_version(self, alias: str) -> str | None:
         """The version ``alias`` points at (``None`` if unset), so a publish can be undone."""
+        ...
+
+    def fetch(self, version: str, dst: Path) -> Path | None:
+        """Download the bundle files of ``version`` under ``dst``; the bundle folder, or ``None``."""
         ...
 
 
@@ -57,6 +62,10 @@ class LocalRegistry:
         """No aliases without a registry."""
         return None
 
+    def fetch(self, version: str, dst: Path) -> Path | None:
+        """Nothing stored without a registry."""
+        return None
+
 
 @contextlib.contextmanager
 def _scoped_mlflow_env() -> Iterator[None]:
@@ -66,7 +75,7 @@ def _scoped_mlflow_env() -> Iterator[None]:
     subprocess (or another run in the same process) would silently inherit this
     run's tracking store through the ``MLFLOW_TRACKING_URI`` config override.
     """
-    keys = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    keys = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", PROGRESS_BAR_ENV)
     saved = {k: os.environ.get(k) for k in keys}
     try:
         yield
@@ -153,6 +162,24 @@ class MlflowRegistry:
             except Exception:  # MlflowException: no such model or alias
                 return None
         return f"{self.model_name}/{mv.version}"
+
+    def fetch(self, version: str, dst: Path) -> Path | None:
+        """Download the artifacts a registered version was created from (``runs:/<id>/model``)."""
+        import mlflow
+
+        name, _, number = version.rpartition("/")
+        with _scoped_mlflow_env():
+            try:
+                source = self._client().get_model_version(name, number).source
+            except Exception:  # MlflowException: no such model or version
+                return None
+            dst.mkdir(parents=True, exist_ok=True)
+            os.environ[PROGRESS_BAR_ENV] = "false"
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=str(dst), tracking_uri=self.tracking_uri
+            )
+        path = Path(local)
+        return path if (path / "model.json").exists() else None
 
 
 def make_registry(cfg: RegistryConfig, output_dir: Path) -> ModelRegistry:

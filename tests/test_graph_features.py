@@ -84,7 +84,10 @@ def test_feature_frame_schema(t: dict[str, Any]) -> None:
 
 def test_latest_labels_before_date(spark: Any, t: dict[str, Any]) -> None:
     got = binary_targets(latest_labels(t["labels"], ts(20)))
-    expected = spark.createDataFrame([("m1", 1, None)], "entity_id string, y_fraud int, y_low_quality int")
+    at = latest_labels(t["labels"], ts(20)).first()["labelled_at"]
+    expected = spark.createDataFrame(
+        [("m1", at, 1, None)], "entity_id string, labelled_at timestamp, y_fraud int, y_low_quality int"
+    )
     assert_df_equality(got, expected, ignore_nullable=True)
     assert latest_labels(t["labels"], ts(10)).first()["label"] == "ok"
 

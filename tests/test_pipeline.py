@@ -310,11 +310,32 @@ def test_changed_model_config_recomputes_from_train(
     )
     with pytest.raises(StaleUpstream, match=r"'score' needs stage 'train'.*model.n_estimators: 120 -> 60"):
         run_nightly(cfg, synth / "raw", out, RUN_DATE, only=["score"])
+    old_model = json.loads((published / "model" / "model.json").read_text())["model_version"]
+    # no label arrived since the champion's cut-off: with on_small_holdout=keep the champion, fetched from
+    # MLflow by its alias, keeps scoring; the challenger is registered and kept beside it
+    keep_cfg = load_config(
+        repo_root / "conf" / "default.yaml",
+        env={},
+        overrides={
+            "model.n_estimators": 60,
+            "publish.max_psi": 1000.0,
+            "model.promotion.on_small_holdout": "keep",
+        },
+    )
+    kept = run_nightly(keep_cfg, synth / "raw", out, RUN_DATE)
+    kept_meta = json.loads((kept / "model" / "model.json").read_text())
+    assert kept_meta["model_version"] == old_model and not kept_meta["promotion"]["promote"]
+    assert "the champion keeps scoring" in kept_meta["promotion"]["reason"]
+    challenger = json.loads((kept / "model" / "challenger" / "model.json").read_text())["model_version"]
+    assert challenger != old_model and kept_meta["promotion"]["challenger_version"] == challenger
+    before, after = _read(published / "scores"), _read(kept / "scores")
+    pd.testing.assert_series_equal(before["fraud_risk"], after["fraud_risk"])  # the same model on the same features
+    assert set(after["model_version"]) == {old_model}
+    assert "champion kept" in (kept / "reports" / "report.html").read_text()
     new = run_nightly(cfg, synth / "raw", out, RUN_DATE)
     stages = json.loads((new / "manifest.json").read_text())["stages"]
     upstream_of_train = list(STAGE_NAMES[: STAGE_NAMES.index("train")])
     assert [n for n, s in stages.items() if s["reused_from"]] == upstream_of_train
-    old_model = json.loads((published / "model" / "model.json").read_text())["model_version"]
     new_model = json.loads((new / "model" / "model.json").read_text())["model_version"]
     assert new_model != old_model
     assert set(_read(new / "scores")["model_version"]) == {new_model}

@@ -34,6 +34,11 @@ def test_mlflow_register_is_idempotent_per_run_and_promotes(tmp_path: Path) -> N
     assert str(client.get_model_version_by_alias("fraudmine-merchant-risk", "champion").version) == "2"
     assert (tmp_path / "out" / "mlartifacts").is_dir()  # artifacts beside the db, not ./mlruns
     assert not Path("mlruns").exists()
+    # the champion's bundle comes back by its alias, file for file
+    got = reg.fetch(str(reg.alias_version("champion")), tmp_path / "fetched")
+    assert got is not None and (got / "fraud.lgb.txt").read_text() == "tree-2"
+    assert reg.fetch("fraudmine-merchant-risk/9", tmp_path / "none") is None
+    assert os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR") is None
 
 
 def test_local_registry_versions_by_content(tmp_path: Path) -> None:
@@ -41,3 +46,4 @@ def test_local_registry_versions_by_content(tmp_path: Path) -> None:
     a = reg.register(_bundle(tmp_path / "a", "x"), "r", {}, {})
     assert a == reg.register(_bundle(tmp_path / "b", "x"), "r2", {}, {})
     assert a != reg.register(_bundle(tmp_path / "c", "y"), "r", {}, {})
+    assert reg.alias_version("champion") is None and reg.fetch(a, tmp_path / "f") is None

@@ -44,6 +44,7 @@ class ReportData:
         drift: ``{"previous_run", "psi": [{model, psi}], "bands": DataFrame[entity_type, risk_band, run, share],
             "actions": [{action, previous, this}]}``, or ``None`` without a previous published run.
         rendering_stage: the stage that renders this report (its row says so instead of a duration).
+        promotion: the champion/challenger decision of the train stage (``model.json`` ``promotion``).
     """
 
     manifest: dict[str, Any]
@@ -63,6 +64,7 @@ class ReportData:
     review_losses: list[float] = field(default_factory=list)
     drift: dict[str, Any] | None = None
     rendering_stage: str = "report"
+    promotion: dict[str, Any] | None = None
 
 
 def _b64(png: bytes) -> str:
@@ -171,6 +173,7 @@ def render_report(data: ReportData) -> str:
             queue_top=_records(data.queue_top),
             rejects_top=_records(data.rejects_top),
             drift=drift,
+            promotion=data.promotion,
             missing_inputs=missing,
             images=images,
         )
