@@ -13,10 +13,13 @@ spark-submit's command line).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,3 +192,47 @@ def get_spark(
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         active.sparkContext.setCheckpointDir(str(checkpoint_dir))
     return active
+
+
+@dataclass
+class JobTally:
+    """Spark jobs run inside a :func:`counting_jobs` block (filled in when the block ends).
+
+    Attributes:
+        group: the job group the block ran its jobs under.
+        jobs: number of Spark jobs started in the block (on the calling thread).
+    """
+
+    group: str
+    jobs: int = 0
+
+
+_GROUPS = itertools.count(1)
+
+
+@contextmanager
+def counting_jobs(spark: SparkSession, label: str) -> Iterator[JobTally]:
+    """Run the block's Spark jobs under a job group of their own and count them.
+
+    Every action (a write, a count, a collect, a schema inference, each adaptive query
+    stage) is one Spark job; on small inputs each costs a fixed few hundred
+    milliseconds, so the count is the figure to keep low.  Jobs started from other
+    threads are not counted.  The status store keeps the last ``spark.ui.retainedJobs``
+    jobs (1000 by default), so a larger count is a lower bound.
+
+    Args:
+        spark: the session.
+        label: names the group (``fraudmine:<label>:<n>``, unique per process).
+
+    Yields:
+        A :class:`JobTally` whose ``jobs`` is set when the block exits (also on error).
+    """
+    sc = spark.sparkContext
+    tally = JobTally(f"fraudmine:{label}:{next(_GROUPS)}")
+    previous = sc.getLocalProperty("spark.jobGroup.id")
+    sc.setJobGroup(tally.group, f"fraudmine {label}")
+    try:
+        yield tally
+    finally:
+        tally.jobs = len(sc.statusTracker().getJobIdsForGroup(tally.group))
+        sc.setLocalProperty("spark.jobGroup.id", previous)  # type: ignore[arg-type]
