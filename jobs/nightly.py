@@ -17,8 +17,8 @@ import contextlib
 import json
 import logging
 import time
-from datetime import UTC, date, datetime
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
