@@ -38,6 +38,12 @@ DRIVER_BYTES_PER_INPUT_BYTE = 4  # in-memory columnar data is several times its 
 MAX_DRIVER_FRACTION_OF_RAM = 0.6
 INPUT_BYTES_PER_PARTITION = 48 * MiB
 MAX_SHUFFLE_PARTITIONS = 400
+# Small inputs: a run is hundreds of short Spark jobs whose cost is the driver JVM warming up;
+# C2 compilations of Spark's own code then take CPU from the work (measured in docs/benchmarks.md,
+# "Hardening (issue 6)": C1 only cut validation's CPU time by about a third at xs).  Long runs on
+# large inputs keep the full tiered JIT, whose C2 code is faster once warm.
+QUICK_JIT_MAX_INPUT_BYTES = 256 * MiB
+QUICK_JIT_OPTIONS = "-XX:TieredStopAtLevel=1"
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Resources:
     Attributes:
         driver_memory: JVM heap of the driver (in local mode it is the executor too), e.g. ``"4g"``.
         shuffle_partitions: ``spark.sql.shuffle.partitions`` (and default parallelism).
+        quick_jit: the driver JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``).
         input_bytes: size of the raw input files.
         cores: CPU cores of this machine.
         ram_bytes: physical memory of this machine.
@@ -57,6 +64,7 @@ class Resources:
     input_bytes: int = 0
     cores: int = 1
     ram_bytes: int = 0
+    quick_jit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the manifest."""
@@ -65,7 +73,8 @@ class Resources:
     def describe(self) -> str:
         """One line for the progress log."""
         return (
-            f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions; "
+            f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions, "
+            f"{'quick (C1)' if self.quick_jit else 'full'} JIT; "
             f"input {self.input_bytes / MiB:,.0f} MiB, {self.cores} cores, {self.ram_bytes / GiB:.0f} GiB RAM"
         )
 
@@ -102,6 +111,8 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
     * shuffle partitions: one per 48 MiB of input, at least twice the cores, at most 400
       (adaptive execution coalesces small ones).
 
+    * JIT: C1 only (quick start-up) up to :data:`QUICK_JIT_MAX_INPUT_BYTES` of input.
+
     Explicit values in ``cfg`` are kept.
     """
     if cfg.driver_memory == "auto":
@@ -115,7 +126,8 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
         parts = min(parts, MAX_SHUFFLE_PARTITIONS)
     else:
         parts = int(cfg.shuffle_partitions)
-    return Resources(driver, parts, input_bytes, cores, ram_bytes)
+    quick = cfg.jit == "quick" or (cfg.jit == "auto" and input_bytes <= QUICK_JIT_MAX_INPUT_BYTES)
+    return Resources(driver, parts, input_bytes, cores, ram_bytes, quick)
 
 
 def plan_resources(cfg: SparkConfig, input_dir: Path) -> Resources:
@@ -140,8 +152,11 @@ def session_conf(
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.local.dir": checkpoint_dir or tempfile.gettempdir(),
     }
+    java_options = [QUICK_JIT_OPTIONS] if res.quick_jit else []
     if quiet:
-        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={QUIET_LOG4J.resolve().as_uri()}"
+        java_options.append(f"-Dlog4j2.configurationFile={QUIET_LOG4J.resolve().as_uri()}")
+    if java_options:
+        conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
     for key, value in cfg.conf.items():
         if key == "spark.driver.extraJavaOptions" and key in conf:
             conf[key] = f"{conf[key]} {value}"
