@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.parquet import parquet_rows
 from fraudmine.models.bundle import load_bundle
 from fraudmine.models.scoring import score_spark
 
@@ -17,10 +20,11 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     feats = ctx.read("features", "merchant_score")
     scores = score_spark(feats, meta, heads, ctx.config.scoring, ctx.run_id, ctx.as_of)
     scores.orderBy("entity_id").write.mode("overwrite").parquet(str(staging))
-    written = ctx.spark.read.parquet(str(staging))
-    bands = {f"band.{r['risk_band']}": int(r["count"]) for r in written.groupBy("risk_band").count().collect()}
+    # Counted from the written files on the driver (pyarrow): no Spark job per count.
+    band_counts = pq.read_table(staging, columns=["risk_band"]).column("risk_band").value_counts().to_pylist()
+    bands = {f"band.{r['values']}": int(r["counts"]) for r in band_counts}
     return StageResult(
-        rows_in={"merchant_score": feats.count()},
-        rows_out={"scores": written.count(), **bands},
+        rows_in={"merchant_score": ctx.rows("features", "merchant_score")},
+        rows_out={"scores": parquet_rows(staging), **bands},
         versions={"model": str(meta.get("model_version"))},
     )
