@@ -42,7 +42,8 @@ MAX_SHUFFLE_PARTITIONS = 400
 # C2 compilations of Spark's own code then take CPU from the work (measured in docs/benchmarks.md,
 # "Hardening (issue 6)": C1 only cut validation's CPU time by about a third at xs).  Long runs on
 # large inputs keep the full tiered JIT, whose C2 code is faster once warm.
-QUICK_JIT_MAX_INPUT_BYTES = 256 * MiB
+SMALL_INPUT_MAX_BYTES = 256 * MiB
+QUICK_JIT_MAX_INPUT_BYTES = SMALL_INPUT_MAX_BYTES
 QUICK_JIT_OPTIONS = "-XX:TieredStopAtLevel=1"
 
 
@@ -128,6 +129,15 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
         parts = int(cfg.shuffle_partitions)
     quick = cfg.jit == "quick" or (cfg.jit == "auto" and input_bytes <= QUICK_JIT_MAX_INPUT_BYTES)
     return Resources(driver, parts, input_bytes, cores, ram_bytes, quick)
+
+
+def parallel_tables(input_bytes: int, cores: int) -> int:
+    """Raw tables validated at the same time: the cores for a small input, one at a time above.
+
+    On a small input a table's validation is mostly fixed driver work that overlaps with
+    another table's execution; on a large one each table needs the memory to itself.
+    """
+    return max(2, cores) if input_bytes <= SMALL_INPUT_MAX_BYTES else 1
 
 
 def plan_resources(cfg: SparkConfig, input_dir: Path) -> Resources:
