@@ -47,16 +47,14 @@ def tables_under(run: Path, rel: str) -> list[str]:
         "=" in p.name for p in root.iterdir() if p.is_dir()
     ):
         return [rel]
-    return sorted(
-        f"{rel}/{p.name}" for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
-    )
+    return sorted(f"{rel}/{p.name}" for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
 
 
 def _canon(v: Any, rtol: float) -> Any:
     if isinstance(v, float):
         if math.isnan(v):
             return "NaN"
-        return round(v, max(0, -int(math.floor(math.log10(rtol))))) if rtol and v else v
+        return float(f"{v:.{max(1, -math.floor(math.log10(rtol)))}g}") if rtol else v
     if isinstance(v, list):
         return tuple(_canon(x, rtol) for x in v)
     if isinstance(v, dict):
