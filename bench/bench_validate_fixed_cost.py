@@ -70,7 +70,9 @@ def main() -> int:
     from tests.test_validation import AS_OF, DEFAULTS, LENIENT, frame
 
     work = Path(tempfile.mkdtemp(prefix="fraudmine-bench-validate-"))
-    cfg = SparkConfig(master="local[2]", shuffle_partitions=4, jit=args.jit, conf=json.loads(args.conf))
+    cfg = SparkConfig(
+        master="local[2]", shuffle_partitions=2, driver_memory="2g", jit=args.jit, conf=json.loads(args.conf)
+    )
     spark = get_spark(cfg)
     src = args.input
     if src is None:
