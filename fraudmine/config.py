@@ -53,6 +53,11 @@ class SparkConfig(_Strict):
     driver_memory: str = Field(
         "auto", pattern=r"^(auto|\d+[kmgt])$", description="'auto': from the input size and the machine's RAM"
     )
+    jit: Literal["auto", "quick", "full"] = Field(
+        "auto",
+        description="driver JVM JIT: 'quick' compiles with C1 only (less start-up CPU, for small inputs), "
+        "'full' is the JVM default (C1 then C2); 'auto': quick up to fraudmine.spark.QUICK_JIT_MAX_INPUT_BYTES",
+    )
     log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
     conf: dict[str, str] = Field(default_factory=dict)
 

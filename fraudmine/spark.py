@@ -13,10 +13,13 @@ spark-submit's command line).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +38,13 @@ DRIVER_BYTES_PER_INPUT_BYTE = 4  # in-memory columnar data is several times its 
 MAX_DRIVER_FRACTION_OF_RAM = 0.6
 INPUT_BYTES_PER_PARTITION = 48 * MiB
 MAX_SHUFFLE_PARTITIONS = 400
+# Small inputs: a run is hundreds of short Spark jobs whose cost is the driver JVM warming up;
+# C2 compilations of Spark's own code then take CPU from the work (measured in docs/benchmarks.md,
+# "Hardening (issue 6)": C1 only cut validation's CPU time by about a third at xs).  Long runs on
+# large inputs keep the full tiered JIT, whose C2 code is faster once warm.
+SMALL_INPUT_MAX_BYTES = 256 * MiB
+QUICK_JIT_MAX_INPUT_BYTES = SMALL_INPUT_MAX_BYTES
+QUICK_JIT_OPTIONS = "-XX:TieredStopAtLevel=1"
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class Resources:
     Attributes:
         driver_memory: JVM heap of the driver (in local mode it is the executor too), e.g. ``"4g"``.
         shuffle_partitions: ``spark.sql.shuffle.partitions`` (and default parallelism).
+        quick_jit: the driver JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``).
         input_bytes: size of the raw input files.
         cores: CPU cores of this machine.
         ram_bytes: physical memory of this machine.
@@ -54,6 +65,7 @@ class Resources:
     input_bytes: int = 0
     cores: int = 1
     ram_bytes: int = 0
+    quick_jit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the manifest."""
@@ -62,7 +74,8 @@ class Resources:
     def describe(self) -> str:
         """One line for the progress log."""
         return (
-            f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions; "
+            f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions, "
+            f"{'quick (C1)' if self.quick_jit else 'full'} JIT; "
             f"input {self.input_bytes / MiB:,.0f} MiB, {self.cores} cores, {self.ram_bytes / GiB:.0f} GiB RAM"
         )
 
@@ -99,6 +112,8 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
     * shuffle partitions: one per 48 MiB of input, at least twice the cores, at most 400
       (adaptive execution coalesces small ones).
 
+    * JIT: C1 only (quick start-up) up to :data:`QUICK_JIT_MAX_INPUT_BYTES` of input.
+
     Explicit values in ``cfg`` are kept.
     """
     if cfg.driver_memory == "auto":
@@ -112,7 +127,17 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
         parts = min(parts, MAX_SHUFFLE_PARTITIONS)
     else:
         parts = int(cfg.shuffle_partitions)
-    return Resources(driver, parts, input_bytes, cores, ram_bytes)
+    quick = cfg.jit == "quick" or (cfg.jit == "auto" and input_bytes <= QUICK_JIT_MAX_INPUT_BYTES)
+    return Resources(driver, parts, input_bytes, cores, ram_bytes, quick)
+
+
+def parallel_tables(input_bytes: int, cores: int) -> int:
+    """Raw tables validated at the same time: the cores for a small input, one at a time above.
+
+    On a small input a table's validation is mostly fixed driver work that overlaps with
+    another table's execution; on a large one each table needs the memory to itself.
+    """
+    return max(2, cores) if input_bytes <= SMALL_INPUT_MAX_BYTES else 1
 
 
 def plan_resources(cfg: SparkConfig, input_dir: Path) -> Resources:
@@ -137,8 +162,11 @@ def session_conf(
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.local.dir": checkpoint_dir or tempfile.gettempdir(),
     }
+    java_options = [QUICK_JIT_OPTIONS] if res.quick_jit else []
     if quiet:
-        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={QUIET_LOG4J.resolve().as_uri()}"
+        java_options.append(f"-Dlog4j2.configurationFile={QUIET_LOG4J.resolve().as_uri()}")
+    if java_options:
+        conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
     for key, value in cfg.conf.items():
         if key == "spark.driver.extraJavaOptions" and key in conf:
             conf[key] = f"{conf[key]} {value}"
@@ -189,3 +217,47 @@ def get_spark(
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         active.sparkContext.setCheckpointDir(str(checkpoint_dir))
     return active
+
+
+@dataclass
+class JobTally:
+    """Spark jobs run inside a :func:`counting_jobs` block (filled in when the block ends).
+
+    Attributes:
+        group: the job group the block ran its jobs under.
+        jobs: number of Spark jobs started in the block (on the calling thread).
+    """
+
+    group: str
+    jobs: int = 0
+
+
+_GROUPS = itertools.count(1)
+
+
+@contextmanager
+def counting_jobs(spark: SparkSession, label: str) -> Iterator[JobTally]:
+    """Run the block's Spark jobs under a job group of their own and count them.
+
+    Every action (a write, a count, a collect, a schema inference, each adaptive query
+    stage) is one Spark job; on small inputs each costs a fixed few hundred
+    milliseconds, so the count is the figure to keep low.  Jobs started from other
+    threads are not counted.  The status store keeps the last ``spark.ui.retainedJobs``
+    jobs (1000 by default), so a larger count is a lower bound.
+
+    Args:
+        spark: the session.
+        label: names the group (``fraudmine:<label>:<n>``, unique per process).
+
+    Yields:
+        A :class:`JobTally` whose ``jobs`` is set when the block exits (also on error).
+    """
+    sc = spark.sparkContext
+    tally = JobTally(f"fraudmine:{label}:{next(_GROUPS)}")
+    previous = sc.getLocalProperty("spark.jobGroup.id")
+    sc.setJobGroup(tally.group, f"fraudmine {label}")
+    try:
+        yield tally
+    finally:
+        tally.jobs = len(sc.statusTracker().getJobIdsForGroup(tally.group))
+        sc.setLocalProperty("spark.jobGroup.id", previous)  # type: ignore[arg-type]

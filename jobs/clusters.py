@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fraudmine.graph.mining import mine_clusters
 from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.parquet import parquet_rows, read_parquet
 
 OUTPUT = "clusters"
 
@@ -24,19 +25,19 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     dup = None
     if cfg.duplicate_edges:
         dup_path = ctx.path(cfg.duplicate_edges)
-        dup = ctx.spark.read.parquet(str(dup_path)) if dup_path.exists() else None
+        dup = read_parquet(ctx.spark, dup_path) if dup_path.exists() else None
     res = mine_clusters(nodes, events, reports, labels, ctx.as_of, cfg, dup)
     rows: dict[str, int] = {}
     for kind, df in res.clusters.items():
         df.write.parquet(str(staging / kind))
-        rows[kind] = ctx.spark.read.parquet(str(staging / kind)).count()
+        rows[kind] = parquet_rows(staging / kind)
     res.members.orderBy("cluster_type", "cluster_id", "node_id").write.parquet(str(staging / "members"))
     res.features.orderBy("node_id").write.parquet(str(staging / "entity_features"))
-    rows["entity_features"] = ctx.spark.read.parquet(str(staging / "entity_features")).count()
+    rows["entity_features"] = parquet_rows(staging / "entity_features")
     if cfg.train_features:
         train = mine_clusters(nodes, events, reports, labels, ctx.train_as_of, cfg, dup)
         train.features.orderBy("node_id").write.parquet(str(staging / "entity_features_train"))
-        rows["entity_features_train"] = ctx.spark.read.parquet(str(staging / "entity_features_train")).count()
+        rows["entity_features_train"] = parquet_rows(staging / "entity_features_train")
     return StageResult(
         rows_out=rows,
         versions={f"engine.{k}": v for k, v in res.engines.items()},

@@ -74,5 +74,13 @@ class StageContext:
         return self.run_dir.joinpath(*parts)
 
     def read(self, *parts: str) -> DataFrame:
-        """Read a committed Parquet output of an earlier stage."""
-        return self.spark.read.parquet(str(self.path(*parts)))
+        """Read a committed Parquet output of an earlier stage (its schema from the footer: no Spark job)."""
+        from fraudmine.jobs.parquet import read_parquet
+
+        return read_parquet(self.spark, self.path(*parts))
+
+    def rows(self, *parts: str) -> int:
+        """Rows of a committed Parquet output, from its footers (no Spark job)."""
+        from fraudmine.jobs.parquet import parquet_rows
+
+        return parquet_rows(self.path(*parts))

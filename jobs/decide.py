@@ -12,6 +12,7 @@ from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.decisions import DecisionInputs, decide, load_policy
 from fraudmine.decisions.facts import CLUSTER_KINDS
 from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.parquet import read_parquet
 
 OUTPUT = "decisions"
 KPIS = "_kpis.json"  # '_' prefix: Spark and pyarrow skip it when reading decisions/ as a table
@@ -53,12 +54,12 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     log.info("decide: optional inputs missing: %s", ", ".join(missing) or "none")
     result.decisions.orderBy("item_id").write.mode("overwrite").parquet(str(staging))
     result.release()
-    result.decisions = ctx.spark.read.parquet(str(staging))
+    result.decisions = read_parquet(ctx.spark, staging)
     kpis = result.kpis(policy, cfg, inputs, ctx.as_of)
     kpis.update(run_id=ctx.run_id, as_of=ctx.as_of.isoformat(), model_version=model_version)
     (staging / KPIS).write_text(json.dumps(kpis, indent=2, sort_keys=True, default=str))
     return StageResult(
-        rows_in={"moderation_queue": inputs.tables["moderation_queue"].count()},
+        rows_in={"moderation_queue": ctx.rows("validate", "clean", "moderation_queue")},
         rows_out={"decisions": kpis["items"], **{f"action.{a}": n for a, n in kpis["by_action"].items()}},
         versions={"policy": policy.version, "model": model_version},
     )

@@ -13,12 +13,14 @@ release the publish (``current`` and the ``champion`` alias) if it ran.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fraudmine.config import CONF_ROOT, Config, load_config
 from fraudmine.contracts.raw import RAW_TABLES
@@ -31,6 +33,9 @@ from fraudmine.jobs.lock import OutputLock
 from fraudmine.jobs.plan import Plan, make_plan
 from fraudmine.jobs.preflight import check_paths, policy_file
 from fraudmine.jobs.stages import STAGES, Stage, select_stages
+
+if TYPE_CHECKING:
+    from fraudmine.spark import JobTally
 
 log = logging.getLogger("fraudmine.nightly")
 
@@ -122,22 +127,38 @@ def _total(counts: dict[str, int]) -> int:
     return sum(plain if plain else counts.values())
 
 
+@contextlib.contextmanager
+def _jobs_counted(ctx: StageContext, name: str) -> Iterator[JobTally | None]:
+    """Count the stage's Spark jobs (recorded in the manifest as ``spark_jobs``) when Spark runs."""
+    if ctx.spark is None:
+        yield None
+        return
+    from fraudmine.spark import counting_jobs
+
+    with counting_jobs(ctx.spark, name) as tally:
+        yield tally
+
+
 def _run_stage(stage: Stage, ctx: StageContext, manifest: runtime.Manifest, key: str) -> None:
     staging = runtime.staging_dir(ctx.run_dir, stage.output)
     rec = runtime.StageRecord(status="running", output=stage.output, key=key, started_at=runtime.utc_now_iso())
     manifest.set_stage(stage.name, rec)
     log.info("stage %s: started", stage.name)
     t0 = time.monotonic()
+    tally: JobTally | None = None
     try:
-        result: StageResult = stage.run(ctx, staging)
+        with _jobs_counted(ctx, stage.name) as tally:
+            result: StageResult = stage.run(ctx, staging)
     except Exception as exc:
         rec.status, rec.error = "failed", f"{type(exc).__name__}: {exc}"
         rec.duration_s = round(time.monotonic() - t0, 3)
+        rec.spark_jobs = tally.jobs if tally else None
         manifest.set_stage(stage.name, rec)
         log.debug("stage %s failed", stage.name, exc_info=True)
         raise StageFailed(f"stage {stage.name!r} failed: {short_error(exc)}") from exc
     rec.status, rec.finished_at = runtime.COMMITTED, runtime.utc_now_iso()
     rec.duration_s = round(time.monotonic() - t0, 3)
+    rec.spark_jobs = tally.jobs if tally else None
     rec.rows_in, rec.rows_out, rec.versions = result.rows_in, result.rows_out, result.versions
     rec.notes = result.notes
     runtime.commit(ctx.run_dir, stage.output, rec)
@@ -145,11 +166,12 @@ def _run_stage(stage: Stage, ctx: StageContext, manifest: runtime.Manifest, key:
         manifest.data["forced_publish"] = {"stage": stage.name, "overridden_gates": result.notes["overridden_gates"]}
     manifest.set_stage(stage.name, rec)
     log.info(
-        "stage %s: committed in %.1fs (rows in %s, out %s)",
+        "stage %s: committed in %.1fs (rows in %s, out %s; %s Spark jobs)",
         stage.name,
         rec.duration_s,
         f"{_total(result.rows_in):,}",
         f"{_total(result.rows_out):,}",
+        rec.spark_jobs if rec.spark_jobs is not None else "no",
     )
 
 

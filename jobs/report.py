@@ -15,6 +15,7 @@ from fraudmine.decisions.facts import CLUSTER_KINDS
 from fraudmine.decisions.inputs import cluster_members
 from fraudmine.decisions.outcomes import latest_label
 from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.jobs.parquet import read_parquet
 from fraudmine.report import ReportData, render_report
 
 OUTPUT = "reports"
@@ -89,7 +90,7 @@ def _drift(ctx: StageContext, scores: DataFrame, kpis: dict[str, Any] | None) ->
             vals = scores.where((F.col("entity_type") == etype) & F.col(col).isNotNull())
             rows.append({"model": key, "psi": psi(prof.counts, bin_counts(vals, col, prof.edges))})
     bands = []
-    for run, df in (("previous", ctx.spark.read.parquet(str(prev_dir / "scores"))), ("this", scores)):
+    for run, df in (("previous", read_parquet(ctx.spark, prev_dir / "scores")), ("this", scores)):
         counts = _pd(df.groupBy("entity_type", "risk_band").count())
         counts["share"] = counts["count"] / counts.groupby("entity_type")["count"].transform("sum")
         bands.append(counts.assign(run=run))

@@ -89,6 +89,7 @@ class StageRecord:
     notes: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     reused_from: str | None = None
+    spark_jobs: int | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StageRecord:

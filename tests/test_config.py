@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fraudmine.config import Config, ConfigError, load_config
-from fraudmine.spark import GiB, MiB, session_conf, size_resources
+from fraudmine.spark import QUICK_JIT_MAX_INPUT_BYTES, QUICK_JIT_OPTIONS, GiB, MiB, session_conf, size_resources
 
 
 def test_default_config_loads(repo_root: Path) -> None:
@@ -70,11 +70,28 @@ def test_session_conf_suits_small_machines() -> None:
     assert conf["spark.sql.shuffle.partitions"] == "4"
     assert conf["spark.driver.memory"] == "3g"
     assert "log4j2-quiet.properties" in conf["spark.driver.extraJavaOptions"]
-    assert "spark.driver.extraJavaOptions" not in session_conf(Config().spark, quiet=False)
+    assert "log4j2" not in session_conf(Config().spark, quiet=False).get("spark.driver.extraJavaOptions", "")
     assert conf["spark.sql.adaptive.enabled"] == "true"
     assert conf["spark.sql.session.timeZone"] == "UTC"
     extra = session_conf(Config.model_validate({"spark": {"conf": {"spark.jars.packages": "x:y:1"}}}).spark)
     assert extra["spark.jars.packages"] == "x:y:1"
+
+
+def test_small_inputs_get_the_quick_jit_and_large_ones_the_full_one() -> None:
+    auto = Config().spark
+    small = size_resources(auto, 6 * MiB, 2, 24 * GiB)
+    large = size_resources(auto, QUICK_JIT_MAX_INPUT_BYTES + 1, 2, 24 * GiB)
+    assert small.quick_jit and not large.quick_jit
+    assert QUICK_JIT_OPTIONS in session_conf(auto, resources=small)["spark.driver.extraJavaOptions"]
+    assert QUICK_JIT_OPTIONS not in session_conf(auto, resources=large)["spark.driver.extraJavaOptions"]
+    full = Config.model_validate({"spark": {"jit": "full"}}).spark
+    assert not size_resources(full, 6 * MiB, 2, 24 * GiB).quick_jit
+    quick = Config.model_validate({"spark": {"jit": "quick"}}).spark
+    assert size_resources(quick, 40 * GiB, 2, 24 * GiB).quick_jit
+    # the user's own JVM options are kept beside it
+    mine = Config.model_validate({"spark": {"conf": {"spark.driver.extraJavaOptions": "-Dx=1"}}}).spark
+    opts = session_conf(mine, resources=size_resources(mine, 6 * MiB, 2, 24 * GiB))["spark.driver.extraJavaOptions"]
+    assert QUICK_JIT_OPTIONS in opts and "-Dx=1" in opts
 
 
 def test_every_shipped_config_loads(repo_root: Path) -> None:

@@ -67,6 +67,23 @@ def fk_order(specs: Mapping[str, TableSpec]) -> list[str]:
     return order
 
 
+def fk_levels(specs: Mapping[str, TableSpec]) -> list[list[str]]:
+    """:func:`fk_order` cut into levels: each table's parents are in earlier levels.
+
+    Tables of one level do not reference each other, so they can be validated at the
+    same time once the earlier levels are done.
+
+    Raises:
+        ValueError: the foreign keys form a cycle (named).
+    """
+    order = fk_order(specs)
+    level: dict[str, int] = {}
+    for name in order:
+        parents = [fk.ref_table for fk in specs[name].foreign_keys if fk.ref_table in specs and fk.ref_table != name]
+        level[name] = 1 + max((level[p] for p in parents), default=-1)
+    return [[n for n in order if level[n] == i] for i in range(max(level.values(), default=-1) + 1)]
+
+
 def check_conservation(counts: Mapping[str, Mapping[str, int]]) -> None:
     """Check that every input row is clean, quarantined or excluded (after the run date), exactly once.
 
