@@ -94,25 +94,9 @@ def mine_clusters(
     log.info("identity: %d clusters (%.1fs, engine %s)", ident.count(), secs["identity"], eng.name)
 
     t0 = time.monotonic()
-    cc = cfg.collusion
     coll_engine = _engine(all_links, cfg)  # the collusion graph has at most this many links plus pool links
     engines["collusion"] = coll_engine.name
-    coll, _, _ = collusion_clusters(
-        edges,
-        nodes,
-        all_links,
-        coll_engine,
-        cc.channel_weights,
-        cc.channel_cap,
-        cc.min_link_score,
-        cc.max_pool_degree,
-        cc.min_shared,
-        cc.burst_days,
-        cc.resolution,
-        cc.min_size,
-        cc.seed,
-        duplicate_pairs,
-    )
+    coll, _, _ = collusion_clusters(edges, nodes, all_links, coll_engine, cfg.collusion, duplicate_pairs)
     coll = coll.localCheckpoint(eager=True)
     secs["collusion"] = time.monotonic() - t0
     log.info("collusion: %d clusters (%.1fs)", coll.count(), secs["collusion"])
