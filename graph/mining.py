@@ -102,17 +102,7 @@ def mine_clusters(
     log.info("collusion: %d clusters (%.1fs)", coll.count(), secs["collusion"])
 
     t0 = time.monotonic()
-    bc = cfg.brushing
-    brush, brush_roles = brushing_blocks(
-        edges,
-        nodes,
-        bc.min_buyer_products,
-        bc.min_buyers,
-        bc.min_products,
-        bc.min_fill,
-        bc.max_blocks_per_component,
-        bc.column_weight_c,
-    )
+    brush, brush_roles = brushing_blocks(edges, nodes, cfg.brushing)
     brush = brush.localCheckpoint(eager=True)
     secs["brushing"] = time.monotonic() - t0
     log.info("brushing: %d blocks (%.1fs)", brush.count(), secs["brushing"])
