@@ -68,7 +68,7 @@ def candidate_edges(edges: DataFrame, min_buyer_products: int, window_days: floa
     for off in (0.0, 0.5):
         per = Window.partitionBy("buyer", "seller", F.floor(day + F.lit(off)))
         keep = keep | (F.size(F.collect_set("product").over(per)) >= min_buyer_products)
-    return j.where(keep).drop("seller")
+    return j.withColumn("_keep", keep).where(F.col("_keep")).drop("seller", "_keep")
 
 
 def _expand(rows: np.ndarray, cols: np.ndarray, blk: Block, n_rows: int, min_fill: float) -> np.ndarray:
