@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 42])
     ap.add_argument("--stages", nargs="+", default=["validate", "graph", "duplicates", "clusters"])
     ap.add_argument("--scenario", type=Path)
+    ap.add_argument("--config", type=Path, help="nightly config YAML (default: conf/default.yaml)")
     ap.add_argument("--date", default="2026-11-01")
     ap.add_argument("--work", type=Path, default=Path("/tmp/graphcore/quality"))
     args = ap.parse_args()
@@ -55,6 +56,7 @@ def main() -> None:
                 args.date,
                 "--only",
                 *args.stages,
+                *(["--config", str(args.config)] if args.config else []),
             ],
             check=True,
             cwd=REPO,
