@@ -37,7 +37,7 @@ CATEGORIES = (
     "automotive",
 )
 PROMOTION_CHANNELS = ("video", "live")
-ORDER_STATUSES = ("completed", "refunded", "cancelled")
+ORDER_STATUSES = ("placed", "completed", "refunded", "cancelled")
 ORDER_EVENT_STATUSES = ("placed", "completed", "refunded", "cancelled")
 REPORT_TARGET_TYPES = ("merchant", "creator", "product")
 REPORT_REASONS = (
@@ -257,7 +257,9 @@ ORDERS = TableSpec(
         _ts("ordered_at"),
         ColumnSpec("quantity", "int", min_value=1, max_value=10_000),
         ColumnSpec("amount", "double", min_value=0.0, description="order value in USD"),
-        ColumnSpec("status", "string", enum=ORDER_STATUSES),
+        ColumnSpec(
+            "status", "string", enum=ORDER_STATUSES, description="the order's status when the table was extracted"
+        ),
     ),
     ("order_id",),
     (ForeignKey("product_id", "products", "product_id"),),
@@ -410,6 +412,16 @@ RAW_TABLES: tuple[TableSpec, ...] = (
 )
 
 RAW_BY_NAME: dict[str, TableSpec] = {t.name: t for t in RAW_TABLES}
+
+
+def event_time_column(spec: TableSpec) -> str | None:
+    """The column saying when a row came into being: the table's first ``not_future`` timestamp.
+
+    Rows whose event time is at or after a run's date belong to later runs (a backfill
+    over a full snapshot leaves them out); later ``not_future`` columns (``last_seen``)
+    record later knowledge about a row that already existed.
+    """
+    return next((c.name for c in spec.columns if c.not_future), None)
 
 
 def table_spec(name: str) -> TableSpec:

@@ -253,6 +253,14 @@ class Labels(_Strict):
     victim_upheld_prob: float = Field(default=0.0, ge=0, le=1, description="malicious-report victims labelled fraud")
 
 
+class Moderation(_Strict):
+    """Human moderators deciding queue items beside fraudmine (used by the time slices, ``--days``)."""
+
+    review_prob: float = Field(default=0.6, ge=0, le=1, description="share of queue items a moderator decides")
+    delay_mean_days: float = Field(default=2.0, gt=0, description="mean delay from submission to verdict")
+    error_rate: float = Field(default=0.05, ge=0, le=0.5, description="share of verdicts that are wrong")
+
+
 class Scenario(_Strict):
     """A complete generator scenario."""
 
@@ -270,6 +278,7 @@ class Scenario(_Strict):
     tabular_shift: TabularShift = TabularShift()
     background: Background = Background()
     labels: Labels = Labels()
+    moderation: Moderation = Moderation()
 
 
 def load_scenario(path: Path | None = None) -> Scenario:

@@ -136,16 +136,6 @@ def is_hash_column(col: ColumnSpec) -> bool:
     return col.pattern in (HASH_PATTERN, PHASH_PATTERN) or col.name.endswith("_hash")
 
 
-def event_time_column(spec: TableSpec) -> str | None:
-    """The column saying when a row came into being: the table's first ``not_future`` timestamp.
-
-    Rows whose event time is at or after a run's date belong to later runs (a backfill
-    over a full snapshot leaves them out); later ``not_future`` columns (``last_seen``)
-    record later knowledge about a row that already existed.
-    """
-    return next((c.name for c in spec.columns if c.not_future), None)
-
-
 def column_checks(spec: TableSpec, as_of: datetime, tolerance_minutes: int = 0) -> list[Column]:
     """One ``when(failed, failure)`` column per declared single-column rule.
 

@@ -20,13 +20,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.config import ValidationConfig
-from fraudmine.contracts.raw import RAW_BY_NAME, TableSpec
+from fraudmine.contracts.raw import RAW_BY_NAME, TableSpec, event_time_column
 from fraudmine.validation.crossrow import add_duplicate_failures, add_fk_failures
 from fraudmine.validation.errors import ConservationError, ValidationFailed
 from fraudmine.validation.quarantine import quarantine_rows
 from fraudmine.validation.reader import RAW_ERRORS, ROW_ERROR, conform
 from fraudmine.validation.result import ValidationResult
-from fraudmine.validation.rules import FAILURES, add_row_failures, event_time_column
+from fraudmine.validation.rules import FAILURES, add_row_failures
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def flag(
 ) -> DataFrame:
     """Conform ``df``, mark rows outside the run, and add ``_failures`` from every rule.
 
-    A row whose event time (:func:`~fraudmine.validation.rules.event_time_column`) is at or
+    A row whose event time (:func:`~fraudmine.contracts.raw.event_time_column`) is at or
     after ``as_of`` (and not after ``now``) gets ``_excluded``: it belongs to later runs.
     ``not_future`` values after ``now`` (plus the tolerance) are impossible in any run and
     quarantined.  Excluded and unparseable rows are kept apart in the duplicate check.
