@@ -1,12 +1,14 @@
 """Cluster quality on the synthetic marketplace, each detector beside the trivial baseline.
 
-For every seed: `fraudmine generate --scale S --seed N`, `fraudmine nightly --only validate graph clusters`,
-then `fraudmine.cluster_eval.evaluate_clusters` (what `fraudmine evaluate` prints under "clusters").
+For every seed: `fraudmine generate --scale S --seed N` (skipped when the folder exists),
+`fraudmine nightly --only validate graph duplicates clusters` (the duplicates stage feeds the collusion
+graph's near-duplicate channel), then `fraudmine.cluster_eval.evaluate_clusters` (what `fraudmine
+evaluate` prints under "clusters").
 Baseline, computed from the same run's typed graph: connected components of accounts sharing any
 identifier held by at most `--baseline-max-degree` accounts (sellers for rings, buyers for brushing and
 reporter rings), components of two or more accounts.
 
-    flock /work/.bench.lock python bench/bench_cluster_quality.py --scale s --seeds 1 2 3
+    flock /work/.bench.lock python bench/bench_cluster_quality.py --scale s --seeds 1 2 42
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ BIN = Path(sys.executable).parent
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", default="s")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 42])
+    ap.add_argument("--stages", nargs="+", default=["validate", "graph", "duplicates", "clusters"])
     ap.add_argument("--scenario", type=Path)
+    ap.add_argument("--config", type=Path, help="nightly config YAML (default: conf/default.yaml)")
     ap.add_argument("--date", default="2026-11-01")
     ap.add_argument("--work", type=Path, default=Path("/tmp/graphcore/quality"))
     args = ap.parse_args()
@@ -38,7 +42,8 @@ def main() -> None:
         gen = [str(BIN / "fraudmine"), "generate", "--scale", args.scale, "--seed", str(seed), "--out", str(data)]
         if args.scenario:
             gen += ["--scenario", str(args.scenario)]
-        subprocess.run(gen, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+        if not (data / "raw").exists():
+            subprocess.run(gen, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
         subprocess.run(
             [
                 str(BIN / "fraudmine"),
@@ -50,9 +55,8 @@ def main() -> None:
                 "--date",
                 args.date,
                 "--only",
-                "validate",
-                "graph",
-                "clusters",
+                *args.stages,
+                *(["--config", str(args.config)] if args.config else []),
             ],
             check=True,
             cwd=REPO,
@@ -64,6 +68,9 @@ def main() -> None:
         for r in rows:
             all_rows.append({"seed": seed, **r, "stage_seconds": secs})
             print(json.dumps({"seed": seed, **r}), flush=True)
+        print(
+            json.dumps({"seed": seed, "stage_seconds": secs, "loadavg": Path("/proc/loadavg").read_text().split()[:3]})
+        )
     print(f"\n{datetime.now(UTC):%Y-%m-%d}, scale {args.scale}, seeds {args.seeds}\n")
     print(
         "| seed | typology | clusters | n | ARI | precision | recall | F1 | block F1 |\n|---|---|---|---|---|---|---|---|---|"

@@ -1,14 +1,17 @@
 """Evidence channels of the seller projection (merchants and creators) for collusion communities.
 
-Each channel returns seller pairs ``[src, dst, channel, score]`` with ``src < dst`` and
-``score`` in ``[0, 1]``:
+Each channel returns seller pairs ``[src, dst, channel, score]`` with ``src < dst``; ``score`` is
+the channel's raw evidence on its own scale (:func:`fraudmine.graph.collusion.combine_channels`
+standardises it per channel, or caps it when the channel is already a probability):
 
 * ``identifier`` — identity-link weight (noisy-or of shared non-hub identifiers, :mod:`.identity`);
-* ``buyers`` — cosine overlap of the sellers' buyer pools (buyers who ordered their products);
-* ``promotion`` — cosine overlap of the creators promoting the sellers' products, and the direct
-  creator → merchant link weighted by how concentrated the creator's promotions are;
-* ``duplicate`` — near-duplicate listing pairs across shops (input from the dedup stage, optional);
-* ``co_reported`` — cosine overlap of the reporters who reported the sellers (or their products);
+* ``buyers`` — shared buyers of the sellers' buyer pools (buyers who ordered their products), scored
+  by the Poisson tail surprise of the shared count (:func:`pool_links`);
+* ``promotion`` — shared creators promoting the sellers' products, scored the same way (a creator's
+  own membership of a community is decided afterwards, :func:`fraudmine.graph.collusion.attach_satellites`);
+* ``duplicate`` — near-duplicate listing pairs across shops (input from the dedup stage, optional),
+  noisy-or of the pair scores (a probability);
+* ``co_reported`` — shared reporters who reported the sellers (or their products), pool surprise;
 * ``co_registration`` / ``co_activity`` — registration / first listing within ``burst_days`` of each
   other, scored ``1 - Δ / burst_days`` and discounted in crowded weeks; computed only for pairs that
   another channel proposes (timing alone links thousands of unrelated shops).
@@ -18,6 +21,8 @@ popular buyers and big creators are not evidence of collusion and would make the
 """
 
 from __future__ import annotations
+
+import math
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -41,17 +46,30 @@ def product_merchant(edges: DataFrame) -> DataFrame:
 
 
 def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_shared: int) -> DataFrame:
-    """Seller pairs sharing pool members, scored by cosine overlap.
+    """Seller pairs sharing pool members, scored by how surprising the shared count is.
+
+    Under a configuration-model null (pool members attach to sellers at random, keeping every seller's
+    and every pool's degree) the number of pools shared by sellers ``u`` and ``v`` is about Poisson with
+    mean ``λ = n_u · n_v · Σ_p d_p (d_p - 1) / (Σ_p d_p)²``.  The score is the Chernoff bound of the tail
+    ``-log10 P(K ≥ k) ≈ (k ln(k/λ) - k + λ) / ln 10`` (0 when ``k ≤ λ``): sharing three buyers between
+    two small shops is strong evidence, sharing three between two big ones is not.
 
     Args:
         memberships: ``[pool, seller]`` (duplicates allowed).
         channel: name written in ``channel``.
         max_pool_degree: pools linked to more sellers are skipped.
         min_shared: pairs need at least this many shared pools.
+
+    Returns:
+        ``[src, dst, channel, score, shared]``.
     """
     m = memberships.select("pool", "seller").distinct()
     deg = m.groupBy("pool").agg(F.count(F.lit(1)).alias("_d")).where(F.col("_d") <= max_pool_degree)
     m = m.join(deg.select("pool"), "pool")
+    row = deg.agg(F.sum("_d"), F.sum(F.col("_d") * (F.col("_d") - 1))).first()
+    total = float(row[0]) if row and row[0] else 0.0
+    pairs_mass = float(row[1]) if row and row[1] else 0.0
+    rate = pairs_mass / (total * total) if total > 0 else 0.0
     size = m.groupBy("seller").agg(F.count(F.lit(1)).alias("_n"))
     a = m.select("pool", F.col("seller").alias(U))
     b = m.select("pool", F.col("seller").alias(V))
@@ -60,35 +78,33 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     j = shared.join(size.select(F.col("seller").alias(U), F.col("_n").alias("_nu")), U).join(
         size.select(F.col("seller").alias(V), F.col("_n").alias("_nv")), V
     )
-    return j.select(
-        U, V, F.lit(channel).alias(CHANNEL), (F.col("_k") / F.sqrt(F.col("_nu") * F.col("_nv"))).alias(SCORE)
-    )
+    lam = F.greatest(F.col("_nu") * F.col("_nv") * F.lit(rate), F.lit(1e-12))
+    k = F.col("_k").cast("double")
+    tail = F.when(k > lam, (k * F.log(k / lam) - k + lam) / F.lit(math.log(10.0))).otherwise(F.lit(0.0))
+    return j.select(U, V, F.lit(channel).alias(CHANNEL), tail.alias(SCORE), F.col("_k").alias("shared"))
 
 
 def buyer_channel(edges: DataFrame, max_pool_degree: int, min_shared: int) -> DataFrame:
     """``buyers``: merchants whose products were ordered by the same buyers."""
     o = _edges(edges, ids.ORDERED).select(F.col(S.SRC).alias("pool"), F.col(S.DST).alias("product"))
     m = o.join(product_merchant(edges), "product").select("pool", F.col("merchant").alias("seller"))
-    return pool_links(m, "buyers", max_pool_degree, min_shared)
+    return pool_links(m, "buyers", max_pool_degree, min_shared).drop("shared")
+
+
+def promotion_memberships(edges: DataFrame) -> DataFrame:
+    """``[pool, seller]``: creator → merchant of each promoted product (distinct)."""
+    p = _edges(edges, ids.PROMOTES).select(F.col(S.SRC).alias("pool"), F.col(S.DST).alias("product"))
+    return p.join(product_merchant(edges), "product").select("pool", F.col("merchant").alias("seller")).distinct()
 
 
 def promotion_channel(edges: DataFrame, max_pool_degree: int) -> DataFrame:
-    """``promotion``: merchants promoted by the same creators, and creator → merchant links.
+    """``promotion``: merchants promoted by the same creators (pool surprise, one shared creator suffices).
 
-    The direct link scores ``1 / n`` for a creator promoting ``n`` distinct merchants
-    (a creator working for one shop scores high, a creator promoting many shops low).
+    A creator's direct link to the shops it promotes is not a pair channel: a creator promoting twenty
+    shops is linked to each by the same single fact.  Creators join a community afterwards when they
+    promote a large share of its members (:func:`fraudmine.graph.collusion.attach_satellites`).
     """
-    p = _edges(edges, ids.PROMOTES).select(F.col(S.SRC).alias("pool"), F.col(S.DST).alias("product"))
-    m = p.join(product_merchant(edges), "product").select("pool", F.col("merchant").alias("seller")).distinct()
-    between = pool_links(m, "promotion", max_pool_degree, 1)
-    n = m.groupBy("pool").agg(F.count(F.lit(1)).alias("_n")).where(F.col("_n") <= max_pool_degree)
-    direct = m.join(n, "pool").select(
-        F.least("pool", "seller").alias(U),
-        F.greatest("pool", "seller").alias(V),
-        F.lit("promotion").alias(CHANNEL),
-        (F.lit(1.0) / F.col("_n")).alias(SCORE),
-    )
-    return between.unionByName(direct)
+    return pool_links(promotion_memberships(edges), "promotion", max_pool_degree, 1).drop("shared")
 
 
 def co_reported_channel(edges: DataFrame, max_pool_degree: int, min_shared: int) -> DataFrame:
@@ -99,7 +115,7 @@ def co_reported_channel(edges: DataFrame, max_pool_degree: int, min_shared: int)
     direct = tg.where(~F.col("target").startswith("product:")).select("report", F.col("target").alias("seller"))
     via = tg.join(pm, F.col("target") == F.col("product")).select("report", F.col("merchant").alias("seller"))
     m = files.join(direct.unionByName(via), "report").select("pool", "seller")
-    return pool_links(m, "co_reported", max_pool_degree, min_shared)
+    return pool_links(m, "co_reported", max_pool_degree, min_shared).drop("shared")
 
 
 def duplicate_channel(edges: DataFrame, duplicate_pairs: DataFrame) -> DataFrame:

@@ -1,12 +1,19 @@
 """Collusion communities on the seller projection, from several evidence channels.
 
-The channels of :mod:`fraudmine.graph.channels` are combined per seller pair as
-``Σ_c weight_c · min(score_c, channel_cap)``; a pair is linked only when the sum
-reaches ``min_link_score``.  With the defaults (cap 0.6, threshold 1.0) no single
-channel can link two sellers: a shared device alone, a shared buyer pool alone or a
-registration on the same day alone is never enough — it takes two kinds of evidence.
-Communities of the linked graph come from Leiden (Traag, Waltman & van Eck 2019)
-on the local engine and from label propagation at scale (:mod:`.algorithms.engine`).
+Each channel of :mod:`fraudmine.graph.channels` scores seller pairs on its own scale.  Before they
+are added, scores are put on one scale without labels (:func:`combine_channels`): a channel's
+evidence for a pair is how far its score stands above the channel's *typical* candidate pair, in
+robust standard deviations, ``e = clip((score - median) / (robust_scale · 1.4826 · MAD), 0, cap)``
+(most candidate pairs of any channel are unrelated sellers, fraud is rare); channels whose score is
+already a match probability (``probability_channels``, the dedup stage's near-duplicate pairs) enter
+as ``min(score, cap)``.  A pair is linked when ``Σ_c weight_c · e_c`` reaches ``min_link_score``;
+with the defaults (cap 1, threshold 1.8) no single channel can link two sellers — a shared device
+alone, a shared buyer pool alone or a registration in the same week alone is never enough.
+Communities of the linked graph come from Leiden (Traag, Waltman & van Eck 2019) on the local engine
+and from label propagation at scale (:mod:`.algorithms.engine`).  Creators (and other sellers left
+out) then join the community whose members they promote when they promote at least
+``attach_min_share`` of it and at least ``attach_min_links`` of its members
+(:func:`attach_satellites`): a creator's link to one shop is weak, promoting most of a ring is not.
 
 The two timing channels count as one family (their maximum), and weigh half by default:
 registrations in the same week are common among honest shops too.
@@ -20,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from fraudmine.graph import channels as ch
@@ -28,29 +35,62 @@ from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine
 from fraudmine.graph.clusters import CLUSTER_ID, assemble_clusters
 from fraudmine.graph.identity import cluster_id_col
+from fraudmine.graph_config import CollusionConfig
 
 log = logging.getLogger(__name__)
 
 ALL_CHANNELS = ("identifier", "buyers", "promotion", "duplicate", "co_reported", "co_registration", "co_activity")
 
 
+def standardise(links: DataFrame, probability_channels: tuple[str, ...], robust_scale: float) -> DataFrame:
+    """Add ``z``: per channel, ``(score - median) / (robust_scale · 1.4826 · MAD)`` over its candidate pairs.
+
+    Probability channels keep their score as ``z``.  A channel whose MAD is 0 (most pairs tie) uses its
+    standard deviation, and 1 when that is 0 too.
+    """
+    st = links.where(~F.col(ch.CHANNEL).isin(*probability_channels) if probability_channels else F.lit(True))
+    med = st.groupBy(ch.CHANNEL).agg(F.percentile_approx(ch.SCORE, 0.5, 10000).alias("_med"))
+    dev = (
+        st.join(med, ch.CHANNEL)
+        .groupBy(ch.CHANNEL, "_med")
+        .agg(
+            F.percentile_approx(F.abs(F.col(ch.SCORE) - F.col("_med")), 0.5, 10000).alias("_mad"),
+            F.stddev_pop(ch.SCORE).alias("_sd"),
+        )
+    )
+    spread = F.when(F.col("_mad") > 0, F.col("_mad") * F.lit(1.4826)).when(F.col("_sd") > 0, F.col("_sd"))
+    dev = dev.select(ch.CHANNEL, "_med", F.coalesce(spread, F.lit(1.0)).alias("_spread"))
+    z = F.when(
+        F.col(ch.CHANNEL).isin(*probability_channels) if probability_channels else F.lit(False), F.col(ch.SCORE)
+    ).otherwise((F.col(ch.SCORE) - F.col("_med")) / (F.lit(robust_scale) * F.col("_spread")))
+    return links.join(F.broadcast(dev), ch.CHANNEL, "left").withColumn("z", z).drop("_med", "_spread")
+
+
 def combine_channels(
-    links: DataFrame, channel_weights: Mapping[str, float], channel_cap: float, min_link_score: float
+    links: DataFrame,
+    channel_weights: Mapping[str, float],
+    channel_cap: float,
+    min_link_score: float,
+    probability_channels: tuple[str, ...] = ("duplicate",),
+    robust_scale: float = 3.0,
 ) -> DataFrame:
     """Combine channel pairs ``[src, dst, channel, score]`` into seller links.
 
-    Each channel's score is capped at ``channel_cap`` and multiplied by its weight; the two timing
-    channels (co-registration, co-activity) form one family ``timing`` (their maximum counts), since
-    a shop's first listing follows its registration.
+    Each channel's score is standardised (:func:`standardise`), clipped to ``[0, channel_cap]`` and
+    multiplied by its weight; the two timing channels (co-registration, co-activity) form one family
+    ``timing`` (their maximum counts), since a shop's first listing follows its registration.
 
     Returns:
         ``[src, dst, weight, n_channels, channels]`` for pairs whose combined score reaches
-        ``min_link_score``; ``channels`` maps channel (family) name → weighted capped score.
+        ``min_link_score``; ``channels`` maps channel (family) name → weighted capped evidence.
     """
     w = F.lit(0.0)
     for name, v in sorted(channel_weights.items()):
         w = F.when(F.col(ch.CHANNEL) == name, F.lit(float(v))).otherwise(w)
-    weighted = links.withColumn("_c", F.least(F.col(ch.SCORE), F.lit(channel_cap)) * w).where(F.col("_c") > 0)
+    z = standardise(links, probability_channels, robust_scale)
+    weighted = z.withColumn("_c", F.least(F.greatest(F.col("z"), F.lit(0.0)), F.lit(channel_cap)) * w).where(
+        F.col("_c") > 0
+    )
     # timing channels are one family: a pair registered and active in the same week counts once
     fam = F.when(F.col(ch.CHANNEL).isin(*ch.TIMING_CHANNELS), F.lit("timing")).otherwise(F.col(ch.CHANNEL))
     capped = weighted.groupBy(ch.U, ch.V, fam.alias(ch.CHANNEL)).agg(F.max("_c").alias("_c"))
@@ -60,6 +100,41 @@ def combine_channels(
         F.map_from_entries(F.sort_array(F.collect_list(F.struct(ch.CHANNEL, F.round("_c", 4))))).alias("channels"),
     )
     return comb.where(F.col(S.WEIGHT) >= F.lit(min_link_score))
+
+
+def attach_satellites(
+    members: DataFrame, memberships: DataFrame, min_size: int, min_share: float, min_links: int
+) -> DataFrame:
+    """Sellers outside every community of ``min_size`` or more that promote most of one community.
+
+    Args:
+        members: ``[node_id, cluster_id]`` from the community step.
+        memberships: ``[pool, seller]``, e.g. creator → promoted merchant (:func:`.channels.promotion_memberships`).
+        min_size: communities smaller than this do not count (nor keep their members from attaching).
+        min_share: the satellite reaches at least this share of the community's members ...
+        min_links: ... and at least this many of them.
+
+    Returns:
+        ``[node_id, cluster_id, k]``: one community per satellite (most members reached, then the
+        smallest cluster id), ``k`` members reached.
+    """
+    sizes = members.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
+    big = members.join(sizes, CLUSTER_ID)
+    hits = (
+        memberships.select(F.col("pool").alias("_sat"), F.col("seller").alias(S.NODE_ID))
+        .distinct()
+        .join(big, S.NODE_ID)
+        .groupBy("_sat", CLUSTER_ID, "_size")
+        .agg(F.count(F.lit(1)).alias("k"))
+        .where((F.col("k") >= min_links) & (F.col("k") >= F.lit(min_share) * F.col("_size")))
+        .join(big.select(F.col(S.NODE_ID).alias("_sat")), "_sat", "left_anti")
+    )
+    best = Window.partitionBy("_sat").orderBy(F.col("k").desc(), F.col(CLUSTER_ID))
+    return (
+        hits.withColumn("_r", F.row_number().over(best))
+        .where(F.col("_r") == 1)
+        .select(F.col("_sat").alias(S.NODE_ID), CLUSTER_ID, "k")
+    )
 
 
 def channel_links(
@@ -93,15 +168,7 @@ def collusion_clusters(
     nodes: DataFrame,
     identity_links: DataFrame,
     engine: GraphEngine,
-    channel_weights: Mapping[str, float],
-    channel_cap: float,
-    min_link_score: float,
-    max_pool_degree: int,
-    min_shared: int,
-    burst_days: float,
-    resolution: float,
-    min_size: int,
-    seed: int,
+    cfg: CollusionConfig,
     duplicate_pairs: DataFrame | None = None,
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     """Collusion clusters of merchants and creators with their evidence.
@@ -112,19 +179,29 @@ def collusion_clusters(
         identity_links: ``[src, dst, weight, ...]`` from :func:`fraudmine.graph.identity.identity_links`
             (all identity links, before the identity threshold: here they are one channel among several).
         engine: graph engine (Leiden locally, label propagation at scale).
-        channel_weights, channel_cap, min_link_score, max_pool_degree, min_shared, burst_days,
-        resolution, min_size, seed: see :class:`fraudmine.graph_config.CollusionConfig`.
+        cfg: the ``clusters.collusion`` config section (:class:`fraudmine.graph_config.CollusionConfig`).
         duplicate_pairs: optional near-duplicate product pairs ``[src, dst(, score)]``.
 
     Returns:
         ``(clusters, members [cluster_id, node_id], links [src, dst, weight, n_channels, channels])``.
     """
-    pairs = channel_links(edges, nodes, identity_links, max_pool_degree, min_shared, burst_days, duplicate_pairs)
-    links = combine_channels(pairs, channel_weights, channel_cap, min_link_score).localCheckpoint(eager=True)
-    comm = engine.communities(links.select(S.SRC, S.DST, S.WEIGHT), method="auto", resolution=resolution, seed=seed)
-    members = comm.frame.select(
-        F.col("node").alias(S.NODE_ID), cluster_id_col("collusion", F.col("community")).alias(CLUSTER_ID)
+    pairs = channel_links(
+        edges, nodes, identity_links, cfg.max_pool_degree, cfg.min_shared, cfg.burst_days, duplicate_pairs
     )
+    links = combine_channels(
+        pairs, cfg.channel_weights, cfg.channel_cap, cfg.min_link_score, cfg.probability_channels, cfg.robust_scale
+    ).localCheckpoint(eager=True)
+    comm = engine.communities(
+        links.select(S.SRC, S.DST, S.WEIGHT), method="auto", resolution=cfg.resolution, seed=cfg.seed
+    )
+    core = comm.frame.select(
+        F.col("node").alias(S.NODE_ID), cluster_id_col("collusion", F.col("community")).alias(CLUSTER_ID)
+    ).localCheckpoint(eager=True)
+    sat = attach_satellites(
+        core, ch.promotion_memberships(edges), cfg.min_size, cfg.attach_min_share, cfg.attach_min_links
+    ).localCheckpoint(eager=True)
+    members = core.join(sat.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(sat.select(S.NODE_ID, CLUSTER_ID))
+    attached = sat.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_att"))
     inside = (
         links.join(members.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_cu")), S.SRC)
         .join(members.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_cv")), S.DST)
@@ -141,20 +218,25 @@ def collusion_clusters(
         F.map_from_entries(F.sort_array(F.collect_list(F.struct("channel", F.struct("links", "score"))))).alias("_ch"),
     )
     stats = inside.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_nl"), F.avg(S.WEIGHT).alias("_mean"))
-    fams = {"timing" if c in ch.TIMING_CHANNELS else c for c in ALL_CHANNELS if channel_weights.get(c, 0) > 0}
+    fams = {"timing" if c in ch.TIMING_CHANNELS else c for c in ALL_CHANNELS if cfg.channel_weights.get(c, 0) > 0}
     n_avail = len([c for c in fams if c != "duplicate" or duplicate_pairs is not None])
     risk = (F.lit(1.0) - F.exp(-F.col("_mean"))) * F.sqrt(F.col("_nch") / F.lit(max(n_avail, 1)))
-    summary = stats.join(chan, CLUSTER_ID).select(
-        CLUSTER_ID,
-        risk.alias("risk"),
-        F.to_json(
-            F.struct(
-                F.col("_nl").alias("links"),
-                F.round("_mean", 3).alias("mean_link_score"),
-                F.col("_ch").alias("channels"),
-                F.lit(comm.engine).alias("engine"),
-            )
-        ).alias("evidence"),
+    summary = (
+        stats.join(chan, CLUSTER_ID)
+        .join(attached, CLUSTER_ID, "left")
+        .select(
+            CLUSTER_ID,
+            risk.alias("risk"),
+            F.to_json(
+                F.struct(
+                    F.col("_nl").alias("links"),
+                    F.round("_mean", 3).alias("mean_link_score"),
+                    F.col("_ch").alias("channels"),
+                    F.coalesce(F.col("_att"), F.lit(0)).alias("attached_promoters"),
+                    F.lit(comm.engine).alias("engine"),
+                )
+            ).alias("evidence"),
+        )
     )
-    clusters = assemble_clusters("collusion", members, nodes, summary, min_size=min_size)
+    clusters = assemble_clusters("collusion", members, nodes, summary, min_size=cfg.min_size)
     return clusters, members, links

@@ -1,17 +1,23 @@
-"""Brushing blocks: FRAUDAR dense-subgraph detection on buyer-product orders and reviews.
+"""Brushing blocks: FRAUDAR dense-subgraph detection on buyer-product orders and reviews, in time.
 
 Hooi et al. 2016 (:mod:`fraudmine.graph.algorithms.fraudar`).  The buyer-product graph
 of a marketplace is one giant component, so peeling it whole would find one block per
 pass over millions of edges.  Candidates are cut first, in Spark: an order or review
 edge ``(buyer, product)`` is a candidate when the buyer touched at least
-``min_buyer_products`` distinct products of that product's seller (brushing buys
-several target products of one shop; an ordinary buyer rarely does).  The candidate
-edges are collected, split into connected components, and FRAUDAR peels each
-component repeatedly (``max_blocks_per_component``), with column weights computed from
-each product's degree in the *whole* graph (camouflage resistance).  A block is kept
-when it has at least ``min_buyers`` buyers, ``min_products`` products and a fill
-(edges / (buyers x products)) of at least ``min_fill``; the peel returns the block's dense
-core, so the buyers touching enough of its products are attached back (:func:`_expand`).
+``min_buyer_products`` distinct products of that product's seller *within* ``window_days``
+(two tumbling bucketings, offset by half a window, so any pair closer than half a window
+shares a bucket).  Brushing buys several target products of one shop in a short campaign;
+a loyal customer who buys from the same shops month after month does not.  The candidate
+edges are collected, split into connected components, and FRAUDAR peels each component
+repeatedly (``max_blocks_per_component``), with column weights computed from each
+product's degree in the *whole* graph (camouflage resistance).  A block is kept when it has
+at least ``min_buyers`` buyers, ``min_products`` products, a fill (edges / (buyers x
+products)) of at least ``min_fill`` and its edges are dense in time too: the 5-95 % range
+of their times spans at most ``max_span_days`` (a three-mode buyer x product x time block,
+as in D-Cube / M-Zoom, Shin et al. 2017-2018).  The peel returns the block's dense core, so
+buyers are attached back (:func:`_expand`): those touching enough of its products, and those
+who ordered or reviewed one of its products inside the block's time span (± ``expand_slack_days``)
+— a fake account that bought one target product during the campaign belongs to it.
 
 Block risk (graph evidence only): ``1 - exp(-density)``, density = FRAUDAR's ``g``.
 """
@@ -23,7 +29,7 @@ import logging
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
@@ -33,12 +39,13 @@ from fraudmine.graph.algorithms.fraudar import Block, column_weights, peel_block
 from fraudmine.graph.algorithms.spark_common import to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
 from fraudmine.graph.identity import cluster_id
+from fraudmine.graph_config import BrushingConfig
 
 log = logging.getLogger(__name__)
 
 
-def candidate_edges(edges: DataFrame, min_buyer_products: int) -> DataFrame:
-    """``[buyer, product, n_events, first_ts, last_ts, product_degree]`` candidate edges (see module docstring)."""
+def buyer_product_edges(edges: DataFrame) -> DataFrame:
+    """``[buyer, product, n_events, first_ts, last_ts, seller, product_degree]``: orders and reviews per pair."""
     bp = (
         edges.where(F.col(S.EDGE_TYPE).isin(ids.ORDERED.key, ids.REVIEWED.key))
         .groupBy(F.col(S.SRC).alias("buyer"), F.col(S.DST).alias("product"))
@@ -50,9 +57,18 @@ def candidate_edges(edges: DataFrame, min_buyer_products: int) -> DataFrame:
         F.col(S.DST).alias("product"), F.col(S.SRC).alias("seller")
     )
     deg = bp.groupBy("product").agg(F.count(F.lit(1)).alias("product_degree"))
-    j = bp.join(pm, "product")
-    per = j.groupBy("buyer", "seller").agg(F.count(F.lit(1)).alias("_k")).where(F.col("_k") >= min_buyer_products)
-    return j.join(per.select("buyer", "seller"), ["buyer", "seller"]).join(deg, "product").drop("seller")
+    return bp.join(pm, "product").join(deg, "product")
+
+
+def candidate_edges(edges: DataFrame, min_buyer_products: int, window_days: float) -> DataFrame:
+    """``[buyer, product, n_events, first_ts, last_ts, product_degree]`` candidate edges (see module docstring)."""
+    j = buyer_product_edges(edges)
+    day = F.col(S.FIRST_TS).cast("double") / F.lit(86400.0 * window_days)
+    keep = F.lit(False)
+    for off in (0.0, 0.5):
+        per = Window.partitionBy("buyer", "seller", F.floor(day + F.lit(off)))
+        keep = keep | (F.size(F.collect_set("product").over(per)) >= min_buyer_products)
+    return j.withColumn("_keep", keep).where(F.col("_keep")).drop("seller", "_keep")
 
 
 def _expand(rows: np.ndarray, cols: np.ndarray, blk: Block, n_rows: int, min_fill: float) -> np.ndarray:
@@ -65,6 +81,27 @@ def _expand(rows: np.ndarray, cols: np.ndarray, blk: Block, n_rows: int, min_fil
     need = max(2, int(np.ceil(min_fill * blk.cols.size)))
     hits = np.bincount(rows[np.isin(cols, blk.cols)], minlength=n_rows)
     return np.union1d(blk.rows, np.flatnonzero(hits >= need))
+
+
+def time_span(cand: pd.DataFrame, buyers: list[str], products: list[str]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """5 % and 95 % quantiles of the first-event times of the block's candidate edges."""
+    sub = cand[cand["buyer"].isin(buyers) & cand["product"].isin(products)]
+    t = pd.to_datetime(sub[S.FIRST_TS], utc=True)
+    return t.quantile(0.05), t.quantile(0.95)
+
+
+def campaign_buyers(
+    touches: pd.DataFrame, products: list[str], lo: pd.Timestamp, hi: pd.Timestamp, slack_days: float
+) -> list[str]:
+    """Buyers who ordered or reviewed one of ``products`` between ``lo`` and ``hi`` (± ``slack_days``).
+
+    Args:
+        touches: ``[buyer, product, first_ts]`` buyer-product edges (all of them, not only candidates).
+    """
+    slack = pd.Timedelta(days=slack_days)
+    t = pd.to_datetime(touches[S.FIRST_TS], utc=True)
+    sel = touches["product"].isin(products) & (t >= lo - slack) & (t <= hi + slack)
+    return sorted(set(touches.loc[sel, "buyer"].astype(str)))
 
 
 def find_blocks(
@@ -112,43 +149,57 @@ def find_blocks(
     return out
 
 
-def brushing_blocks(
-    edges: DataFrame,
-    nodes: DataFrame,
-    min_buyer_products: int,
-    min_buyers: int,
-    min_products: int,
-    min_fill: float,
-    max_blocks_per_component: int,
-    column_weight_c: float,
-) -> tuple[DataFrame, DataFrame]:
+def brushing_blocks(edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig) -> tuple[DataFrame, DataFrame]:
     """Brushing blocks as cluster rows.
+
+    Args:
+        edges: typed edges as of the date.
+        nodes: typed nodes.
+        cfg: the ``clusters.brushing`` config section (:class:`fraudmine.graph_config.BrushingConfig`).
 
     Returns:
         ``(clusters, roles [cluster_id, node_id, role])``: members are the block's buyers
         (role ``buyer``) and products (role ``target``).
     """
     spark: SparkSession = edges.sparkSession
-    cand = to_pandas(candidate_edges(edges, min_buyer_products))
+    cand = to_pandas(candidate_edges(edges, cfg.min_buyer_products, cfg.window_days))
     log.info("brushing: %d candidate buyer-product edges", len(cand))
-    blocks = find_blocks(cand, min_buyers, min_products, min_fill, max_blocks_per_component, column_weight_c)
+    found = find_blocks(
+        cand, cfg.min_buyers, cfg.min_products, cfg.min_fill, cfg.max_blocks_per_component, cfg.column_weight_c
+    )
+    blocks = []
+    for buyers, products, blk in found:
+        lo, hi = time_span(cand, buyers, products)
+        span = (hi - lo).total_seconds() / 86400.0
+        if span <= cfg.max_span_days:
+            blocks.append((buyers, products, blk, lo, hi, span))
+    log.info("brushing: %d FRAUDAR blocks, %d dense in time", len(found), len(blocks))
+    touches = pd.DataFrame(columns=["buyer", "product", S.FIRST_TS])
+    if blocks:
+        targets = spark.createDataFrame([(p,) for b in blocks for p in b[1]], "product string").distinct()
+        touches = to_pandas(
+            buyer_product_edges(edges).join(F.broadcast(targets), "product").select("buyer", "product", S.FIRST_TS)
+        )
     rows, summ = [], []
-    for buyers, products, blk in blocks:
-        cid = cluster_id("brushing", f"{products[0]}|{buyers[0]}")  # two blocks may share a buyer
+    for core, products, blk, lo, hi, span in blocks:
+        buyers = sorted(set(core) | set(campaign_buyers(touches, products, lo, hi, cfg.expand_slack_days)))
+        cid = cluster_id("brushing", f"{products[0]}|{core[0]}")  # two blocks may share a buyer
         rows += [(cid, b, "buyer") for b in buyers] + [(cid, p, "target") for p in products]
-        sub = cand[cand["buyer"].isin(buyers) & cand["product"].isin(products)]
-        span = (sub[S.LAST_TS].max() - sub[S.FIRST_TS].min()).total_seconds() / 86400.0 if len(sub) else None
         ev = {
             "buyers": len(buyers),
+            "core_buyers": len(core),
             "products": len(products),
             "edges": blk.n_edges,
-            "fill": round(blk.n_edges / (len(buyers) * len(products)), 3),
+            "fill": round(blk.n_edges / (len(core) * len(products)), 3),
             "density": round(blk.density, 4),
-            "active_days": None if span is None else round(float(span), 1),
+            "active_days": round(float(span), 1),
+            "first_ts": str(lo),
             "products_list": products[:20],
         }
         summ.append((cid, float(1.0 - np.exp(-blk.density)), json.dumps(ev)))
-    roles = spark.createDataFrame(rows, f"{CLUSTER_ID} string, {S.NODE_ID} string, {ROLE} string")
+    roles = spark.createDataFrame(rows, f"{CLUSTER_ID} string, {S.NODE_ID} string, {ROLE} string").dropDuplicates(
+        [CLUSTER_ID, S.NODE_ID]
+    )
     summary = spark.createDataFrame(summ, f"{CLUSTER_ID} string, risk double, evidence string")
     clusters = assemble_clusters("brushing", roles.select(CLUSTER_ID, S.NODE_ID), nodes, summary)
     return clusters, roles

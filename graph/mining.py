@@ -94,41 +94,15 @@ def mine_clusters(
     log.info("identity: %d clusters (%.1fs, engine %s)", ident.count(), secs["identity"], eng.name)
 
     t0 = time.monotonic()
-    cc = cfg.collusion
     coll_engine = _engine(all_links, cfg)  # the collusion graph has at most this many links plus pool links
     engines["collusion"] = coll_engine.name
-    coll, _, _ = collusion_clusters(
-        edges,
-        nodes,
-        all_links,
-        coll_engine,
-        cc.channel_weights,
-        cc.channel_cap,
-        cc.min_link_score,
-        cc.max_pool_degree,
-        cc.min_shared,
-        cc.burst_days,
-        cc.resolution,
-        cc.min_size,
-        cc.seed,
-        duplicate_pairs,
-    )
+    coll, _, _ = collusion_clusters(edges, nodes, all_links, coll_engine, cfg.collusion, duplicate_pairs)
     coll = coll.localCheckpoint(eager=True)
     secs["collusion"] = time.monotonic() - t0
     log.info("collusion: %d clusters (%.1fs)", coll.count(), secs["collusion"])
 
     t0 = time.monotonic()
-    bc = cfg.brushing
-    brush, brush_roles = brushing_blocks(
-        edges,
-        nodes,
-        bc.min_buyer_products,
-        bc.min_buyers,
-        bc.min_products,
-        bc.min_fill,
-        bc.max_blocks_per_component,
-        bc.column_weight_c,
-    )
+    brush, brush_roles = brushing_blocks(edges, nodes, cfg.brushing)
     brush = brush.localCheckpoint(eager=True)
     secs["brushing"] = time.monotonic() - t0
     log.info("brushing: %d blocks (%.1fs)", brush.count(), secs["brushing"])

@@ -1,6 +1,8 @@
 """Stage ``clusters``: identity clusters, collusion communities, brushing blocks, reporter rings.
 
-Reads the committed typed graph (nodes, events, report attributes) and the clean labels;
+Reads the committed typed graph (nodes, events, report attributes), the clean labels and the
+``duplicates`` stage's near-duplicate listing pairs (``clusters.duplicate_edges``, an evidence
+channel of the collusion projection: the ``duplicates`` stage runs before this one);
 writes ``clusters/{identity,collusion,brushing,reporter_rings}`` (schema ``CLUSTERS_SCHEMA``),
 ``clusters/members`` and ``clusters/entity_features`` (as of D), plus
 ``clusters/entity_features_train`` (as of D - label window) when ``clusters.train_features``.
@@ -8,6 +10,7 @@ writes ``clusters/{identity,collusion,brushing,reporter_rings}`` (schema ``CLUST
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fraudmine.graph.mining import mine_clusters
@@ -15,6 +18,7 @@ from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.parquet import parquet_rows, read_parquet
 
 OUTPUT = "clusters"
+log = logging.getLogger(__name__)
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
@@ -25,7 +29,14 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     dup = None
     if cfg.duplicate_edges:
         dup_path = ctx.path(cfg.duplicate_edges)
-        dup = read_parquet(ctx.spark, dup_path) if dup_path.exists() else None
+        if dup_path.exists():
+            dup = read_parquet(ctx.spark, dup_path)
+        else:
+            log.warning(
+                "clusters: no near-duplicate pairs at %s (run the duplicates stage first, or set "
+                "clusters.duplicate_edges: null); the collusion 'duplicate' channel is off",
+                dup_path,
+            )
     res = mine_clusters(nodes, events, reports, labels, ctx.as_of, cfg, dup)
     rows: dict[str, int] = {}
     for kind, df in res.clusters.items():

@@ -3,8 +3,8 @@
 STAGE_NAMES: tuple[str, ...] = (
     "validate",
     "graph",
-    "clusters",
     "duplicates",
+    "clusters",
     "features",
     "train",
     "score",

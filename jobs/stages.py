@@ -61,8 +61,8 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("validate", validate.OUTPUT, validate.run, ("validation",)),
     Stage("graph", build_graph.OUTPUT, build_graph.run, ("graph",)),
-    Stage("clusters", clusters.OUTPUT, clusters.run, ("graph", "clusters")),
     Stage("duplicates", duplicates.OUTPUT, duplicates.run, ("dedup", "features.label_window_days")),
+    Stage("clusters", clusters.OUTPUT, clusters.run, ("graph", "clusters")),
     Stage("features", build_features.OUTPUT, build_features.run, ("graph", "features")),
     Stage("train", train.OUTPUT, train.run, ("model",)),
     Stage("score", score.OUTPUT, score.run, ("scoring",), uses_run_id=True),

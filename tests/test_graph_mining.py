@@ -128,27 +128,138 @@ def test_identity_linking_prunes_hubs_and_weighs_types(spark) -> None:  # type: 
     assert ("merchant:x", "merchant:y") not in pair
 
 
+def _pairs_with_filler(extra: list[tuple[str, str, str, float]]) -> list[tuple[str, str, str, float]]:
+    """Channel pairs: 20 ordinary buyer-pool and identifier pairs (the channels' typical candidates) plus ``extra``."""
+    filler = [(f"merchant:f{i:02d}", f"merchant:g{i:02d}", "buyers", 1.0 + 0.05 * i) for i in range(20)]
+    filler += [(f"merchant:f{i:02d}", f"merchant:h{i:02d}", "identifier", 0.5 + 0.01 * i) for i in range(20)]
+    return filler + extra
+
+
 @pytest.mark.spark
 def test_collusion_needs_two_kinds_of_evidence(spark) -> None:  # type: ignore[no-untyped-def]
     from fraudmine.graph.collusion import combine_channels
 
-    links = spark.createDataFrame(
-        [
-            ("merchant:a", "merchant:b", "identifier", 0.99),  # strong, but one channel only
-            ("merchant:c", "merchant:d", "identifier", 0.9),
-            ("merchant:c", "merchant:d", "co_registration", 0.9),
-            ("merchant:e", "merchant:f", "co_registration", 1.0),  # timing family counts once
-            ("merchant:e", "merchant:f", "co_activity", 1.0),
-            ("merchant:g", "merchant:h", "buyers", 0.7),
-            ("merchant:g", "merchant:h", "promotion", 0.5),
-        ],
-        "src string, dst string, channel string, score double",
-    )
-    weights = {"identifier": 1.0, "buyers": 1.0, "promotion": 1.0, "co_registration": 0.5, "co_activity": 0.5}
-    out = {(r["src"], r["dst"]): r for r in combine_channels(links, weights, 0.6, 0.85).collect()}
+    extra = [
+        ("merchant:a", "merchant:b", "buyers", 50.0),  # far above the typical buyer pair, but one channel only
+        ("merchant:c", "merchant:d", "buyers", 50.0),
+        ("merchant:c", "merchant:d", "identifier", 0.99),
+        ("merchant:e", "merchant:f", "duplicate", 0.95),  # a probability channel: capped, not standardised
+        ("merchant:e", "merchant:f", "co_registration", 50.0),  # timing family counts once, at half weight
+        ("merchant:e", "merchant:f", "co_activity", 50.0),
+        ("merchant:g", "merchant:h", "buyers", 50.0),
+        ("merchant:g", "merchant:h", "duplicate", 0.95),
+    ]
+    links = spark.createDataFrame(_pairs_with_filler(extra), "src string, dst string, channel string, score double")
+    weights = {"identifier": 1.0, "buyers": 1.0, "duplicate": 1.0, "co_registration": 0.5, "co_activity": 0.5}
+    out = {(r["src"], r["dst"]): r for r in combine_channels(links, weights, 1.0, 1.8).collect()}
     assert set(out) == {("merchant:c", "merchant:d"), ("merchant:g", "merchant:h")}
-    assert out[("merchant:c", "merchant:d")]["weight"] == pytest.approx(0.6 + 0.5 * 0.6)  # capped, then weighted
-    assert dict(out[("merchant:g", "merchant:h")]["channels"]) == {"buyers": 0.6, "promotion": 0.5}
+    assert dict(out[("merchant:g", "merchant:h")]["channels"]) == {"buyers": 1.0, "duplicate": 0.95}
+    assert out[("merchant:g", "merchant:h")]["weight"] == pytest.approx(1.95)
+    # the same pair without its near-duplicate listings is not linked: duplicates change the projection
+    no_dup = links.where("channel != 'duplicate'")
+    assert ("merchant:g", "merchant:h") not in {
+        (r["src"], r["dst"]) for r in combine_channels(no_dup, weights, 1.0, 1.8).collect()
+    }
+
+
+@pytest.mark.spark
+def test_duplicate_pairs_feed_the_collusion_projection(spark) -> None:  # type: ignore[no-untyped-def]
+    """Cross-shop near-duplicate listings become a ``duplicate`` channel pair; same-shop copies do not."""
+    from fraudmine.graph import schemas as S
+    from fraudmine.graph.collusion import channel_links
+
+    sells = [
+        (m, f"product:{p}", "merchant__sells__product", 1.0, 1, T0, T0)
+        for m, p in [("merchant:a", "pa1"), ("merchant:a", "pa2"), ("merchant:b", "pb1"), ("merchant:c", "pc1")]
+    ]
+    edges = spark.createDataFrame(sells, S.EDGES_SCHEMA)
+    nodes = spark.createDataFrame(
+        [(m, "merchant", m[9:], T0, None, None) for m in ("merchant:a", "merchant:b", "merchant:c")],
+        "node_id string, node_type string, raw_id string, created_at timestamp, degree long, is_hub boolean",
+    )
+    ident = spark.createDataFrame([], "src string, dst string, weight double")
+    dup = spark.createDataFrame([("pa1", "pb1", 0.9), ("pa1", "pa2", 0.99)], "src string, dst string, score double")
+    without = channel_links(edges, nodes, ident, 50, 2, 14.0, None).where("channel = 'duplicate'").count()
+    got = {
+        (r["src"], r["dst"]): r["score"]
+        for r in channel_links(edges, nodes, ident, 50, 2, 14.0, dup).collect()
+        if r["channel"] == "duplicate"
+    }
+    assert without == 0
+    assert got == {("merchant:a", "merchant:b"): pytest.approx(0.9)}
+
+
+@pytest.mark.spark
+def test_pool_surprise_discounts_big_sellers(spark) -> None:  # type: ignore[no-untyped-def]
+    """Three shared buyers between two small shops outweigh three shared between two big ones."""
+    from fraudmine.graph.channels import pool_links
+
+    rows = [(f"b{i}", s) for i in range(3) for s in ("merchant:s1", "merchant:s2", "merchant:l1", "merchant:l2")]
+    rows += [(f"x{i}", "merchant:l1") for i in range(40)] + [(f"y{i}", "merchant:l2") for i in range(40)]
+    rows += [(f"z{i}", f"merchant:o{i % 7}") for i in range(60)] + [
+        (f"z{i}", f"merchant:o{(i + 1) % 7}") for i in range(60)
+    ]
+    m = spark.createDataFrame(rows, "pool string, seller string")
+    got = {(r["src"], r["dst"]): r["score"] for r in pool_links(m, "buyers", 50, 3).collect()}
+    assert got[("merchant:s1", "merchant:s2")] > 2 * got[("merchant:l1", "merchant:l2")]
+
+
+@pytest.mark.spark
+def test_creators_attach_to_the_community_they_mostly_promote(spark) -> None:  # type: ignore[no-untyped-def]
+    from fraudmine.graph.collusion import attach_satellites
+
+    members = spark.createDataFrame(
+        [(f"merchant:r{i}", "ring") for i in range(4)]
+        + [(f"merchant:q{i}", "big") for i in range(6)]
+        + [("merchant:t0", "tiny"), ("merchant:t1", "tiny")],
+        "node_id string, cluster_id string",
+    )
+    promo = [("creator:c1", f"merchant:r{i}") for i in range(3)]  # 3 of 4: attaches
+    promo += [("creator:c2", "merchant:r0"), ("creator:c2", "merchant:x")]  # one member only
+    promo += [("creator:c3", "merchant:q0"), ("creator:c3", "merchant:q1")]  # 2 of 6: share too small
+    promo += [("creator:c4", "merchant:t0"), ("creator:c4", "merchant:t1")]  # community below min_size
+    m = spark.createDataFrame(promo, "pool string, seller string")
+    got = {(r["node_id"], r["cluster_id"], r["k"]) for r in attach_satellites(members, m, 3, 0.5, 2).collect()}
+    assert got == {("creator:c1", "ring", 3)}
+
+
+def _order(buyer: str, product: str, ts: datetime) -> tuple[str, str, str, float, int, datetime, datetime]:
+    return (f"buyer:{buyer}", f"product:{product}", "buyer__ordered__product", 1.0, 1, ts, ts)
+
+
+@pytest.mark.spark
+def test_brushing_blocks_must_be_dense_in_time(spark) -> None:  # type: ignore[no-untyped-def]
+    """The same buyer x product block is brushing within a week, a loyal clientele over four months.
+
+    A campaign account that bought a single target product during the campaign joins the block."""
+    from fraudmine.graph import schemas as S
+    from fraudmine.graph.dense import brushing_blocks
+    from fraudmine.graph_config import BrushingConfig
+
+    rows = []
+    for m, days in (("fast", 6), ("slow", 120)):
+        rows += [(f"merchant:{m}", f"product:{m}{j}", "merchant__sells__product", 1.0, 1, T0, T0) for j in range(4)]
+        for i in range(8):
+            for j in range(3):
+                if (i + j) % 4 != 0:
+                    rows.append(_order(f"{m}{i}", f"{m}{j}", T0 + timedelta(days=days * ((i + 8 * j) % 24) / 24)))
+    rows.append(_order("single", "fast1", T0 + timedelta(days=3)))  # one target product, inside the campaign
+    rows.append(_order("later", "fast1", T0 + timedelta(days=60)))  # the same product, long after
+    edges = spark.createDataFrame(rows, S.EDGES_SCHEMA)
+    nodes = spark.createDataFrame(
+        [], "node_id string, node_type string, raw_id string, created_at timestamp, degree long, is_hub boolean"
+    )
+    cfg = BrushingConfig(window_days=150.0, min_buyers=4, max_span_days=14.0, expand_slack_days=1.0)
+    clusters, roles = brushing_blocks(edges, nodes, cfg)
+    got = clusters.collect()
+    assert len(got) == 1
+    members = set(got[0]["members"])
+    assert {f"product:fast{j}" for j in range(3)} <= members and not any("slow" in m for m in members)
+    assert "buyer:single" in members and "buyer:later" not in members
+    assert {r["role"] for r in roles.collect()} == {"buyer", "target"}
+    # a short candidate window already drops the slow block's co-purchases (spread over months)
+    short = brushing_blocks(edges, nodes, cfg.model_copy(update={"window_days": 14.0, "max_span_days": 1000.0}))[0]
+    assert not any("slow" in m for r in short.collect() for m in r["members"])
 
 
 @pytest.mark.spark
@@ -195,3 +306,12 @@ def test_as_of_view_and_stats(spark) -> None:  # type: ignore[no-untyped-def]
     assert row["count"] == 2 and row["n_events"] == 3 and row["dst_degree_max"] == 2
     assert row["top_dst_hubs"] == ["product:p1=2"]
     assert st[("node", "product")]["count"] == 1
+
+
+def test_duplicates_stage_runs_before_clusters_and_feeds_it() -> None:
+    from fraudmine.graph_config import ClustersConfig
+    from fraudmine.jobs import duplicates
+    from fraudmine.jobs.names import STAGE_NAMES
+
+    assert STAGE_NAMES.index("duplicates") < STAGE_NAMES.index("clusters")
+    assert ClustersConfig().duplicate_edges == f"{duplicates.OUTPUT}/edges"
