@@ -12,7 +12,8 @@ published run's stats from its ``publish/audit.json``, and calls :func:`evaluate
 - ``volume``: row count of each scored entity type, and of the decisions, changed by at
   most ``max_score_row_change`` / ``max_decision_row_change`` vs the published run;
 - ``psi``: the population stability index of every model's score (entity type x risk column)
-  against the published run, binned at the published run's quantiles, at most ``max_psi``
+  against the published run, binned at the published run's quantiles (scores rounded to 4 decimals,
+  edges moved into the gaps between distinct values, see :func:`psi_edges`), at most ``max_psi``
   (Siddiqi, *Credit Risk Scorecards*, 2006: < 0.1 stable, 0.1-0.25 watch, > 0.25 shifted);
 - ``auto_reject_share``: automatic rejects over decisions at most ``max_auto_reject_share``.
 
@@ -217,6 +218,49 @@ def bin_counts(df: DataFrame, col: str, edges: list[float]) -> list[int]:
     return [int(row[f"b{i}"] or 0) for i in range(len(conds))] if row else [0] * len(conds)
 
 
+def gap_edges(df: DataFrame, col: str, quantiles: list[float]) -> list[float]:
+    """Bin edges placed in the gaps below the given quantile values, not on them (one aggregation).
+
+    Calibrated scores are step functions (isotonic calibration gives a few dozen distinct values), so
+    a quantile edge usually sits exactly on an atom holding a large share of the rows.  A retrained
+    model moves that atom by a hair (0.0100 → 0.0099) and the whole mass would cross the edge: the
+    PSI would explode on a distribution that did not change.  Each edge is moved down to the midpoint
+    between its quantile value and the largest value below it (an edge with nothing below is dropped),
+    so an atom stays in its bin unless it moves by half the gap to its neighbour.  Continuous scores
+    are barely affected (the gaps are tiny).
+    """
+    from pyspark.sql import functions as F
+
+    qs = sorted(set(quantiles))
+    if not qs:
+        return []
+    x = F.col(col)
+    row = df.agg(*[F.max(F.when(x < q, x)).alias(f"b{i}") for i, q in enumerate(qs)]).first()
+    below = [None if row is None else row[f"b{i}"] for i in range(len(qs))]
+    # an edge at the minimum (nothing below it) bounds an empty bin and sits on the lowest atom: drop it
+    return [(float(b) + q) / 2.0 for q, b in zip(qs, below, strict=True) if b is not None]
+
+
+PSI_DECIMALS = 4
+"""Scores are compared at this resolution when the PSI bins are placed: calibrated scores are clusters of
+near-ties (cross-fitted isotonic calibration averages several step functions: 0.03846155, 0.03846156, ...),
+and an edge inside such a cluster would split it by noise."""
+
+
+def psi_edges(df: DataFrame, col: str, probs: list[float]) -> list[float]:
+    """PSI bin edges of ``col``: quantiles of the scores rounded to :data:`PSI_DECIMALS`, moved into the gaps.
+
+    Args:
+        df: the scores (non-null ``col``).
+        col: the risk column.
+        probs: the quantile probabilities (``psi_bins - 1`` of them).
+    """
+    from pyspark.sql import functions as F
+
+    rounded = df.select(F.round(F.col(col), PSI_DECIMALS).alias("_r"))
+    return gap_edges(rounded, "_r", rounded.approxQuantile("_r", probs, 0.001))
+
+
 def collect_run_stats(
     scores: DataFrame, decisions: DataFrame, previous: RunStats | None, cfg: PublishConfig
 ) -> RunStats:
@@ -259,7 +303,7 @@ def collect_run_stats(
             vals = sub.where(F.col(col).isNotNull())
             if col not in scores.columns or not vals.limit(1).collect():
                 continue
-            edges = sorted(set(vals.approxQuantile(col, probs, 0.001)))
+            edges = psi_edges(vals, col, probs)
             profiles[key] = ScoreProfile(edges, bin_counts(vals, col, edges))
             if previous is not None and key in previous.profiles:
                 binned[key] = bin_counts(vals, col, previous.profiles[key].edges)

@@ -168,3 +168,54 @@ def test_corrupted_run_is_blocked_and_current_stays(spark: Any, tmp_path: Path, 
     audit = json.loads((bad / "publish" / "audit.json").read_text())
     assert audit["forced"] is True and len(audit["failures"]) == 2
     assert issubclass(AuditFailed, RuntimeError)
+
+
+@pytest.mark.spark
+def test_psi_bins_survive_a_retrained_step_function(spark: Any) -> None:
+    """Isotonic scores are a few atoms; a retrain moves each atom by a hair.  Edges on the atoms
+    (plain quantiles) would push whole atoms across and report a huge shift; gap edges must not.
+    A real shift (mass moving between atoms) must still be caught."""
+    from fraudmine.audit import bin_counts, gap_edges
+
+    def frame(values: list[tuple[float, int]]) -> Any:
+        return spark.createDataFrame([(v,) for v, n in values for _ in range(n)], "fraud_risk double")
+
+    prev = frame([(0.010, 700), (0.050, 150), (0.200, 100), (0.900, 50)])
+    probs = [i / 10 for i in range(1, 10)]
+    quantiles = prev.approxQuantile("fraud_risk", probs, 0.001)
+    edges = gap_edges(prev, "fraud_risk", quantiles)
+    assert edges and all(e not in {0.010, 0.050, 0.200, 0.900} for e in edges)
+    expected = bin_counts(prev, "fraud_risk", edges)
+
+    retrained = frame([(0.0099, 700), (0.0503, 150), (0.1990, 100), (0.9010, 50)])
+    assert psi(expected, bin_counts(retrained, "fraud_risk", edges)) < 0.01
+    on_atoms = sorted(set(quantiles))  # what the gate used before: edges on the atoms
+    assert psi(bin_counts(prev, "fraud_risk", on_atoms), bin_counts(retrained, "fraud_risk", on_atoms)) > 1.0
+
+    shifted = frame([(0.010, 450), (0.050, 150), (0.200, 250), (0.900, 150)])
+    assert psi(expected, bin_counts(shifted, "fraud_risk", edges)) > 0.25
+
+
+@pytest.mark.spark
+def test_psi_bins_survive_clusters_of_near_ties(spark: Any) -> None:
+    """Cross-fitted isotonic calibration gives clusters of near-equal scores (0.03846155, 0.03846156, ...);
+    bins must not split a cluster by its noise, or a retrain moves whole bins."""
+    from fraudmine.audit import bin_counts, psi_edges
+
+    rng = np.random.default_rng(0)
+
+    def frame(atoms: list[tuple[float, int]], jitter: float) -> Any:
+        vals = [float(v + rng.uniform(-jitter, jitter)) for v, n in atoms for _ in range(n)]
+        return spark.createDataFrame([(v,) for v in vals], "fraud_risk double")
+
+    atoms = [(0.0384615, 600), (0.0526316, 150), (0.1, 100), (0.3333, 100), (0.6, 50)]
+    prev = frame(atoms, 1e-8)
+    probs = [i / 10 for i in range(1, 10)]
+    edges = psi_edges(prev, "fraud_risk", probs)
+    expected = bin_counts(prev, "fraud_risk", edges)
+    retrained = frame([(v * 1.002, n) for v, n in atoms], 1e-8)
+    assert psi(expected, bin_counts(retrained, "fraud_risk", edges)) < 0.01
+    raw_quantiles = sorted(set(prev.approxQuantile("fraud_risk", probs, 0.001)))  # edges inside the cluster
+    assert psi(bin_counts(prev, "fraud_risk", raw_quantiles), bin_counts(retrained, "fraud_risk", raw_quantiles)) > 1
+    moved = frame([(0.0384615, 300), (0.0526316, 300), (0.1, 200), (0.3333, 150), (0.6, 50)], 1e-8)
+    assert psi(expected, bin_counts(moved, "fraud_risk", edges)) > 0.25
