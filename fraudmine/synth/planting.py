@@ -150,9 +150,11 @@ def brushing(blk: Block) -> None:
         if p.camo[m]:
             _decoy_orders(blk, buyers, n_prod)
         grp = group_name("brush", g)
-        for b in buyer_ids(buyers):
+        # the truth lists the buyers and targets the block actually used (a fake account that placed no
+        # order on a target left no brushing trace: no method can find it, and it is not brushing)
+        for b in buyer_ids(np.unique(bb)):
             blk.truth.append(("buyer", b, "brushing", grp, "fake_buyer"))
-        for pid in product_ids(blk.p_gidx[targets]):
+        for pid in product_ids(blk.p_gidx[np.unique(pp)]):
             blk.truth.append(("product", pid, "brushing", grp, "target"))
 
 
