@@ -94,18 +94,22 @@ def rank_rule_score(x: pd.DataFrame, rule: RankRule) -> tuple[NDArray[np.float64
 def rank_reasons(
     ranks: NDArray[np.float64], weighted: NDArray[np.float64], rule: RankRule, codes: Mapping[str, str], k: int
 ) -> list[list[str]]:
-    """Top-``k`` distinct reason codes per row: terms in the feature's top decile, strongest first."""
+    """Top-``k`` distinct reason codes per row, strongest first: the terms in the feature's top decile, or,
+    when no term is (a high combined score made of several moderately high terms), the terms that add
+    the most to the score.  A row with any evidence gets at least one reason."""
     out: list[list[str]] = []
     order = np.argsort(-weighted, axis=1, kind="stable")
     for i in range(weighted.shape[0]):
+        top = [j for j in order[i] if ranks[i, j] >= REASON_MIN_PCT]
+        picks = top or [j for j in order[i] if weighted[i, j] > 0]
         got: list[str] = []
-        for j in order[i]:
-            if len(got) >= k or ranks[i, j] < REASON_MIN_PCT:
-                break
+        for j in picks:
             feat = rule.terms[j][0]
             code = codes.get(feat, feat.upper())
             if code not in got:
                 got.append(code)
+            if len(got) >= k:
+                break
         out.append(got)
     return out
 

@@ -218,3 +218,15 @@ def test_rank_rules_bands_are_never_critical_and_reasons_name_top_decile_terms()
     assert top["entity_id"] == "b199" and top["top_reasons"] == ["REPORT_BURSTS"]
     assert out.loc[out["risk_band"] == "low", "top_reasons"].map(len).eq(0).all()
     assert rank_band(np.array([0.5, 0.95, 0.999, 1.0]), cfg).tolist() == ["low", "medium", "high", "high"]
+
+
+def test_rank_reasons_when_no_single_term_is_in_its_top_decile() -> None:
+    """The riskiest row is only moderately high on each of two terms: it still gets reasons (the terms that
+    add most), and a top-decile term behind a heavier, lower term is not dropped."""
+    from fraudmine.models.rank_score import rank_reasons
+
+    rule = RankRule("r", (("a", 2.0), ("b", 1.0), ("c", 0.5)))
+    ranks = np.array([[0.85, 0.80, 0.0], [0.85, 0.0, 0.95], [0.0, 0.0, 0.0]])
+    weighted = ranks * np.array([2.0, 1.0, 0.5])
+    got = rank_reasons(ranks, weighted, rule, {"a": "A", "b": "B", "c": "C"}, 3)
+    assert got == [["A", "B"], ["C"], []]
