@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.features.frames import (
+    CLUSTER_COLUMNS,
     as_doubles,
     before,
     cluster_facts,
@@ -27,14 +28,7 @@ from fraudmine.features.frames import (
 CREATOR_ID = "creator_id"
 C = CREATOR_ID
 
-CREATOR_CLUSTER_COLUMNS: tuple[str, ...] = (
-    "identity_cluster_size",
-    "identity_cluster_risk",
-    "identity_bad_members_oof",
-    "collusion_cluster_size",
-    "collusion_cluster_risk",
-    "collusion_bad_members_oof",
-)
+CREATOR_CLUSTER_COLUMNS: tuple[str, ...] = CLUSTER_COLUMNS[:6]  # identity and collusion facts
 
 CREATOR_FEATURES: tuple[str, ...] = (
     "account_age_days",

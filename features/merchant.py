@@ -18,29 +18,26 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.features.columns import AS_OF, DUPLICATE_FEATURES, FEATURE_COLUMNS, MERCHANT_ID
+from fraudmine.features.frames import before
 from fraudmine.graph.build import identifier_degrees
 
 M = MERCHANT_ID
 
 
-def _before(df: DataFrame, col: str, as_of: datetime) -> DataFrame:
-    return df.where(F.col(col) < F.lit(as_of))
-
-
 def _product_merchant(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
-    return _before(t["products"], "created_at", as_of).select("product_id", M)
+    return before(t["products"], "created_at", as_of).select("product_id", M)
 
 
 def listing_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     """Account age, listing volume, category spread and price profile per merchant."""
-    products = _before(t["products"], "created_at", as_of)
+    products = before(t["products"], "created_at", as_of)
     prod = products.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_products"),
         F.countDistinct("category").alias("n_categories"),
         F.avg(F.log1p("price")).alias("log_price_mean"),
         F.coalesce(F.stddev_samp(F.log1p("price")), F.lit(0.0)).alias("log_price_std"),
     )
-    merchants = _before(t["merchants"], "registered_at", as_of).select(
+    merchants = before(t["merchants"], "registered_at", as_of).select(
         M,
         ((F.lit(as_of).cast("long") - F.col("registered_at").cast("long")) / 86400.0).alias("account_age_days"),
     )
@@ -57,7 +54,7 @@ def status_as_of(orders: DataFrame, events: DataFrame | None, as_of: datetime) -
     if events is None:
         return orders
     last = (
-        _before(events, "event_at", as_of)
+        before(events, "event_at", as_of)
         .groupBy("order_id")
         .agg(F.max_by("status", F.struct("event_at", "event_id")).alias("_status"))
     )
@@ -71,9 +68,9 @@ def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: 
     A *linked buyer* shares a non-hub identifier (device, payment, ...) with another
     buyer: dense blocks of such accounts are the footprint of brushing farms.
     """
-    orders = _before(t["orders"], "ordered_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    orders = before(t["orders"], "ordered_at", as_of).join(_product_merchant(t, as_of), "product_id")
     orders = status_as_of(orders, t.get("order_events"), as_of)
-    buyer_ids = _before(t["identities"], "first_seen", as_of).where(F.col("entity_type") == "buyer")
+    buyer_ids = before(t["identities"], "first_seen", as_of).where(F.col("entity_type") == "buyer")
     deg = identifier_degrees(buyer_ids, hub_min_degree).where((F.col("degree") >= 2) & ~F.col("is_hub"))
     linked_buyers = (
         buyer_ids.join(deg, ["identifier_type", "identifier_hash"], "left_semi")
@@ -94,7 +91,7 @@ def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: 
 
 def review_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     """Review volume, mean rating and five-star share per merchant."""
-    reviews = _before(t["reviews"], "reviewed_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    reviews = before(t["reviews"], "reviewed_at", as_of).join(_product_merchant(t, as_of), "product_id")
     return reviews.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_reviews"),
         F.avg("rating").cast("double").alias("mean_rating"),
@@ -104,7 +101,7 @@ def review_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
 
 def report_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     """Reports against the merchant or its products; outcomes only when reviewed before ``as_of``."""
-    reports = _before(t["reports"], "reported_at", as_of)
+    reports = before(t["reports"], "reported_at", as_of)
     pm = _product_merchant(t, as_of)
     direct = reports.where(F.col("target_type") == "merchant").withColumnRenamed("target_id", M)
     via_product = (
@@ -124,7 +121,7 @@ def report_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
 
 def identity_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int) -> DataFrame:
     """Identifier sharing: shared non-hub identifiers, linked shops and linked creators per merchant."""
-    idt = _before(t["identities"], "first_seen", as_of)
+    idt = before(t["identities"], "first_seen", as_of)
     deg = identifier_degrees(idt, hub_min_degree)
     idt = idt.join(deg, ["identifier_type", "identifier_hash"])
     mine = idt.where(F.col("entity_type") == "merchant").select(
@@ -147,7 +144,7 @@ def identity_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degre
         F.countDistinct(F.when(F.col("entity_type") == "creator", F.col("other_id"))).alias("n_linked_creators"),
     )
     creator_links = pairs.where(F.col("entity_type") == "creator").select(M, F.col("other_id").alias("creator_id"))
-    promos = _before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    promos = before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of), "product_id")
     by_linked = (
         promos.join(creator_links.distinct(), [M, "creator_id"], "left_semi")
         .groupBy(M)
@@ -158,7 +155,7 @@ def identity_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degre
 
 def promotion_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     """Promotion volume and views per unit of attributed GMV (fake engagement inflates views)."""
-    promos = _before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    promos = before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of), "product_id")
     return promos.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_promotions"),
         (F.log1p(F.sum("views")) - F.log1p(F.sum("gmv"))).alias("log_views_per_gmv"),
@@ -167,7 +164,7 @@ def promotion_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame
 
 def listing_abuse_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     """Exact duplicate images across shops, duplicate titles in a shop, unauthorised protected-brand claims."""
-    products = _before(t["products"], "created_at", as_of)
+    products = before(t["products"], "created_at", as_of)
     phash_shops = (
         products.where(F.col("image_phash").isNotNull()).groupBy("image_phash").agg(F.countDistinct(M).alias("_shops"))
     )
@@ -185,7 +182,7 @@ def listing_abuse_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataF
         .groupBy(M)
         .agg(F.sum(F.col("_n") - 1).alias("n_within_shop_title_dups"))
     )
-    auth = _before(t["brand_authorizations"], "valid_from", as_of).where(
+    auth = before(t["brand_authorizations"], "valid_from", as_of).where(
         F.col("valid_to").isNull() | (F.col("valid_to") > F.lit(as_of))
     )
     protected = t["brands"].where(F.col("protected")).select("brand_id")
