@@ -34,23 +34,12 @@ import pyarrow.parquet as pq
 
 from fraudmine.contracts.physical import arrow_schema
 from fraudmine.contracts.raw import table_spec
-
-
-def _truth_sets(truth: Path) -> tuple[set[str], set[str], set[str], set[str]]:
-    m = pd.read_parquet(truth / "merchants.parquet")
-    e = pd.read_parquet(truth / "entities.parquet")
-    members = e[e["role"] != "victim"]
-    fraud_m = set(m.loc[m["is_fraud"], "merchant_id"])
-    lq_m = set(m.loc[m["is_low_quality"], "merchant_id"])
-    fraud_members = members[members["typology"] != "low_quality"]
-    prod = set(fraud_members.loc[fraud_members["entity_type"] == "product", "entity_id"])
-    cre = set(fraud_members.loc[fraud_members["entity_type"] == "creator", "entity_id"])
-    return fraud_m, lq_m, prod, cre
+from fraudmine.synth.slices import truth_bad_sets
 
 
 def label_items(decisions: pd.DataFrame, truth: Path) -> pd.DataFrame:
     """Add ``bad_fraud`` and ``bad`` (fraud or low quality) truth columns to decision rows."""
-    fraud_m, lq_m, prod, cre = _truth_sets(truth)
+    fraud_m, lq_m, prod, cre = truth_bad_sets(truth)
     d = decisions.copy()
     d["bad_fraud"] = d["merchant_id"].isin(fraud_m) | d["product_id"].isin(prod) | d["creator_id"].isin(cre)
     d["bad"] = d["bad_fraud"] | d["merchant_id"].isin(lq_m)

@@ -66,7 +66,7 @@ def _read(raw: Path, spec: TableSpec) -> pa.Table:
     return pq.read_table(raw / spec.name, schema=arrow_schema(spec))
 
 
-def _truth_bad(truth: Path) -> tuple[set[str], set[str], set[str], set[str]]:
+def truth_bad_sets(truth: Path) -> tuple[set[str], set[str], set[str], set[str]]:
     """Fraud merchants, low-quality merchants, and fraud-member products and creators (victims excluded)."""
     m = pq.read_table(truth / "merchants.parquet").to_pandas()
     e = pq.read_table(truth / "entities.parquet").to_pandas()
@@ -96,7 +96,7 @@ def moderator_verdicts(queue: pa.Table, truth: Path, scenario: Scenario, seed: i
     reviewed = rng.random(n) < mod.review_prob
     delay_us = np.floor(rng.exponential(mod.delay_mean_days * 86400 * US, n)).astype(np.int64) + 60 * US
     wrong = rng.random(n) < mod.error_rate
-    fraud_m, lq_m, prod, cre = _truth_bad(truth)
+    fraud_m, lq_m, prod, cre = truth_bad_sets(truth)
     bad_fraud = (q["merchant_id"].isin(fraud_m) | q["product_id"].isin(prod) | q["creator_id"].isin(cre)).to_numpy()
     bad = bad_fraud | q["merchant_id"].isin(lq_m).to_numpy()
     violation = bad ^ wrong
