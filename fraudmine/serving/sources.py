@@ -160,17 +160,21 @@ def read_scores(folder: Path) -> Scores:
     )
 
 
+def _member(kind: type[NodeType] | type[ScoredType], value: str, folder: Path) -> str:
+    try:
+        return str(kind(value))
+    except ValueError:
+        known = [str(n) for n in kind]
+        raise SnapshotSourceError(f"{folder}: unknown entity_type {value!r}; known: {known}") from None
+
+
 def node_type(value: str, folder: Path) -> str:
     """``value`` as a known entity type name.
 
     Raises:
         SnapshotSourceError: naming the folder and the known types.
     """
-    try:
-        return str(NodeType(value))
-    except ValueError:
-        known = [str(n) for n in NodeType]
-        raise SnapshotSourceError(f"{folder}: unknown entity_type {value!r}; known: {known}") from None
+    return _member(NodeType, value, folder)
 
 
 def scored_type(value: str, folder: Path) -> str:
@@ -179,11 +183,7 @@ def scored_type(value: str, folder: Path) -> str:
     Raises:
         SnapshotSourceError: naming the folder and the known types.
     """
-    try:
-        return str(ScoredType(value))
-    except ValueError:
-        known = [str(n) for n in ScoredType]
-        raise SnapshotSourceError(f"{folder}: unknown entity_type {value!r}; known: {known}") from None
+    return _member(ScoredType, value, folder)
 
 
 def read_decisions(folder: Path) -> list[tuple[Any, ...]]:
