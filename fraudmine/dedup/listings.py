@@ -18,11 +18,11 @@ import pandas as pd
 
 from fraudmine.config import DedupConfig
 from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_keys, phash_buckets, tfidf_matrix
-from fraudmine.dedup.cluster import canonical_member, cluster_pairs
+from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features
 from fraudmine.dedup.pairs import BucketGuard, IntArray
-from fraudmine.dedup.threshold import mixture_threshold
+from fraudmine.dedup.threshold import image_conflict_cut, mixture_threshold
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,14 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     feats = pair_features(corpus, res.i, res.j, tfidf, emb)
     score = feats["unsup_score"].to_numpy()
     ri, rj = random_pairs(len(corpus), len(res.i), params.seed)
-    null = pair_features(corpus, ri, rj, tfidf, emb)["unsup_score"].to_numpy()
+    null_feats = pair_features(corpus, ri, rj, tfidf, emb)
+    null = null_feats["unsup_score"].to_numpy()
     threshold = mixture_threshold(np.r_[score, null], params.seed, max_components=3)
     report["threshold"] = threshold
-    labels, stats = cluster_pairs(len(corpus), res.i, res.j, score, threshold, params.min_cohesion)
+    cut = image_conflict_cut(feats["image_hamming"].to_numpy(), null_feats["image_hamming"].to_numpy(), params.seed)
+    report["image_conflict_bits"] = cut
+    cannot = CannotLink(corpus.phash, corpus.has_phash, cut) if cut is not None else None
+    labels, stats = cluster_pairs(len(corpus), res.i, res.j, score, threshold, params.min_cohesion, cannot)
     report.update(stats)
     created = pd.to_datetime(listings["created_at"]).astype("int64").to_numpy().astype(np.float64)
     canon = canonical_member(labels, created)

@@ -62,3 +62,20 @@ def assignment_threshold(
     """
     _, runner = best_and_runner_up(query, score)
     return mixture_threshold(np.r_[score[assigned], runner], seed)
+
+
+def image_conflict_cut(
+    candidate_bits: npt.NDArray[np.float64], random_bits: npt.NDArray[np.float64], seed: int = 0
+) -> float | None:
+    """Image-hash Hamming distance from which two images are different pictures, from the data.
+
+    A two-component mixture over the distances of candidate pairs (copies and re-encodings near 0,
+    look-alike listings with their own photos far) and of random pairs (unrelated photos, which
+    anchor the far component even when nearly every candidate is a copy); the cut is where the far
+    component becomes the likelier one.  ``None`` (no rule) when fewer than 4 pairs carry two images.
+    """
+    bits = np.r_[np.asarray(candidate_bits, dtype=np.float64), np.asarray(random_bits, dtype=np.float64)]
+    bits = bits[np.isfinite(bits)]
+    if len(bits) < 4 or np.ptp(bits) == 0:
+        return None
+    return mixture_threshold(bits, seed)
