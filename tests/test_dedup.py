@@ -14,7 +14,7 @@ from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs,
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.normalize import normalize, title_key
 from fraudmine.dedup.pairs import BucketGuard
-from fraudmine.dedup.threshold import image_conflict_cut, mixture_threshold
+from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
 
 
 def test_normalize_folds_width_case_accents_and_keeps_strong_tokens() -> None:
@@ -153,6 +153,33 @@ def test_image_conflict_cut_separates_copies_from_unrelated_photos() -> None:
     cut = image_conflict_cut(copies, unrelated)
     assert cut is not None and 8 < cut < 20
     assert image_conflict_cut(np.array([np.nan, np.nan]), np.array([3.0])) is None
+
+
+def test_text_only_pairs_are_trusted_as_far_as_images_confirm_text() -> None:
+    import pandas as pd
+
+    from fraudmine.dedup.features import FEATURES
+    from fraudmine.dedup.listings import trusted_pairs
+
+    rng = np.random.default_rng(0)
+    n = 400
+    text = np.r_[rng.uniform(0.0, 0.5, n // 2), np.full(n // 2, 1.0)]  # dissimilar, then equal titles
+    bits = rng.binomial(64, 0.5, n).astype(float)  # unrelated photos ...
+    bits[n // 2 : n // 2 + 20] = 2.0  # ... except a tenth of the equal-title pairs: copies
+    bits[-10:] = np.nan  # the last equal-title pairs have an image missing
+    feats = pd.DataFrame({c: np.nan for c in FEATURES}, index=range(n)).assign(
+        tfidf_cos=text, emb_cos=text, model_agree=0.0, brand_agree=1.0, image_hamming=bits
+    )
+    p = image_confirmation(text, bits, 12.0)
+    assert p is not None and p[-1] < 0.5  # equal titles are confirmed by the photos 1 time in 9
+    use = trusted_pairs(feats, 12.0)
+    assert use[:-10].all() and not use[-10:].any()
+    # where equal titles mostly come with the same photo, text-only pairs are trusted
+    bits2 = np.where(text == 1.0, 2.0, bits)
+    bits2[-10:] = np.nan
+    assert trusted_pairs(feats.assign(image_hamming=bits2), 12.0).all()
+    assert image_confirmation(text, np.full(n, 3.0), 12.0) is None  # one label: nothing to learn
+    assert trusted_pairs(feats, None).all()
 
 
 def test_bench_dedup_cli_on_tiny_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
