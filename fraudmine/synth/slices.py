@@ -68,7 +68,10 @@ def _read(raw: Path, spec: TableSpec) -> pa.Table:
 
 
 def truth_bad_sets(truth: Path) -> tuple[set[str], set[str], set[str], set[str]]:
-    """Fraud merchants, low-quality merchants, and fraud-member products and creators (victims and honest re-listings excluded)."""
+    """Fraud merchants, low-quality merchants, and fraud-member products and creators.
+
+    Non-member roles (victims, honest re-listings: ``NON_MEMBER_ROLES``) are excluded.
+    """
     m = pq.read_table(truth / "merchants.parquet").to_pandas()
     e = pq.read_table(truth / "entities.parquet").to_pandas()
     members = e[~e["role"].isin(NON_MEMBER_ROLES) & (e["typology"] != "low_quality")]
