@@ -72,6 +72,27 @@ def test_phash_buckets_match_brute_force_within_radius() -> None:
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
 
 
+@pytest.mark.parametrize("radius", [4, 6, 8])
+def test_phash_buckets_find_every_pair_within_radius_at_scale(radius: int) -> None:
+    # 1,200 images: pieces of ~log2(n) + 2 bits; copies `radius` bits from their original must all be
+    # found (exact lookups on such long pieces only guarantee pieces - 1 bits)
+    rng = np.random.default_rng(radius)
+    base = rng.integers(0, 2**63, size=1000, dtype=np.uint64)
+    orig = base[:200]
+    flips = np.zeros(200, dtype=np.uint64)
+    for k in range(200):
+        for bit in rng.choice(64, size=radius - k % 2, replace=False).tolist():
+            flips[k] |= np.uint64(1) << np.uint64(bit)
+    hashes = np.r_[base, orig ^ flips]
+    c = _corpus(["x"] * len(hashes), phash=[f"{int(h):016x}" for h in hashes])
+    i, j = phash_buckets(c, BucketGuard(cap=50), radius=radius)
+    a, b = np.triu_indices(len(hashes), k=1)
+    d = hamming(c.phash[a], c.phash[b])
+    expected = set(zip(a[d <= radius].tolist(), b[d <= radius].tolist(), strict=True))
+    assert len(expected) >= 200
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
+
+
 def test_minhash_lsh_catches_near_copies_and_block_measures_each_generator() -> None:
     titles = [f"vintage leather wallet brown model {k} slim card holder" for k in range(5)] + ["garden hose 20m green"]
     c = _corpus(titles)
