@@ -66,17 +66,24 @@ def assignment_threshold(
 
 
 def image_conflict_cut(
-    candidate_bits: npt.NDArray[np.float64], random_bits: npt.NDArray[np.float64], seed: int = 0
+    candidate_bits: npt.NDArray[np.float64], random_bits: npt.NDArray[np.float64], seed: int = 0, sample: int = 20_000
 ) -> float | None:
     """Image-hash Hamming distance from which two images are different pictures, from the data.
 
     A two-component mixture over the distances of candidate pairs (copies and re-encodings near 0,
     look-alike listings with their own photos far) and of random pairs (unrelated photos, which
     anchor the far component even when nearly every candidate is a copy); the cut is where the far
-    component becomes the likelier one.  ``None`` (no rule) when fewer than 4 pairs carry two images.
+    component becomes the likelier one, fitted on at most ``sample`` seeded draws from each side.  ``None``
+    (no rule) when fewer than 4 pairs carry two images.
     """
-    bits = np.r_[np.asarray(candidate_bits, dtype=np.float64), np.asarray(random_bits, dtype=np.float64)]
-    bits = bits[np.isfinite(bits)]
+    rng = np.random.default_rng(seed)
+    parts = []
+    for x in (candidate_bits, random_bits):
+        x = np.asarray(x, dtype=np.float64)
+        x = x[np.isfinite(x)]
+        # a 1-d two-component fit needs no more than a few thousand draws per side (integer bits)
+        parts.append(rng.choice(x, size=sample, replace=False) if len(x) > sample else x)
+    bits = np.concatenate(parts)
     if len(bits) < 4 or np.ptp(bits) == 0:
         return None
     return mixture_threshold(bits, seed)
