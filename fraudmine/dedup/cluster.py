@@ -150,6 +150,8 @@ def cluster_pairs(
     split = 0
     edge_comp = comp[ci] if len(ci) else np.zeros(0, dtype=np.int64)
     sizes = np.bincount(comp, minlength=n)
+    by_comp = np.argsort(comp, kind="stable")
+    comp_start = np.r_[0, np.cumsum(sizes)]
     order = np.argsort(edge_comp, kind="stable")
     bounds: list[int] = []
     if len(ci):
@@ -157,7 +159,7 @@ def cluster_pairs(
     for s, e in itertools.pairwise(bounds):
         idx = order[s:e]
         c = int(edge_comp[idx[0]])
-        members = np.flatnonzero(comp == c)
+        members = np.sort(by_comp[comp_start[c] : comp_start[c + 1]])
         size = int(sizes[c])
         density = len(idx) / (size * (size - 1) / 2)
         if size <= 2 or density >= min_cohesion:
