@@ -212,7 +212,7 @@ def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: in
         piece = (corpus.phash[rows] >> np.uint64(lo)) & full
         order = np.argsort(piece, kind="stable")
         sv, sr = piece[order], rows[order]
-        values, first, counts = np.unique(sv, return_index=True, return_counts=True)
+        values, counts = np.unique(sv, return_counts=True)
         for k in np.flatnonzero(counts > guard.cap).tolist():
             guard.skip("phash", f"piece{p}:{int(values[k]):x}", int(counts[k]))
         ok = np.repeat(counts <= guard.cap, counts)
