@@ -67,9 +67,7 @@ def _table(run: Path, etype: str) -> pd.DataFrame | None:
 
 
 def _feature_cols(df: pd.DataFrame, etype: str) -> list[str]:
-    return [
-        c for c in df.columns if c not in (ID_COLUMNS[etype], "as_of") and pd.api.types.is_numeric_dtype(df[c])
-    ]
+    return [c for c in df.columns if c not in (ID_COLUMNS[etype], "as_of") and pd.api.types.is_numeric_dtype(df[c])]
 
 
 def _signed_log_z(df: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +156,13 @@ def markdown(result: dict[str, Any], models: list[str]) -> str:
     budget = result["budget"]
     r_at = f"R@{100 * budget:g}%"
     head = "| typology | entity | pos / neg / population | " + " | ".join(f"{m} AUPRC" for m in models)
-    head += " | " + " | ".join(f"{m} {r_at}" for m in models) + " | best (AUPRC) | hybrid − tabular AUPRC | hybrid − tabular " + r_at + " |"
+    head += (
+        " | "
+        + " | ".join(f"{m} {r_at}" for m in models)
+        + " | best (AUPRC) | hybrid − tabular AUPRC | hybrid − tabular "
+        + r_at
+        + " |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for etype, er in result["entities"].items():
         for typ, tr in er["typologies"].items():

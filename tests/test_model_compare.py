@@ -62,7 +62,10 @@ def test_typology_labels_follow_evaluate() -> None:
     out = typology_labels(ids, {"ring": {"a"}, "dup": {"b"}}, bad={"a", "b"}, low_quality={"c"})
     assert out["ring"].tolist() == [1, -1, -1, 0, 0]
     assert out["dup"].tolist() == [-1, 1, -1, 0, 0]
-    assert tabular_columns("merchant", ["n_reports", "n_shared_identifiers", "refund_rate"]) == ["n_reports", "refund_rate"]
+    assert tabular_columns("merchant", ["n_reports", "n_shared_identifiers", "refund_rate"]) == [
+        "n_reports",
+        "refund_rate",
+    ]
 
 
 def _memoriser(y: np.ndarray) -> Any:
@@ -98,11 +101,17 @@ def test_hybrid_feature_carries_no_label_of_its_own_row(monkeypatch: pytest.Monk
     nodes = pd.DataFrame({"node_id": [f"merchant:m{i:03d}" for i in range(n)], "node_type": "merchant"})
     nodes = pd.concat([nodes, pd.DataFrame({"node_id": ["identifier:i0"], "node_type": ["identifier"]})])
     edges = pd.DataFrame(
-        {"src": [f"merchant:m{i:03d}" for i in range(n)], "dst": "identifier:i0", "edge_type": "merchant__uses__identifier"}
+        {
+            "src": [f"merchant:m{i:03d}" for i in range(n)],
+            "dst": "identifier:i0",
+            "edge_type": "merchant__uses__identifier",
+        }
     )
     graph = build_hetero(nodes, edges)
 
-    def fake_gnn(g: Any, target: str, labels: np.ndarray, train: np.ndarray, val: np.ndarray, cfg: Any, seed: int) -> HeteroResult:
+    def fake_gnn(
+        g: Any, target: str, labels: np.ndarray, train: np.ndarray, val: np.ndarray, cfg: Any, seed: int
+    ) -> HeteroResult:
         s = np.full(labels.shape, 0.5)
         seen = np.concatenate([train, val])
         s[seen] = labels[seen]

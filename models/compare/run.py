@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from fraudmine.models.compare.metrics import auprc, recall_at_budget
 from fraudmine.models.compare.oof import OutOfFold, out_of_fold
-from fraudmine.models.compare.splits import stratified_split, strata_of
+from fraudmine.models.compare.splits import strata_of, stratified_split
 from fraudmine.models.hetero.data import TypedHeteroGraph
 from fraudmine.models.hetero.train import HeteroConfig, fit_hetero_multi
 from fraudmine.models.nodes.lgbm import fit_select
@@ -181,8 +181,10 @@ def compare_entity(
                 per["gnn"].add(y, oof.mean_scores[:, j], te, budget)
             if oof is not None and "hybrid" in models:
                 t = time.perf_counter()
-                extra = [oof.scores[:, j : j + 1], *([oof.embeddings] if embeddings else [])]
-                x_h = np.hstack([inp.x_graph, *extra]).astype(np.float32)
+                blocks: list[NDArray[Any]] = [inp.x_graph, oof.scores[:, j : j + 1]]
+                if embeddings:
+                    blocks.append(oof.embeddings)
+                x_h = np.hstack(blocks).astype(np.float32)
                 score, _, _ = fit_select(x_h, y, tr, va, seed, threads=threads)
                 seconds["hybrid"] += time.perf_counter() - t
                 per["hybrid"].add(y, score, te, budget)

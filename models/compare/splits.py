@@ -28,8 +28,8 @@ def stratified_split(strata: NDArray[np.int64], seed: int, train: float = 0.4, v
     parts: tuple[list[NDArray[np.int64]], list[NDArray[np.int64]], list[NDArray[np.int64]]] = ([], [], [])
     for value in np.unique(strata):
         rows = rng.permutation(np.flatnonzero(strata == value))
-        a = int(round(train * len(rows)))
-        b = a + int(round(val * len(rows)))
+        a = round(train * len(rows))
+        b = a + round(val * len(rows))
         parts[0].append(rows[:a])
         parts[1].append(rows[a:b])
         parts[2].append(rows[b:])
