@@ -11,11 +11,11 @@ import pytest
 import fraudmine.models.compare.run as run_mod
 from fraudmine.models.compare.metrics import auprc, recall_at_budget
 from fraudmine.models.compare.oof import out_of_fold
-from fraudmine.models.compare.run import EntityInputs, compare_entity
+from fraudmine.models.compare.run import EntityInputs, compare
 from fraudmine.models.compare.splits import strata_of, stratified_split
 from fraudmine.models.compare.targets import tabular_columns, typology_labels
 from fraudmine.models.hetero.data import build_hetero
-from fraudmine.models.hetero.train import HeteroResult
+from fraudmine.models.hetero.train import MultiTaskResult, NodeTask
 
 
 def test_stratified_split_partitions_each_stratum_and_is_fixed_by_seed() -> None:
@@ -71,11 +71,11 @@ def test_typology_labels_follow_evaluate() -> None:
 def _memoriser(y: np.ndarray) -> Any:
     """A 'model' that outputs the label of every row it trained or early-stopped on, 0.5 elsewhere."""
 
-    def fit(train: np.ndarray, val: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    def fit(train: Any, val: Any, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         s = np.full(len(y), 0.5)
-        seen = np.concatenate([train, val])
+        seen = np.concatenate([train["g"], val["g"]])
         s[seen] = y[seen]
-        return s[:, None], s[:, None].astype(np.float32)
+        return {"g": (s[:, None], s[:, None].astype(np.float32))}
 
     return fit
 
@@ -84,12 +84,12 @@ def test_out_of_fold_score_never_comes_from_a_model_that_saw_the_label() -> None
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, size=200).astype(np.float64)
     split = stratified_split(y.astype(np.int64), seed=1)
-    oof = out_of_fold(len(y), split.train, split.val, folds=3, seed=7, fit=_memoriser(y))
+    oof = out_of_fold({"g": len(y)}, {"g": split.train}, {"g": split.val}, folds=3, seed=7, fit=_memoriser(y))["g"]
     assert np.all(oof.scores == 0.5)  # every row's feature from a model blind to its label
     assert np.all(oof.embeddings == 0.5)
     assert np.all(oof.mean_scores[split.test] == 0.5)  # the GNN's own test score: no model saw a test label
     with pytest.raises(ValueError, match="folds"):
-        out_of_fold(len(y), split.train, split.val, folds=1, seed=7, fit=_memoriser(y))
+        out_of_fold({"g": len(y)}, {"g": split.train}, {"g": split.val}, folds=1, seed=7, fit=_memoriser(y))
 
 
 def test_hybrid_feature_carries_no_label_of_its_own_row(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,13 +109,14 @@ def test_hybrid_feature_carries_no_label_of_its_own_row(monkeypatch: pytest.Monk
     )
     graph = build_hetero(nodes, edges)
 
-    def fake_gnn(
-        g: Any, target: str, labels: np.ndarray, train: np.ndarray, val: np.ndarray, cfg: Any, seed: int
-    ) -> HeteroResult:
-        s = np.full(labels.shape, 0.5)
-        seen = np.concatenate([train, val])
-        s[seen] = labels[seen]
-        return HeteroResult(s, {target: s[:, :1].astype(np.float32)}, 1.0)
+    def fake_gnn(g: Any, tasks: list[NodeTask], cfg: Any, seed: int) -> MultiTaskResult:
+        scores = []
+        for t in tasks:
+            s = np.full(len(t.labels), 0.5)
+            seen = np.concatenate([t.train, t.val])
+            s[seen] = t.labels[seen]
+            scores.append(s)
+        return MultiTaskResult(scores, {"merchant": scores[0][:, None].astype(np.float32)}, 1.0)
 
     seen_x: list[np.ndarray] = []
 
@@ -123,11 +124,13 @@ def test_hybrid_feature_carries_no_label_of_its_own_row(monkeypatch: pytest.Monk
         seen_x.append(x)
         return np.asarray(x[:, -1], dtype=np.float64), 0.0, {}
 
-    monkeypatch.setattr(run_mod, "fit_hetero_multi", fake_gnn)
+    monkeypatch.setattr(run_mod, "fit_hetero_tasks", fake_gnn)
     monkeypatch.setattr(run_mod, "fit_select", fake_fit)
     x = rng.normal(size=(n, 3)).astype(np.float32)
-    inp = EntityInputs("merchant", x[:, :2], x, {"fraud": y}, {}, graph, "merchant", np.arange(n, dtype=np.int64))
-    out = compare_entity(inp, seeds=[0, 1], models=["graph", "gnn", "hybrid"], folds=2)
+    inp = EntityInputs("merchant", x[:, :2], x, {"fraud": y}, {}, "merchant", np.arange(n, dtype=np.int64))
+    out = compare({"merchant": inp}, graph, seeds=[0, 1], models=["graph", "gnn", "hybrid"], folds=2)["entities"][
+        "merchant"
+    ]
     hybrid_x = [a for a in seen_x if a.shape[1] == 4]
     assert len(hybrid_x) == 2
     for a in hybrid_x:

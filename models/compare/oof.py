@@ -10,14 +10,18 @@ test labels are seen by no model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-FitFn = Callable[[NDArray[np.int64], NDArray[np.int64], int], tuple[NDArray[np.float64], NDArray[np.float32]]]
-"""``fit(train_rows, val_rows, seed) -> (scores (n, tasks), embeddings (n, d))`` of every target row."""
+Rows = NDArray[np.int64]
+FitFn = Callable[
+    [Mapping[str, Rows], Mapping[str, Rows], int], Mapping[str, tuple[NDArray[np.float64], NDArray[np.float32]]]
+]
+"""``fit(train_rows, val_rows, seed) -> {group: (scores (n, tasks), embeddings (n, d))}``: rows and outputs
+per group (entity type), every row of every group scored."""
 
 
 @dataclass(frozen=True)
@@ -36,27 +40,44 @@ def fold_of(n: int, folds: int, seed: int) -> NDArray[np.int64]:
 
 
 def out_of_fold(
-    n: int, train: NDArray[np.int64], val: NDArray[np.int64], folds: int, seed: int, fit: FitFn
-) -> OutOfFold:
-    """Fit ``folds`` models (see the module docstring) and assemble the out-of-fold outputs.
+    n: Mapping[str, int],
+    train: Mapping[str, Rows],
+    val: Mapping[str, Rows],
+    folds: int,
+    seed: int,
+    fit: FitFn,
+) -> dict[str, OutOfFold]:
+    """Fit ``folds`` models (see the module docstring), each on every group at once; assemble per group.
+
+    Args:
+        n: group → number of rows.
+        train, val: group → row indices of the split's training / validation rows.
+        folds: number of folds (models).
+        seed: fold assignment and model seeds.
+        fit: the model (see :data:`FitFn`).
 
     Raises:
         ValueError: ``folds`` below 2 (a single model sees every training label).
     """
     if folds < 2:
         raise ValueError(f"folds must be at least 2, got {folds}")
-    fold = fold_of(n, folds, seed)
-    scores: NDArray[np.float64] | None = None
-    emb: NDArray[np.float32] | None = None
-    mean: NDArray[np.float64] | None = None
+    fold = {g: fold_of(k, folds, seed) for g, k in n.items()}
+    acc: dict[str, list[NDArray[np.float64] | NDArray[np.float32]]] = {}
     for k in range(folds):
-        s, e = fit(train[fold[train] != k], val[fold[val] != k], seed * 100 + k)
-        s = s.reshape(n, -1)
-        if scores is None or emb is None or mean is None:
-            scores, emb, mean = np.zeros_like(s), np.zeros((n, e.shape[1]), np.float32), np.zeros_like(s)
-        rows = fold == k
-        scores[rows] = s[rows]
-        emb[rows] = e[rows]
-        mean += s / folds
-    assert scores is not None and emb is not None and mean is not None
-    return OutOfFold(scores, emb, mean, fold)
+        out = fit(
+            {g: train[g][fold[g][train[g]] != k] for g in n},
+            {g: val[g][fold[g][val[g]] != k] for g in n},
+            seed * 100 + k,
+        )
+        for g, (s, e) in out.items():
+            s = s.reshape(n[g], -1)
+            if g not in acc:
+                acc[g] = [np.zeros_like(s), np.zeros((n[g], e.shape[1]), np.float32), np.zeros_like(s)]
+            rows = fold[g] == k
+            acc[g][0][rows] = s[rows]
+            acc[g][1][rows] = e[rows]
+            acc[g][2] += s / folds
+    return {
+        g: OutOfFold(np.asarray(a[0], np.float64), np.asarray(a[1], np.float32), np.asarray(a[2], np.float64), fold[g])
+        for g, a in acc.items()
+    }
