@@ -49,6 +49,7 @@ from fraudmine.models.compare.run import MODELS, EntityInputs, compare
 from fraudmine.models.compare.targets import GRAPH_NODE_TYPE, tabular_columns, typology_labels
 from fraudmine.models.hetero.data import TypedHeteroGraph, build_hetero, read_graph_stage
 from fraudmine.models.hetero.train import HeteroConfig
+from fraudmine.models.nodes.lgbm import GRID
 
 log = logging.getLogger("bench_models_synth")
 ID_COLUMNS = {"merchant": "merchant_id", "creator": "creator_id", "product": "product_id", "buyer": "buyer_id"}
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--patience", type=int, default=15)
     ap.add_argument("--embeddings", action="store_true", help="hybrid also takes the out-of-fold GNN embeddings")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--grid-points", type=int, default=len(GRID), help=f"LightGBM grid points searched (first N of {len(GRID)})"
+    )
     ap.add_argument("--json", type=Path, help="also write the full result here")
     ap.add_argument("--force", action="store_true", help="skip the check that the truth is the run's dataset")
     args = ap.parse_args(argv)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ from fraudmine.models.compare.oof import OutOfFold, Rows, out_of_fold
 from fraudmine.models.compare.splits import strata_of, stratified_split
 from fraudmine.models.hetero.data import TypedHeteroGraph
 from fraudmine.models.hetero.train import HeteroConfig, NodeTask, fit_hetero_tasks
-from fraudmine.models.nodes.lgbm import fit_select
+from fraudmine.models.nodes.lgbm import GRID, fit_select
 from fraudmine.models.nodes.splits import Split
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,7 @@ def _lgbm_rows(
     budget: float,
     threads: int,
     embeddings: bool,
+    grid: tuple[dict[str, Any], ...],
 ) -> None:
     """Baseline, the LightGBM models and the GNN's test metrics of one entity type on one split."""
     for j, typ in enumerate(typs):
@@ -167,7 +168,7 @@ def _lgbm_rows(
         for name, x in (("tabular", inp.x_tabular), ("graph", inp.x_graph)):
             if name in models:
                 t = time.perf_counter()
-                score, _, _ = fit_select(x, y, tr, va, split.seed, threads=threads)
+                score, _, _ = fit_select(x, y, tr, va, split.seed, grid, threads=threads)
                 seconds[name] += time.perf_counter() - t
                 per[name].add(y, score, te, budget)
         if oof is not None and "gnn" in models:
@@ -178,7 +179,7 @@ def _lgbm_rows(
             if embeddings:
                 blocks.append(oof.embeddings)
             x_h = np.hstack(blocks).astype(np.float32)
-            score, _, _ = fit_select(x_h, y, tr, va, split.seed, threads=threads)
+            score, _, _ = fit_select(x_h, y, tr, va, split.seed, grid, threads=threads)
             seconds["hybrid"] += time.perf_counter() - t
             per["hybrid"].add(y, score, te, budget)
 
@@ -193,8 +194,13 @@ def compare(
     cfg: HeteroConfig | None = None,
     threads: int = 1,
     embeddings: bool = False,
+    grid: tuple[dict[str, Any], ...] = GRID,
+    on_split: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the comparison of every entity type of ``inputs`` over one split per seed.
+
+    ``grid`` is the LightGBM grid searched on validation AUPRC; ``on_split`` gets the result so far
+    (same shape as the return value) after every split, so a long run leaves partial figures.
 
     Per seed: a stratified 40/20/40 split of each entity type's population; the out-of-fold GNN bag
     (one multi-task network per fold for all types, when ``gnn`` or ``hybrid`` is asked and a graph
@@ -246,8 +252,23 @@ def compare(
         for e, ts in typs.items():
             for typ in ts:
                 used[e][typ] = used[e].get(typ, 0) + 1
-            _lgbm_rows(inputs[e], splits[e], ts, oof.get(e), models, res[e], seconds[e], budget, threads, embeddings)
+            _lgbm_rows(
+                inputs[e], splits[e], ts, oof.get(e), models, res[e], seconds[e], budget, threads, embeddings, grid
+            )
         log.info("split %d done: %s", seed, ", ".join(f"{e} {len(t)}" for e, t in typs.items()))
+        if on_split is not None:
+            on_split(_assemble(inputs, res, seconds, skipped, used, gnn_seconds))
+    return _assemble(inputs, res, seconds, skipped, used, gnn_seconds)
+
+
+def _assemble(
+    inputs: Mapping[str, EntityInputs],
+    res: dict[str, dict[str, dict[str, Scores]]],
+    seconds: dict[str, dict[str, float]],
+    skipped: dict[str, dict[str, str]],
+    used: dict[str, dict[str, int]],
+    gnn_seconds: float,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"entities": {}, "gnn_seconds": round(gnn_seconds, 1)}
     for e, inp in inputs.items():
         er: dict[str, Any] = {"typologies": {}, "seconds": {m: round(s, 1) for m, s in seconds[e].items()}}
