@@ -15,7 +15,7 @@ from fraudmine.models.compare.run import EntityInputs, compare
 from fraudmine.models.compare.splits import strata_of, stratified_split
 from fraudmine.models.compare.targets import tabular_columns, typology_labels
 from fraudmine.models.hetero.data import build_hetero
-from fraudmine.models.hetero.train import MultiTaskResult, NodeTask
+from fraudmine.models.hetero.train import HeteroConfig, MultiTaskResult, NodeTask, fit_hetero_tasks
 
 
 def test_stratified_split_partitions_each_stratum_and_is_fixed_by_seed() -> None:
@@ -120,7 +120,7 @@ def test_hybrid_feature_carries_no_label_of_its_own_row(monkeypatch: pytest.Monk
 
     seen_x: list[np.ndarray] = []
 
-    def fake_fit(x: np.ndarray, yy: np.ndarray, train: np.ndarray, val: np.ndarray, seed: int, **kw: Any) -> Any:
+    def fake_fit(x: np.ndarray, *args: Any, **kw: Any) -> Any:
         seen_x.append(x)
         return np.asarray(x[:, -1], dtype=np.float64), 0.0, {}
 
@@ -137,3 +137,33 @@ def test_hybrid_feature_carries_no_label_of_its_own_row(monkeypatch: pytest.Monk
         assert np.all(a[:, -1] == 0.5), "a node's hybrid GNN feature came from a model that saw its label"
     assert out["typologies"]["fraud"]["splits"] == 2
     assert set(out["typologies"]["fraud"]["models"]) == {"graph", "gnn", "hybrid"}
+
+
+def test_multi_task_hetero_gnn_scores_every_task_and_is_fixed_by_seed() -> None:
+    rng = np.random.default_rng(4)
+    n_m, n_b = 40, 60
+    nodes = pd.DataFrame(
+        [(f"merchant:m{i:02d}", "merchant") for i in range(n_m)] + [(f"buyer:b{i:02d}", "buyer") for i in range(n_b)],
+        columns=["node_id", "node_type"],
+    )
+    edges = pd.DataFrame(
+        [(f"buyer:b{rng.integers(0, n_b):02d}", f"merchant:m{rng.integers(0, n_m):02d}") for _ in range(150)],
+        columns=["src", "dst"],
+    ).assign(edge_type="buyer__reported__merchant")
+    feats = {"merchant": pd.DataFrame({"a": rng.normal(size=n_m)}, index=[f"merchant:m{i:02d}" for i in range(n_m)])}
+    graph = build_hetero(nodes, edges.drop_duplicates(), feats, degrees=True)
+    assert graph.data["merchant"].x.shape[1] == 2  # the feature + one log degree
+    y_m = (np.arange(n_m) % 4 == 0).astype(np.int8)
+    y_b = (np.arange(n_b) % 5 == 0).astype(np.int8)
+    y_b[::7] = -1
+    tasks = [
+        NodeTask("merchant", y_m, np.arange(0, n_m, 2), np.arange(1, n_m, 2)),
+        NodeTask("buyer", y_b, np.arange(0, n_b, 2), np.arange(1, n_b, 2)),
+    ]
+    cfg = HeteroConfig(hidden=8, epochs=4, patience=4)
+    a = fit_hetero_tasks(graph, tasks, cfg, seed=1)
+    b = fit_hetero_tasks(graph, tasks, cfg, seed=1)
+    assert [s.shape for s in a.scores] == [(n_m,), (n_b,)]
+    assert all(np.array_equal(x, z) for x, z in zip(a.scores, b.scores, strict=True))
+    with pytest.raises(ValueError, match="node type"):
+        fit_hetero_tasks(graph, [NodeTask("creator", y_m, tasks[0].train, tasks[0].val)], cfg, seed=1)
