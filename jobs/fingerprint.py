@@ -203,7 +203,12 @@ def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
         if old_in.get(t) != new_in.get(t):
             lines.append(f"input table {t!r} changed")
     if old_fp.get("code") != new_fp.get("code"):
-        lines.append(f"code changed ({old.get('code_version')} -> {new.get('code_version')})")
+        ov, nv = old.get("code_version"), new.get("code_version")
+        if ov == nv:  # same version string: the source files differ (uncommitted edits, another checkout)
+            oc, nc = str(old_fp.get("code"))[:12], str(new_fp.get("code"))[:12]
+            lines.append(f"code changed (version {nv}, source hash {oc} -> {nc}: edited files)")
+        else:
+            lines.append(f"code changed ({ov} -> {nv})")
     old_cfg, new_cfg = flatten(old.get("config", {})), flatten(new.get("config", {}))
     for k in sorted(set(old_cfg) | set(new_cfg)):
         if k.split(".")[0] in NON_RESULT_SECTIONS:

@@ -53,7 +53,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         metrics |= {f"{e}_{h}_val_auroc": v["val_auroc"] for h, v in entry.get("heads", {}).items() if v}
     params = {k: str(v) for k, v in ctx.config.model.model_dump(exclude={"registry"}).items()}
     params |= {f"{e}_scorer": entry["kind"] for e, entry in meta["entities"].items()}
-    registry = make_registry(ctx.config.model.registry, ctx.out_dir)
+    registry = make_registry(ctx.config.model.registry, ctx.out_dir, ctx.config.scoring)
     meta.update(run_id=ctx.run_id, train_as_of=ctx.train_as_of.isoformat(), labels_before=ctx.as_of.isoformat())
     write_meta(staging, meta)  # the registered artifacts carry their label cut-off (the gate needs it)
     version = registry.register(staging, ctx.run_id, params, metrics)

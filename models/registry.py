@@ -4,6 +4,9 @@ Shape of the port: ``register(model_dir, run_id, params, metrics) -> version``
 where ``model_dir`` holds ``fraud.lgb.txt`` (a LightGBM text model), optionally
 ``low_quality.lgb.txt``, and ``model.json`` (calibration, feature order), and the
 returned version is a string such as ``fraudmine-merchant-risk/3``.
+With MLflow a version's source is the bundle wrapped as a pyfunc with a signature
+(:mod:`fraudmine.models.pyfunc`, usable from Spark with ``mlflow.pyfunc.spark_udf``);
+the raw bundle files are logged beside it under ``model/`` of the same run.
 Registering is idempotent per ``run_id``: a rerun of the same run (after a crash)
 gets the version registered the first time instead of a new one.
 """
@@ -18,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from fraudmine.config import RegistryConfig
+from fraudmine.config import RegistryConfig, ScoringConfig
 
 log = logging.getLogger(__name__)
 RUN_TAG = "fraudmine_run_id"
@@ -87,6 +90,18 @@ def _scoped_mlflow_env() -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextlib.contextmanager
+def mlflow_store(tracking_uri: str | None) -> Iterator[None]:
+    """Point MLflow's tracking and registry at ``tracking_uri`` for the block (``None``: leave as is)."""
+    import mlflow
+
+    with _scoped_mlflow_env():
+        if tracking_uri:
+            mlflow.set_tracking_uri(tracking_uri)
+            mlflow.set_registry_uri(tracking_uri)
+        yield
+
+
 class MlflowRegistry:
     """MLflow tracking + model registry (local sqlite by default, or a tracking server).
 
@@ -96,11 +111,19 @@ class MlflowRegistry:
         experiment: experiment name for the training runs.
     """
 
-    def __init__(self, tracking_uri: str, model_name: str, experiment: str, artifact_root: str | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str,
+        model_name: str,
+        experiment: str,
+        artifact_root: str | None = None,
+        scoring: ScoringConfig | None = None,
+    ) -> None:
         self.tracking_uri = tracking_uri
         self.model_name = model_name
         self.experiment = experiment
         self.artifact_root = artifact_root
+        self.scoring = scoring  # bands and reasons of the pyfunc (its ``model_config``)
 
     def _client(self) -> Any:
         import mlflow
@@ -120,7 +143,11 @@ class MlflowRegistry:
             return self._register(model_dir, run_id, params, metrics)
 
     def _register(self, model_dir: Path, run_id: str, params: dict[str, str], metrics: dict[str, float]) -> str:
+        import json
+
         import mlflow
+
+        from fraudmine.models.pyfunc import log_pyfunc
 
         client = self._client()
         try:
@@ -138,11 +165,13 @@ class MlflowRegistry:
             mlflow.log_params(params)
             mlflow.log_metrics(metrics)
             mlflow.log_artifacts(str(model_dir), artifact_path="model")
+            meta = json.loads((model_dir / "model.json").read_text())
+            info = log_pyfunc(model_dir, meta, self.scoring)
         with contextlib.suppress(Exception):
             client.create_registered_model(self.model_name)
         mv = client.create_model_version(
             self.model_name,
-            source=f"runs:/{run.info.run_id}/model",
+            source=info.model_uri,
             run_id=run.info.run_id,
             tags={RUN_TAG: run_id},
         )
@@ -164,13 +193,13 @@ class MlflowRegistry:
         return f"{self.model_name}/{mv.version}"
 
     def fetch(self, version: str, dst: Path) -> Path | None:
-        """Download the artifacts a registered version was created from (``runs:/<id>/model``)."""
+        """Download the raw bundle of a registered version (``runs:/<its run>/model``)."""
         import mlflow
 
         name, _, number = version.rpartition("/")
         with _scoped_mlflow_env():
             try:
-                source = self._client().get_model_version(name, number).source
+                source = f"runs:/{self._client().get_model_version(name, number).run_id}/model"
             except Exception:  # MlflowException: no such model or version
                 return None
             dst.mkdir(parents=True, exist_ok=True)
@@ -182,13 +211,16 @@ class MlflowRegistry:
         return path if (path / "model.json").exists() else None
 
 
-def make_registry(cfg: RegistryConfig, output_dir: Path) -> ModelRegistry:
-    """Build the registry chosen by ``cfg.type`` (default MLflow on ``<output>/mlflow.db``)."""
+def make_registry(cfg: RegistryConfig, output_dir: Path, scoring: ScoringConfig | None = None) -> ModelRegistry:
+    """Build the registry chosen by ``cfg.type`` (default MLflow on ``<output>/mlflow.db``).
+
+    ``scoring`` (bands, reasons) is logged as the ``model_config`` of each version's pyfunc.
+    """
     if cfg.type == "none":
         return LocalRegistry()
     if cfg.tracking_uri:
-        return MlflowRegistry(cfg.tracking_uri, cfg.model_name, cfg.experiment)
+        return MlflowRegistry(cfg.tracking_uri, cfg.model_name, cfg.experiment, scoring=scoring)
     output_dir.mkdir(parents=True, exist_ok=True)
     uri = f"sqlite:///{(output_dir / 'mlflow.db').resolve()}"
     artifacts = (output_dir / "mlartifacts").resolve().as_uri()
-    return MlflowRegistry(uri, cfg.model_name, cfg.experiment, artifacts)
+    return MlflowRegistry(uri, cfg.model_name, cfg.experiment, artifacts, scoring)

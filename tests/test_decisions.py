@@ -114,6 +114,21 @@ def test_missing_inputs_disable_rules_and_clusters_add_evidence(spark: Any, poli
     )
 
 
+def test_rank_rule_risks_fire_band_rules_but_stay_out_of_p_violation(spark: Any, policy: Any) -> None:
+    # p2 (the listing of q3) scored by a rank rule: a percentile of 0.97, band high, calibrated = false
+    rank_row = ("product", "p2", 0.97, None, False, "high", ["many_reports"], "mv1", "run1", AS_OF)
+    scores = hand_scores(spark).unionByName(spark.createDataFrame([rank_row], hand_scores(spark).schema))
+    run = decide(DecisionInputs(hand_tables(spark), scores), policy, DecisionsConfig(), AS_OF, "run3", "mv1", 25)
+    by_id = {r["item_id"]: r for r in _payloads(run.decisions)}
+    run.release()
+    q3 = by_id["q3"]
+    assert "high_listing" in q3["matched_rules"]  # the band still routes the item
+    # the probability is the noisy-OR of the calibrated seller (0.60) and creator (0.55) risks only;
+    # with the rank as a probability it would be 1 - 0.4 * 0.45 * 0.03
+    assert q3["p_violation"] == pytest.approx(1 - 0.4 * 0.45)
+    assert any("listing p2 fraud risk rank 0.97 (high)" in e for e in q3["evidence"])
+
+
 def _routing_frame(spark: Any) -> Any:
     rows = []
     for i in range(20):  # review items: p and exposure known, expected loss = p * exposure

@@ -82,6 +82,12 @@ def test_stage_keys_chain_and_describe_changes() -> None:
     old = {"fingerprints": {"inputs": {"orders": "a"}, "code": "c"}, "config": cfg}
     new = {"fingerprints": {"inputs": {"orders": "b"}, "code": "c"}, "config": model}
     assert fp.describe_changes(old, new) == ["input table 'orders' changed", "config model.seed: 7 -> 8"]
+    edited = {"fingerprints": {"inputs": {"orders": "a"}, "code": "d" * 16}, "config": cfg, "code_version": "0.1.0+x"}
+    same = {**old, "code_version": "0.1.0+x"}
+    assert fp.describe_changes(same, edited) == [
+        "code changed (version 0.1.0+x, source hash c -> dddddddddddd: edited files)"
+    ]
+    assert fp.describe_changes({**same, "code_version": "0.1.0+w"}, edited) == ["code changed (0.1.0+w -> 0.1.0+x)"]
 
 
 def test_input_fingerprint_sees_content_not_just_sizes(tmp_path: Path) -> None:

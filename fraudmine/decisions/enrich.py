@@ -83,10 +83,13 @@ def _null_facts(df: DataFrame, names: list[str]) -> DataFrame:
 def _scores(df: DataFrame, inputs: DecisionInputs, role: Role, present: bool) -> DataFrame:
     names = [f"{role}.fraud_risk", f"{role}.low_quality_risk", f"{role}.fraud_band", f"{role}.scored"]
     if not present:
-        return _null_facts(df, names)
+        return _null_facts(df, names).withColumn(f"{role}__calibrated", F.lit(None).cast("boolean"))
     key, p = ROLE_KEY[role], role
+    # rank-rule risks (calibrated = false) are percentiles, not probabilities (see exposure.p_violation)
+    calibrated = F.col("calibrated") if "calibrated" in inputs.scores.columns else F.lit(True)
     s = inputs.scores.where(F.col("entity_type") == F.lit(ROLE_ENTITY[role])).select(
         F.col("entity_id").alias(key),
+        calibrated.alias(f"{p}__calibrated"),
         F.col("fraud_risk").alias(f"{p}__fraud_risk"),
         F.col("low_quality_risk").alias(f"{p}__low_quality_risk"),
         F.col("risk_band").alias(f"{p}__fraud_band"),
@@ -96,9 +99,8 @@ def _scores(df: DataFrame, inputs: DecisionInputs, role: Role, present: bool) ->
     df = df.join(s, key, "left")
     who = F.concat(F.lit(f"{ROLE_NOUN[role]} "), F.col(key))
     reasons = F.when(F.size("_reasons") > 0, F.concat(F.lit(": "), F.array_join(F.slice("_reasons", 1, 3), ", ")))
-    fraud_ev = F.concat(
-        who, F.lit(" fraud risk "), _num(f"{p}__fraud_risk"), F.lit(" ("), F.col(f"{p}__fraud_band"), F.lit(")")
-    )
+    risk_word = F.when(F.col(f"{p}__calibrated"), F.lit(" fraud risk ")).otherwise(F.lit(" fraud risk rank "))
+    fraud_ev = F.concat(who, risk_word, _num(f"{p}__fraud_risk"), F.lit(" ("), F.col(f"{p}__fraud_band"), F.lit(")"))
     fraud_ev = F.concat(fraud_ev, F.coalesce(reasons, F.lit("")))
     lq_ev = F.concat(who, F.lit(" low-quality risk "), _num(f"{p}__low_quality_risk"))
     scored = F.when(F.col(key).isNotNull(), F.col(f"{p}__fraud_risk").isNotNull())

@@ -2,10 +2,14 @@
 
 ``p_violation`` combines the calibrated risks of the entities an item involves with a
 noisy-OR, ``1 - prod(1 - r_role)``, where ``r_role = max(fraud_risk, low_quality_risk)``
-of the seller, the listing and the creator (each only when scored).  The noisy-OR
-assumes the roles fail independently: it is the probability that at least one of
-them is bad when each calibrated risk is right.  An item none of whose entities is
-scored gets the configured prior.
+of the seller, the listing and the creator (each only when scored with a *calibrated*
+model).  The noisy-OR assumes the roles fail independently: it is the probability that
+at least one of them is bad when each calibrated risk is right.  Risks of rank rules
+(``calibrated = false`` in the scores: a percentile of a documented score, mean 0.5 by
+construction) are not probabilities and stay out of it: they still fire the policy's
+band rules, but they never inflate the probability that orders the review queue and
+feeds the KPIs.  An item none of whose entities has a calibrated score gets the
+configured prior.
 
 ``exposure_usd`` is the harm, in USD-equivalent, an item does if it is bad: the
 listing's GMV over the last ``gmv_window_days`` before D (non-cancelled orders) for
@@ -27,11 +31,12 @@ ROLES = ("seller", "item", "creator")
 
 
 def p_violation(unscored_prior: float) -> Column:
-    """Noisy-OR of the roles' risks (see the module docstring); needs the ``<role>__*_risk`` columns."""
+    """Noisy-OR of the roles' calibrated risks (module docstring); needs ``<role>__*_risk``, ``<role>__calibrated``."""
     keep = F.lit(1.0)
     any_scored = F.lit(False)
     for role in ROLES:
-        r = F.greatest(F.col(f"{role}__fraud_risk"), F.col(f"{role}__low_quality_risk"))
+        risk = F.greatest(F.col(f"{role}__fraud_risk"), F.col(f"{role}__low_quality_risk"))
+        r = F.when(F.coalesce(F.col(f"{role}__calibrated"), F.lit(False)), risk)
         keep = keep * (1.0 - F.coalesce(r, F.lit(0.0)))
         any_scored = any_scored | r.isNotNull()
     return F.when(any_scored, 1.0 - keep).otherwise(F.lit(unscored_prior))
