@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embeddings", action="store_true", help="hybrid also takes the out-of-fold GNN embeddings")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument(
-        "--grid-points", type=int, default=len(GRID), help=f"LightGBM grid points searched (first N of {len(GRID)})"
+        "--grid", default=",".join(str(i) for i in range(len(GRID))), help="LightGBM grid points searched (indices)"
     )
     ap.add_argument("--json", type=Path, help="also write the full result here")
     ap.add_argument("--force", action="store_true", help="skip the check that the truth is the run's dataset")
@@ -253,11 +253,19 @@ def main(argv: list[str] | None = None) -> int:
             log.info("%s: no truth typology, skipped", etype)
     result: dict[str, Any] = {"budget": args.budget, "seeds": args.seeds, "run": str(args.run)}
     result["config"] = {"net": args.net, "hidden": args.hidden, "epochs": args.epochs, "folds": args.folds}
-    result.update(
-        compare(
-            inputs, graph, list(range(args.seeds)), models, args.budget, args.folds, cfg, args.threads, args.embeddings
-        )
+    grid = tuple(GRID[int(i)] for i in args.grid.split(","))
+    result["config"]["grid"] = list(grid)
+
+    def partial(r: dict[str, Any]) -> None:
+        if args.json:
+            args.json.with_suffix(".partial.json").write_text(json.dumps({**result, **r}, indent=2))
+            args.json.with_suffix(".partial.md").write_text(markdown({**result, **r}, models) + "\n")
+
+    seeds = list(range(args.seeds))
+    r = compare(
+        inputs, graph, seeds, models, args.budget, args.folds, cfg, args.threads, args.embeddings, grid, partial
     )
+    result.update(r)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result["loadavg_before"], result["loadavg_after"] = list(load_before), list(os.getloadavg())
     if args.json:
