@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--run", type=Path, required=True, help="a run folder <out>/runs/<date> (graph/, features/)")
     ap.add_argument("--truth", type=Path, required=True, help="the generator's truth/ folder")
-    ap.add_argument("--seeds", type=int, default=3, help="number of split seeds (0..N-1)")
+    ap.add_argument("--seeds", type=int, default=3, help="number of split seeds")
+    ap.add_argument("--first-seed", type=int, default=0, help="first split seed (seeds FIRST..FIRST+N-1)")
     ap.add_argument("--models", default=",".join(MODELS), help=f"comma list of {','.join(MODELS)}")
     ap.add_argument("--types", default="merchant,creator,product,buyer,reporter", help="scored entity types")
     ap.add_argument("--budget", type=float, default=0.01, help="review budget (fraction of the test population)")
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             args.json.with_suffix(".partial.json").write_text(json.dumps({**result, **r}, indent=2))
             args.json.with_suffix(".partial.md").write_text(markdown({**result, **r}, models) + "\n")
 
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     r = compare(
         inputs, graph, seeds, models, args.budget, args.folds, cfg, args.threads, args.embeddings, grid, partial
     )

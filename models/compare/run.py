@@ -54,9 +54,9 @@ class Scores:
         self.recall.append(recall_at_budget(y, score, test, budget))
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """``{"auprc": {"mean", "std"}, "recall_at_budget": {...}}`` (fractions, population std)."""
+        """``{"auprc": {"mean", "std", "values"}, "recall_at_budget": {...}}`` (fractions, population std)."""
         return {
-            k: {"mean": float(np.mean(v)), "std": float(np.std(v))}
+            k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": [float(a) for a in v]}
             for k, v in (("auprc", self.auprc), ("recall_at_budget", self.recall))
         }
 
