@@ -53,7 +53,7 @@ class Scores:
         self.auprc.append(auprc(y, score, test))
         self.recall.append(recall_at_budget(y, score, test, budget))
 
-    def summary(self) -> dict[str, dict[str, float]]:
+    def summary(self) -> dict[str, dict[str, Any]]:
         """``{"auprc": {"mean", "std", "values"}, "recall_at_budget": {...}}`` (fractions, population std)."""
         return {
             k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": [float(a) for a in v]}
