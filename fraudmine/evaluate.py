@@ -1,7 +1,7 @@
 """Evaluate a run's scores against the synthetic ground truth.
 
 For every (typology, entity type) in the truth whose entity type was scored:
-positives are the members (victims excluded), negatives are the scored
+positives are the members (victims and honest re-listings excluded), negatives are the scored
 entities of that type with no fraud typology and not low quality.  Reported:
 AUROC, AUPRC (average precision) and recall within the top ``budget`` fraction
 of all scored entities of that type.  ``low_quality`` uses ``low_quality_risk``,
@@ -21,9 +21,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from fraudmine.contracts.typologies import TYPOLOGIES
+from fraudmine.contracts.typologies import NON_MEMBER_ROLES, TYPOLOGIES
 
-NON_MEMBER_ROLES = frozenset({"victim"})
 TYPOLOGY_ORDER = TYPOLOGIES
 
 SCORED_AS: dict[tuple[str, str], str] = {("malicious_reporting", "buyer"): "reporter"}

@@ -69,8 +69,9 @@ class BundleModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
         self._cfg = ScoringConfig(**(getattr(context, "model_config", None) or {}))
         self._cache: dict[str, tuple[list[str], dict[str, Head | None]]] = {}
 
-    # ``model_input: Any``: a ``pd.DataFrame`` hint would make MLflow 3 derive a second signature from it
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    # no hints on the inputs: MLflow 3 reads ``predict``'s type hints as a second signature and warns on any
+    # hint that is not ``list[...]`` (the signature comes from model.json instead, see :func:`signature`)
+    def predict(self, context, model_input, params=None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
         """Score feature rows (a pandas frame): one output row per input row, in order (module docstring)."""
         from fraudmine.models.scoring import score_pandas
 
@@ -124,6 +125,7 @@ def log_pyfunc(bundle: Path, meta: dict[str, Any], scoring: ScoringConfig | None
     with warnings.catch_warnings():
         # the signature comes from model.json; an input example would only add a predict at log time
         warnings.filterwarnings("ignore", message=".*input example was not provided.*")
+        warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
         return mlflow.pyfunc.log_model(
             name=PYFUNC_ARTIFACT,
             python_model=BundleModel(),

@@ -96,6 +96,7 @@ def mlflow_store(tracking_uri: str | None) -> Iterator[None]:
     import mlflow
 
     with _scoped_mlflow_env():
+        os.environ[PROGRESS_BAR_ENV] = "false"  # model downloads print no progress bars
         if tracking_uri:
             mlflow.set_tracking_uri(tracking_uri)
             mlflow.set_registry_uri(tracking_uri)

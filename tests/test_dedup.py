@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from fraudmine.dedup.blocking import block, hamming, minhash_lsh, model_keys, phash_buckets, tfidf_knn
-from fraudmine.dedup.cluster import canonical_member, cluster_pairs, unique_mapping
+from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs, unique_mapping
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.normalize import normalize, title_key
 from fraudmine.dedup.pairs import BucketGuard
-from fraudmine.dedup.threshold import mixture_threshold
+from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
 
 
 def test_normalize_folds_width_case_accents_and_keeps_strong_tokens() -> None:
@@ -72,6 +72,27 @@ def test_phash_buckets_match_brute_force_within_radius() -> None:
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
 
 
+@pytest.mark.parametrize("radius", [4, 6, 8])
+def test_phash_buckets_find_every_pair_within_radius_at_scale(radius: int) -> None:
+    # 1,200 images: pieces of ~log2(n) + 2 bits; copies `radius` bits from their original must all be
+    # found (exact lookups on such long pieces only guarantee pieces - 1 bits)
+    rng = np.random.default_rng(radius)
+    base = rng.integers(0, 2**63, size=1000, dtype=np.uint64)
+    orig = base[:200]
+    flips = np.zeros(200, dtype=np.uint64)
+    for k in range(200):
+        for bit in rng.choice(64, size=radius - k % 2, replace=False).tolist():
+            flips[k] |= np.uint64(1) << np.uint64(bit)
+    hashes = np.r_[base, orig ^ flips]
+    c = _corpus(["x"] * len(hashes), phash=[f"{int(h):016x}" for h in hashes])
+    i, j = phash_buckets(c, BucketGuard(cap=50), radius=radius)
+    a, b = np.triu_indices(len(hashes), k=1)
+    d = hamming(c.phash[a], c.phash[b])
+    expected = set(zip(a[d <= radius].tolist(), b[d <= radius].tolist(), strict=True))
+    assert len(expected) >= 200
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
+
+
 def test_minhash_lsh_catches_near_copies_and_block_measures_each_generator() -> None:
     titles = [f"vintage leather wallet brown model {k} slim card holder" for k in range(5)] + ["garden hose 20m green"]
     c = _corpus(titles)
@@ -113,6 +134,73 @@ def test_chaining_is_split_by_centre_clustering() -> None:
     assert len(set(labels.tolist())) == 3
     canon = canonical_member(labels, np.array([5.0, 4, 3, 2, 1, 0]))
     assert canon[0] == canon[1] == 1
+
+
+def test_cannot_link_keeps_listings_with_unrelated_images_apart() -> None:
+    # 1 has no image and matches both 0 and 2 by text; 0 and 2 carry unrelated photos (32 bits
+    # apart).  Components (density 2/3, no split) put all three together; the rule must not.
+    phash = np.array([0, 0, 0xFFFFFFFF], dtype=np.uint64)
+    known = np.array([True, False, True])
+    i, j, score = np.array([0, 1]), np.array([1, 2]), np.array([0.9, 0.8])
+    plain, _ = cluster_pairs(3, i, j, score, 0.5)
+    assert len(set(plain.tolist())) == 1
+    labels, stats = cluster_pairs(3, i, j, score, 0.5, cannot=CannotLink(phash, known, 12.0))
+    assert labels.tolist() == [0, 0, 2]  # the image-less listing joins its best match only
+    assert stats["refused_edges"] == 1
+    # near images (copies, re-encodings) do not conflict: the three stay one cluster
+    near = CannotLink(np.array([0, 0, 0b111], dtype=np.uint64), known, 12.0)
+    assert len(set(cluster_pairs(3, i, j, score, 0.5, cannot=near)[0].tolist())) == 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cannot_link_clusters_never_hold_a_conflict(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 40
+    g = nx.gnp_random_graph(n, 0.15, seed=seed)
+    e = np.array(list(g.edges()), dtype=np.int64)
+    phash = rng.integers(0, 2**63, size=n, dtype=np.uint64)
+    known = rng.random(n) < 0.7
+    labels, _ = cluster_pairs(n, e[:, 0], e[:, 1], rng.random(len(e)), 0.0, 0.0, CannotLink(phash, known, 20.0))
+    for a in range(n):
+        for b in range(a + 1, n):
+            if labels[a] == labels[b] and known[a] and known[b]:
+                assert (int(phash[a]) ^ int(phash[b])).bit_count() < 20
+
+
+def test_image_conflict_cut_separates_copies_from_unrelated_photos() -> None:
+    rng = np.random.default_rng(0)
+    copies = rng.integers(0, 9, size=300).astype(float)  # re-encoded copies: a few bits apart
+    unrelated = rng.binomial(64, 0.5, size=2000).astype(float)  # independent 64-bit hashes
+    cut = image_conflict_cut(copies, unrelated)
+    assert cut is not None and 8 < cut < 20
+    assert image_conflict_cut(np.array([np.nan, np.nan]), np.array([3.0])) is None
+
+
+def test_text_only_pairs_are_trusted_as_far_as_images_confirm_text() -> None:
+    import pandas as pd
+
+    from fraudmine.dedup.features import FEATURES
+    from fraudmine.dedup.listings import trusted_pairs
+
+    rng = np.random.default_rng(0)
+    n = 400
+    text = np.r_[rng.uniform(0.0, 0.5, n // 2), np.full(n // 2, 1.0)]  # dissimilar, then equal titles
+    bits = rng.binomial(64, 0.5, n).astype(float)  # unrelated photos ...
+    bits[n // 2 : n // 2 + 20] = 2.0  # ... except a tenth of the equal-title pairs: copies
+    bits[-10:] = np.nan  # the last equal-title pairs have an image missing
+    feats = pd.DataFrame({c: np.nan for c in FEATURES}, index=range(n)).assign(
+        tfidf_cos=text, emb_cos=text, model_agree=0.0, brand_agree=1.0, image_hamming=bits
+    )
+    p = image_confirmation(text, bits, 12.0)
+    assert p is not None and p[-1] < 0.5  # equal titles are confirmed by the photos 1 time in 9
+    use = trusted_pairs(feats, 12.0)
+    assert use[:-10].all() and not use[-10:].any()
+    # where equal titles mostly come with the same photo, text-only pairs are trusted
+    bits2 = np.where(text == 1.0, 2.0, bits)
+    bits2[-10:] = np.nan
+    assert trusted_pairs(feats.assign(image_hamming=bits2), 12.0).all()
+    assert image_confirmation(text, np.full(n, 3.0), 12.0) is None  # one label: nothing to learn
+    assert trusted_pairs(feats, None).all()
 
 
 def test_bench_dedup_cli_on_tiny_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -166,6 +166,25 @@ def test_brushing_truth_lists_only_buyers_and_targets_the_block_used(xs_default:
         assert set(o["buyer_id"]) == buyers and set(o["product_id"]) == targets
 
 
+def test_content_identical_listings_are_duplicates_in_truth(xs_default: Path) -> None:
+    """A shop's listings with the same title and image hash cannot be told apart by any matcher: the
+    truth must group them (role ``relisting``, honest: not fraud members for scores or verdicts)."""
+    from fraudmine.synth.slices import truth_bad_sets
+
+    ent = pd.read_parquet(xs_default / "truth" / "entities.parquet")
+    prods = _raw(xs_default, "products").dropna(subset=["image_phash"])
+    dup = ent[(ent["typology"] == "duplicate_listing") & (ent["entity_type"] == "product")]
+    group = dict(zip(dup["entity_id"], dup["group_id"], strict=True))
+    same = prods[prods.duplicated(["merchant_id", "title", "image_phash"], keep=False)]
+    assert len(same) > 20
+    for _, g in same.groupby(["merchant_id", "title", "image_phash"]):
+        assert len({group.get(p) for p in g["product_id"]} - {None}) == 1, g["product_id"].tolist()
+        assert all(p in group for p in g["product_id"])
+    relist = set(dup.loc[dup["role"] == "relisting", "entity_id"])
+    other = set(ent.loc[(ent["entity_type"] == "product") & (ent["role"] != "relisting"), "entity_id"])
+    assert relist - other and not (relist - other) & truth_bad_sets(xs_default / "truth")[2]
+
+
 def test_truth_files(xs: Path) -> None:
     summary = json.loads((xs / "truth" / "summary.json").read_text())
     assert summary["end_date"] == "2026-11-01T00:00:00Z" and summary["seed"] == 11

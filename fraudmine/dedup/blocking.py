@@ -9,10 +9,9 @@ Generators, all returning canonical pairs (see :mod:`fraudmine.dedup.pairs`):
   Ullman, *Mining of Massive Datasets*, ch. 3), numpy on the driver; the same keys on Spark
   DataFrames in :mod:`fraudmine.dedup.spark_lsh`;
 * :func:`model_keys` — exact model-number keys;
-* :func:`phash_buckets` — perceptual-hash buckets: the 64-bit hash cut into ``radius + 1`` pieces,
-  so two hashes within Hamming distance ``radius`` share at least one piece (pigeonhole), then
-  verified; on large inputs the pieces are widened to about log2(n) + 2 bits so buckets stay small
-  (then only pairs within ``pieces - 1`` bits are guaranteed).
+* :func:`phash_buckets` — perceptual-hash pairs within a Hamming radius by multi-index hashing:
+  pieces of about log2(n) + 2 bits looked up with a few bits flipped, so every pair within the
+  radius is found at any scale, then verified.
 
 Every bucketing generator goes through a :class:`~fraudmine.dedup.pairs.BucketGuard`, which skips
 over-populated keys and records what it skipped.
@@ -177,25 +176,64 @@ def hamming(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray
     return np.asarray(np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1), dtype=np.int64)
 
 
-def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6) -> Pairs:
-    """Pairs of images within Hamming ``radius``: pigeonhole pieces as keys, then verified."""
+def _flip_masks(width: int, t: int) -> npt.NDArray[np.uint64]:
+    """Every ``width``-bit mask with at most ``t`` bits set (0 first)."""
+    masks = [0]
+    for k in range(1, t + 1):
+        masks += [sum(1 << b for b in c) for c in itertools.combinations(range(width), k)]
+    return np.array(masks, dtype=np.uint64)
+
+
+def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: int = 4096) -> Pairs:
+    """Pairs of images within Hamming ``radius``, all of them: multi-index hashing, then verified.
+
+    Multi-index hashing (Norouzi, Punjani & Fleet, *CVPR* 2012): the 64-bit hash is cut into ``m``
+    pieces of about log2(n) + 2 bits, so one piece value is shared by few unrelated images.  Two
+    hashes within ``radius`` bits differ in at most ``t = ceil((radius + 1) / m) - 1`` bits on at least
+    one piece (pigeonhole), so each image looks up its piece values with up to ``t`` bits flipped.
+    Every pair within the radius is found whatever ``n`` (short pieces with exact lookups would make
+    every bucket hot at scale; long pieces with exact lookups miss most pairs more than ``m - 1`` bits
+    apart).  Piece values held by more than the guard's cap are skipped and reported.
+    """
     rows = np.flatnonzero(corpus.has_phash).astype(np.int64)
     n = len(corpus)
     if len(rows) < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    # radius + 1 pieces guarantee every pair within the radius shares a piece (pigeonhole), but at
-    # scale short pieces make every bucket hot; pieces are widened to about log2(n) + 2 bits, which
-    # keeps buckets small and still finds most pairs within the radius (guaranteed up to pieces - 1).
-    width = max(64 // (radius + 1), min(32, int(np.ceil(np.log2(len(rows)))) + 2))
-    pieces = 64 // width
-    keys: list[npt.NDArray[np.uint64]] = []
-    for p in range(pieces):
-        lo = p * width
-        bits = 64 - lo if p == pieces - 1 else width
-        piece = (corpus.phash[rows] >> np.uint64(lo)) & np.uint64((1 << bits) - 1)
-        keys.append(piece * np.uint64(pieces) + np.uint64(p))
-    i, j = guard.pairs("phash", np.concatenate(keys), np.tile(rows, pieces), n, corpus.side)
+    width = min(64, max(64 // (radius + 1), int(np.ceil(np.log2(len(rows)))) + 2))
+    m = max(1, 64 // width)
+    t = -(-(radius + 1) // m) - 1
+    bounds = np.linspace(0, 64, m + 1).astype(int)
+    out_i: list[IntArray] = []
+    out_j: list[IntArray] = []
+    for p in range(m):
+        lo, bits = int(bounds[p]), int(bounds[p + 1] - bounds[p])
+        full = np.uint64((1 << bits) - 1) if bits < 64 else np.uint64(np.iinfo(np.uint64).max)
+        piece = (corpus.phash[rows] >> np.uint64(lo)) & full
+        order = np.argsort(piece, kind="stable")
+        sv, sr = piece[order], rows[order]
+        values, counts = np.unique(sv, return_counts=True)
+        for k in np.flatnonzero(counts > guard.cap).tolist():
+            guard.skip("phash", f"piece{p}:{int(values[k]):x}", int(counts[k]))
+        ok = np.repeat(counts <= guard.cap, counts)
+        sv, sr = sv[ok], sr[ok]
+        masks = _flip_masks(bits, t)
+        for s in range(0, len(rows), chunk):
+            probes = (piece[s : s + chunk, None] ^ masks[None, :]).ravel()
+            who = np.repeat(rows[s : s + chunk], len(masks))
+            left = np.searchsorted(sv, probes, "left")
+            hits = np.searchsorted(sv, probes, "right") - left
+            has = hits > 0
+            if not has.any():
+                continue
+            cnt = hits[has]
+            starts = np.repeat(left[has] - np.r_[0, np.cumsum(cnt)[:-1]], cnt)
+            out_i.append(np.repeat(who[has], cnt))
+            out_j.append(sr[starts + np.arange(int(cnt.sum()))])
+    if not out_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    i, j = canonical(np.concatenate(out_i), np.concatenate(out_j), n, corpus.side)
     close = hamming(corpus.phash[i], corpus.phash[j]) <= radius
     return i[close], j[close]
 

@@ -4,23 +4,47 @@
   pairs taken greedily in descending score, a pair kept while both ends are free (the "unique
   mapping clustering" of JedAI; Papadakis et al., *Proc. VLDB* 2020, "Three-dimensional
   entity resolution with JedAI").
-* :func:`cluster_pairs` — dirty matching (one table): connected components on confident edges;
-  a component whose edge density (cohesion) is below ``min_cohesion`` is split by centre
-  clustering (Hassanzadeh et al., *PVLDB* 2009: edges in descending score, the first end seen
-  becomes a centre, the other joins it unless it is itself a centre or already assigned), which
-  stops A~B~C chains from merging A and C.
+* :func:`cluster_pairs` — dirty matching (one table): confident edges merged in descending score
+  (Kruskal order) into groups; with :class:`CannotLink` a merge is refused when it would put two
+  records with conflicting evidence (two known images too far apart) into one group — complete
+  linkage on the conflict, single linkage on the score, i.e. constrained agglomerative clustering
+  with cannot-link constraints (Wagstaff et al., *ICML* 2001; Davidson & Ravi, *SDM* 2005).
+  Without constraints the groups are the connected components.  A group whose edge density
+  (cohesion) is below ``min_cohesion`` is then split by centre clustering (Hassanzadeh et al.,
+  *PVLDB* 2009: edges in descending score, the first end seen becomes a centre, the other joins it
+  unless it is itself a centre or already assigned), which stops A~B~C chains from merging A and C.
+
+Why the constraint: a record with no image (or a generic title) can score above the threshold
+against two records that are plainly different listings (unrelated photos); components then chain
+them into one cluster, and the cohesion split sees a dense enough star.  The refused merge keeps
+the chain's ends apart whatever the order of the edges.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from fraudmine.dedup.pairs import IntArray
+
+
+@dataclass(frozen=True)
+class CannotLink:
+    """Cannot-link rule: two records whose image hashes are both known and ``cut`` or more bits apart.
+
+    Attributes:
+        phash: 64-bit image hash per record (ignored where ``known`` is false).
+        known: whether each record has an image hash.
+        cut: Hamming distance (bits) from which two images conflict; chosen from the data by
+            :func:`fraudmine.dedup.threshold.image_conflict_cut`.
+    """
+
+    phash: npt.NDArray[np.uint64]
+    known: npt.NDArray[np.bool_]
+    cut: float
 
 
 def unique_mapping(i: IntArray, j: IntArray, score: npt.NDArray[np.float64], threshold: float) -> npt.NDArray[np.bool_]:
@@ -56,6 +80,41 @@ def _centre(i: IntArray, j: IntArray, score: npt.NDArray[np.float64], nodes: Int
     return centre
 
 
+def merge_groups(
+    n: int, i: IntArray, j: IntArray, score: npt.NDArray[np.float64], cannot: CannotLink | None = None
+) -> IntArray:
+    """Group label per record from edges merged in descending score, refusing merges that ``cannot`` forbids.
+
+    Returns:
+        ``labels[r]``: a representative record of ``r``'s group (groups are the connected components
+        when ``cannot`` is ``None``).
+    """
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    images: dict[int, list[int]] = {}
+    if cannot is not None:
+        images = {int(r): [int(cannot.phash[r])] for r in np.flatnonzero(cannot.known)}
+    for k in np.argsort(-score, kind="stable").tolist():
+        ra, rb = find(int(i[k])), find(int(j[k]))
+        if ra == rb:
+            continue
+        if cannot is not None:
+            a_img, b_img = images.get(ra, []), images.get(rb, [])
+            if any((x ^ y).bit_count() >= cannot.cut for x in a_img for y in b_img):
+                continue
+            if b_img:
+                images[ra] = a_img + b_img
+                images.pop(rb, None)
+        parent[rb] = ra
+    return np.array([find(x) for x in range(n)], dtype=np.int64)
+
+
 def cluster_pairs(
     n: int,
     i: IntArray,
@@ -63,21 +122,36 @@ def cluster_pairs(
     score: npt.NDArray[np.float64],
     threshold: float,
     min_cohesion: float = 0.5,
+    cannot: CannotLink | None = None,
 ) -> tuple[IntArray, dict[str, int]]:
     """Cluster label per record (records with no confident edge get their own label).
 
+    Args:
+        n: number of records.
+        i, j: candidate pairs.
+        score: pair scores; pairs at or above ``threshold`` are confident edges.
+        threshold: match threshold.
+        min_cohesion: groups whose confident-edge density is below this are split.
+        cannot: optional cannot-link rule (merges that would join conflicting records are refused).
+
     Returns:
         ``(labels, stats)``: ``labels[r]`` is the smallest record index of ``r``'s cluster; ``stats``
-        counts the components split for low cohesion (``split_components``) and edges used.
+        counts the groups split for low cohesion (``split_components``), confident edges
+        (``confident_edges``) and merges refused by the cannot-link rule (``refused_edges``:
+        confident edges whose ends end up in different clusters).
     """
     conf = score >= threshold
     ci, cj, cs = i[conf], j[conf], score[conf]
-    graph = coo_matrix((np.ones(len(ci)), (ci, cj)), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
+    comp = merge_groups(n, ci, cj, cs, cannot)
+    inside = comp[ci] == comp[cj] if len(ci) else np.zeros(0, dtype=bool)
+    refused = int((~inside).sum())
+    ci, cj, cs = ci[inside], cj[inside], cs[inside]
     labels = np.arange(n, dtype=np.int64)
     split = 0
     edge_comp = comp[ci] if len(ci) else np.zeros(0, dtype=np.int64)
     sizes = np.bincount(comp, minlength=n)
+    by_comp = np.argsort(comp, kind="stable")
+    comp_start = np.r_[0, np.cumsum(sizes)]
     order = np.argsort(edge_comp, kind="stable")
     bounds: list[int] = []
     if len(ci):
@@ -85,7 +159,7 @@ def cluster_pairs(
     for s, e in itertools.pairwise(bounds):
         idx = order[s:e]
         c = int(edge_comp[idx[0]])
-        members = np.flatnonzero(comp == c)
+        members = np.sort(by_comp[comp_start[c] : comp_start[c + 1]])
         size = int(sizes[c])
         density = len(idx) / (size * (size - 1) / 2)
         if size <= 2 or density >= min_cohesion:
@@ -98,7 +172,7 @@ def cluster_pairs(
             groups.setdefault(ctr, []).append(v)
         for vs in groups.values():
             labels[vs] = min(vs)
-    return labels, {"split_components": split, "confident_edges": int(conf.sum())}
+    return labels, {"split_components": split, "confident_edges": int(conf.sum()), "refused_edges": refused}
 
 
 def canonical_member(labels: IntArray, rank: npt.NDArray[np.float64]) -> IntArray:

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from fraudmine.config import DedupConfig
 from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_keys, phash_buckets, tfidf_matrix
-from fraudmine.dedup.cluster import canonical_member, cluster_pairs
+from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
-from fraudmine.dedup.features import pair_features
+from fraudmine.dedup.features import pair_features, unsupervised_score
 from fraudmine.dedup.pairs import BucketGuard, IntArray
-from fraudmine.dedup.threshold import mixture_threshold
+from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,22 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     feats = pair_features(corpus, res.i, res.j, tfidf, emb)
     score = feats["unsup_score"].to_numpy()
     ri, rj = random_pairs(len(corpus), len(res.i), params.seed)
-    null = pair_features(corpus, ri, rj, tfidf, emb)["unsup_score"].to_numpy()
+    null_feats = pair_features(corpus, ri, rj, tfidf, emb)
+    null = null_feats["unsup_score"].to_numpy()
     threshold = mixture_threshold(np.r_[score, null], params.seed, max_components=3)
     report["threshold"] = threshold
-    labels, stats = cluster_pairs(len(corpus), res.i, res.j, score, threshold, params.min_cohesion)
+    cut = image_conflict_cut(feats["image_hamming"].to_numpy(), null_feats["image_hamming"].to_numpy(), params.seed)
+    report["image_conflict_bits"] = cut
+    cannot = CannotLink(corpus.phash, corpus.has_phash, cut) if cut is not None else None
+    use = trusted_pairs(feats, cut)
+    report["text_only_pairs_untrusted"] = int((~use & (score >= threshold)).sum())
+    labels, stats = cluster_pairs(
+        len(corpus), res.i[use], res.j[use], score[use], threshold, params.min_cohesion, cannot
+    )
     report.update(stats)
     created = pd.to_datetime(listings["created_at"]).astype("int64").to_numpy().astype(np.float64)
     canon = canonical_member(labels, created)
-    keep = score >= threshold
+    keep = (score >= threshold) & use
     merchant = listings["merchant_id"].astype(str).to_numpy()
     pid = listings["product_id"].astype(str).to_numpy()
     edges = pd.DataFrame(
@@ -145,6 +154,21 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     return DuplicateResult(
         edges, clusters, members.sort_values(["cluster_id", "product_id"]).reset_index(drop=True), report
     )
+
+
+def trusted_pairs(feats: pd.DataFrame, cut: float | None) -> npt.NDArray[np.bool_]:
+    """Pairs whose evidence may form clusters: every pair with two images; a text-only pair (an image
+    missing) where text agreement at its level is confirmed by the images of the other pairs
+    (:func:`fraudmine.dedup.threshold.image_confirmation` reaching one half), or all of them when
+    the images cannot tell (no cut, or one label only)."""
+    bits = feats["image_hamming"].to_numpy(dtype=np.float64)
+    both = np.isfinite(bits)
+    if cut is None:
+        return np.ones(len(feats), dtype=bool)
+    confirmed = image_confirmation(unsupervised_score(feats.assign(image_hamming=np.nan)), bits, cut)
+    if confirmed is None:
+        return np.ones(len(feats), dtype=bool)
+    return np.asarray(both | (confirmed >= 0.5), dtype=bool)
 
 
 def random_pairs(n: int, size: int, seed: int) -> tuple[IntArray, IntArray]:

@@ -52,6 +52,13 @@ class BucketGuard:
     skipped_buckets: int = 0
     skipped_pairs: int = 0
 
+    def skip(self, generator: str, key: str, size: int) -> None:
+        """Record one skipped bucket of ``size`` members."""
+        self.skipped_buckets += 1
+        self.skipped_pairs += size * (size - 1) // 2
+        if len(self.skipped) < 50:
+            self.skipped.append((generator, key, size))
+
     def pairs(
         self,
         generator: str,
@@ -83,10 +90,7 @@ class BucketGuard:
             if size < 2:
                 continue
             if size > self.cap:
-                self.skipped_buckets += 1
-                self.skipped_pairs += size * (size - 1) // 2
-                if len(self.skipped) < 50:
-                    self.skipped.append((generator, str(sk[s]), size))
+                self.skip(generator, str(sk[s]), size)
                 continue
             m = sm[s:e]
             a, b = np.triu_indices(size, k=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.isotonic import IsotonicRegression
 from sklearn.mixture import GaussianMixture
 
 
@@ -62,3 +63,49 @@ def assignment_threshold(
     """
     _, runner = best_and_runner_up(query, score)
     return mixture_threshold(np.r_[score[assigned], runner], seed)
+
+
+def image_conflict_cut(
+    candidate_bits: npt.NDArray[np.float64], random_bits: npt.NDArray[np.float64], seed: int = 0, sample: int = 20_000
+) -> float | None:
+    """Image-hash Hamming distance from which two images are different pictures, from the data.
+
+    A two-component mixture over the distances of candidate pairs (copies and re-encodings near 0,
+    look-alike listings with their own photos far) and of random pairs (unrelated photos, which
+    anchor the far component even when nearly every candidate is a copy); the cut is where the far
+    component becomes the likelier one, fitted on at most ``sample`` seeded draws from each side.  ``None``
+    (no rule) when fewer than 4 pairs carry two images.
+    """
+    rng = np.random.default_rng(seed)
+    parts = []
+    for x in (candidate_bits, random_bits):
+        x = np.asarray(x, dtype=np.float64)
+        x = x[np.isfinite(x)]
+        # a 1-d two-component fit needs no more than a few thousand draws per side (integer bits)
+        parts.append(rng.choice(x, size=sample, replace=False) if len(x) > sample else x)
+    bits = np.concatenate(parts)
+    if len(bits) < 4 or np.ptp(bits) == 0:
+        return None
+    return mixture_threshold(bits, seed)
+
+
+def image_confirmation(
+    text_score: npt.NDArray[np.float64], image_bits: npt.NDArray[np.float64], cut: float
+) -> npt.NDArray[np.float64] | None:
+    """How often a text match is a duplicate, learnt from the pairs whose images can tell.
+
+    Pairs carrying two images are labelled by their images (same picture when fewer than ``cut``
+    bits apart); an isotonic regression of that label on the text-only score gives, for every
+    pair, the probability that text agreement at its level is confirmed by the pictures.  A
+    text-only pair (an image missing) is trusted where this reaches one half — on a marketplace whose
+    generic titles ("vintage face serum black") are shared by unrelated products it stays low, on
+    one where equal titles mean equal products it is high.  ``None`` when the image pairs hold one
+    label only (nothing to learn from).
+    """
+    both = np.isfinite(image_bits)
+    y = image_bits[both] < cut
+    if y.all() or not y.any():
+        return None
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    iso.fit(text_score[both], y.astype(np.float64))
+    return np.asarray(iso.predict(text_score), dtype=np.float64)

@@ -124,6 +124,7 @@ def _fill_block(blk: blocks.Block) -> None:
     listing = blocks.base_listings(blk)
     planting.duplicate_listings(blk, listing)
     planting.counterfeit_listings(blk, listing)
+    planting.relistings(blk, listing)
     blocks.emit_products(blk, listing)
     blocks.background_orders(blk)
     planting.brushing(blk)

@@ -82,6 +82,34 @@ def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
     created[rows] = uniform_between(rng, fs, np.minimum(fs + 20 * US_PER_DAY, p.end_us - US_PER_DAY))
 
 
+def relistings(blk: Block, d: dict[str, Any]) -> None:
+    """Truth for honest re-listings: a shop's listings with the same title and the same photo.
+
+    The background's exact variants (``background.exact_variant_prob``) re-use a listing's title,
+    description, price and image hash word for word.  Nothing on the two listing pages tells them
+    apart, so they are duplicates by content and go into the ``duplicate_listing`` truth as groups
+    ``relist-<n>`` with role ``relisting`` — not fraud (``fraudmine.contracts.typologies``
+    lists the role among the non-member roles, so scores and moderator verdicts treat these
+    listings as honest).  Variants that name another colour are not content-identical and stay out.
+    Draws no random numbers (the raw tables do not change).
+    """
+    rows = np.flatnonzero(blk.p_kind != 2)
+    titles: list[str] = d["titles"]
+    phash: np.ndarray = d["phash"]
+    first: dict[tuple[int, str, int], int] = {}
+    groups: dict[int, list[int]] = {}
+    for j in rows.tolist():
+        key = (int(blk.p_m[j]), titles[j], int(phash[j]))
+        head = first.setdefault(key, j)
+        groups.setdefault(head, []).append(j)
+    for head, members in groups.items():
+        if len(members) < 2:
+            continue
+        group = group_name("relist", int(blk.p_gidx[head]))
+        for pid in product_ids(blk.p_gidx[np.array(members)]):
+            blk.truth.append(("product", pid, "duplicate_listing", group, "relisting"))
+
+
 def counterfeit_listings(blk: Block, d: dict[str, Any]) -> None:
     """Turn a share of a counterfeiter's base listings into protected-brand claims or typo-squats."""
     p, rng = blk.plan, blk.rng
@@ -233,4 +261,4 @@ def collusive_promotions(blk: Block) -> list[tuple[int, int]]:
     return pairs
 
 
-__all__ = ["LANG_OF", "brushing", "collusive_promotions", "counterfeit_listings", "duplicate_listings"]
+__all__ = ["LANG_OF", "brushing", "collusive_promotions", "counterfeit_listings", "duplicate_listings", "relistings"]

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from fraudmine.contracts.physical import arrow_schema
 from fraudmine.contracts.raw import RAW_TABLES, TableSpec, event_time_column, table_spec
+from fraudmine.contracts.typologies import NON_MEMBER_ROLES
 from fraudmine.synth.scenario import Scenario
 
 SLICES_DIR = "days"
@@ -67,10 +68,13 @@ def _read(raw: Path, spec: TableSpec) -> pa.Table:
 
 
 def truth_bad_sets(truth: Path) -> tuple[set[str], set[str], set[str], set[str]]:
-    """Fraud merchants, low-quality merchants, and fraud-member products and creators (victims excluded)."""
+    """Fraud merchants, low-quality merchants, and fraud-member products and creators.
+
+    Non-member roles (victims, honest re-listings: ``NON_MEMBER_ROLES``) are excluded.
+    """
     m = pq.read_table(truth / "merchants.parquet").to_pandas()
     e = pq.read_table(truth / "entities.parquet").to_pandas()
-    members = e[(e["role"] != "victim") & (e["typology"] != "low_quality")]
+    members = e[~e["role"].isin(NON_MEMBER_ROLES) & (e["typology"] != "low_quality")]
     return (
         set(m.loc[m["is_fraud"], "merchant_id"]),
         set(m.loc[m["is_low_quality"], "merchant_id"]),
