@@ -54,8 +54,12 @@ def build_hetero(
     edges: pd.DataFrame,
     features: Mapping[str, pd.DataFrame] | None = None,
     reverse: bool = True,
+    degrees: bool = False,
 ) -> TypedHeteroGraph:
     """Build the heterogeneous graph (see the module docstring for the shapes).
+
+    With ``degrees``, node types that have features also get the structural columns (``log1p`` of
+    the degree per edge type they touch) appended to them.
 
     Raises:
         HeteroInputError: a missing column, an unknown edge type key, or an edge endpoint that is
@@ -92,6 +96,8 @@ def build_hetero(
     for ntype, tids in ids.items():
         if ntype in features:
             f = features[ntype].reindex(tids).fillna(0.0).to_numpy(dtype=np.float32)
+            if degrees and degree[ntype]:
+                f = np.column_stack([f, *[np.log1p(d) for d in degree[ntype]]]).astype(np.float32)
         else:
             cols = [np.log1p(d) for d in degree[ntype]] + [np.ones(len(tids))]
             f = np.column_stack(cols).astype(np.float32)
