@@ -41,6 +41,18 @@ BUYER_FEATURES: tuple[str, ...] = (
     *BUYER_CLUSTER_COLUMNS,
 )
 
+_BUYER_RELATIONAL: frozenset[str] = frozenset(
+    (
+        "n_shared_identifiers",
+        "n_linked_buyers",
+        "co_buyer_linked_share",
+        "product_buyer_overlap",
+        *BUYER_CLUSTER_COLUMNS,
+    )
+)
+BUYER_TABULAR_FEATURES: tuple[str, ...] = tuple(c for c in BUYER_FEATURES if c not in _BUYER_RELATIONAL)
+"""Features from the buyer's own history alone (no shared identifiers, clusters, duplicates, co-reporters)."""
+
 
 def linked_buyers(identities: DataFrame, as_of: datetime, hub_min_degree: int) -> DataFrame:
     """``[buyer_id, _linked=1]``: buyers sharing a non-hub identifier with another buyer before ``as_of``."""

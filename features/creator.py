@@ -50,6 +50,19 @@ CREATOR_FEATURES: tuple[str, ...] = (
     *CREATOR_CLUSTER_COLUMNS,
 )
 
+_CREATOR_RELATIONAL: frozenset[str] = frozenset(
+    (
+        "n_shared_identifiers",
+        "n_linked_merchants",
+        "n_promotions_of_linked_merchants",
+        "promoted_max_collusion_risk",
+        "promoted_in_collusion_share",
+        *CREATOR_CLUSTER_COLUMNS,
+    )
+)
+CREATOR_TABULAR_FEATURES: tuple[str, ...] = tuple(c for c in CREATOR_FEATURES if c not in _CREATOR_RELATIONAL)
+"""Features from the creator's own history alone (no shared identifiers, clusters, duplicates, co-reporters)."""
+
 
 def creator_features(
     t: Mapping[str, DataFrame],

@@ -49,6 +49,23 @@ PRODUCT_FEATURES: tuple[str, ...] = (
     "brushing_target_risk",
 )
 
+_PRODUCT_RELATIONAL: frozenset[str] = frozenset(
+    (
+        "linked_buyer_order_share",
+        "n_same_title_in_shop",
+        "n_image_shops",
+        "dup_cluster_size",
+        "dup_cluster_shops",
+        "dup_is_copy",
+        "unauthorised_protected_claim",
+        "n_brand_violation_evidence",
+        "brushing_target_blocks",
+        "brushing_target_risk",
+    )
+)
+PRODUCT_TABULAR_FEATURES: tuple[str, ...] = tuple(c for c in PRODUCT_FEATURES if c not in _PRODUCT_RELATIONAL)
+"""Features from the product's own history alone (no shared identifiers, clusters, duplicates, co-reporters)."""
+
 
 def _orders(t: Mapping[str, DataFrame], as_of: datetime, linked_buyers: DataFrame) -> DataFrame:
     orders = status_as_of(before(t["orders"], "ordered_at", as_of), t.get("order_events"), as_of)

@@ -41,6 +41,12 @@ REPORTER_FEATURES: tuple[str, ...] = (
     *REPORTER_CLUSTER_COLUMNS,
 )
 
+_REPORTER_RELATIONAL: frozenset[str] = frozenset(
+    ("target_co_reporters", "target_burst_share", *REPORTER_CLUSTER_COLUMNS)
+)
+REPORTER_TABULAR_FEATURES: tuple[str, ...] = tuple(c for c in REPORTER_FEATURES if c not in _REPORTER_RELATIONAL)
+"""Features from the reporter's own history alone (no shared identifiers, clusters, duplicates, co-reporters)."""
+
 
 def reporter_features(
     t: Mapping[str, DataFrame],

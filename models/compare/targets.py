@@ -13,64 +13,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from fraudmine.features.buyer import BUYER_TABULAR_FEATURES
 from fraudmine.features.columns import TABULAR_FEATURES
+from fraudmine.features.creator import CREATOR_TABULAR_FEATURES
+from fraudmine.features.product import PRODUCT_TABULAR_FEATURES
+from fraudmine.features.reporter import REPORTER_TABULAR_FEATURES
 
 TABULAR_BY_TYPE: dict[str, tuple[str, ...]] = {
     "merchant": TABULAR_FEATURES,
-    "creator": (
-        "account_age_days",
-        "log_followers",
-        "n_promotions",
-        "n_promoted_products",
-        "n_promoted_merchants",
-        "top_merchant_promo_share",
-        "log_views_per_gmv",
-        "like_rate",
-        "n_identifiers",
-        "n_reports",
-        "n_reports_upheld",
-    ),
-    "product": (
-        "listing_age_days",
-        "log_price",
-        "log_price_vs_category",
-        "seller_age_days",
-        "n_orders",
-        "refund_rate",
-        "cancel_rate",
-        "orders_per_buyer",
-        "n_reviews",
-        "mean_rating",
-        "five_star_share",
-        "reviews_per_order",
-        "n_reports",
-        "n_reports_upheld",
-        "n_distinct_reporters",
-        "n_promotions",
-    ),
-    "buyer": (
-        "active_days",
-        "n_orders",
-        "n_products",
-        "n_merchants",
-        "top_merchant_order_share",
-        "refund_rate",
-        "log_mean_amount",
-        "n_reviews",
-        "reviews_per_order",
-        "five_star_share",
-        "n_identifiers",
-    ),
-    "reporter": (
-        "n_reports",
-        "n_report_targets",
-        "top_target_report_share",
-        "n_reports_rejected",
-        "rejected_report_share",
-        "report_without_order_share",
-        "report_text_missing_share",
-        "n_orders",
-    ),
+    "creator": CREATOR_TABULAR_FEATURES,
+    "product": PRODUCT_TABULAR_FEATURES,
+    "buyer": BUYER_TABULAR_FEATURES,
+    "reporter": REPORTER_TABULAR_FEATURES,
 }
 """Scored entity type → features computed from the entity's own history alone (no relation to other
 accounts: no shared identifiers, clusters, duplicates, brushing blocks, co-reporters).  Every other

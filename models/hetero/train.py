@@ -57,41 +57,10 @@ def fit_hetero(
     Raises:
         ValueError: unknown ``cfg.net`` or ``target`` not a node type of the graph.
     """
-    if cfg.net not in NETS:
-        raise ValueError(f"unknown heterogeneous net {cfg.net!r}; choose from {sorted(NETS)}")
     if target not in graph.ids:
         raise ValueError(f"target node type {target!r} not in the graph; node types: {sorted(graph.ids)}")
-    torch.manual_seed(seed)
-    data = graph.data
-    x_dict = {t: data[t].x for t in data.node_types}
-    ei_dict = {et: data[et].edge_index for et in data.edge_types}
-    in_dims = {t: int(x.shape[1]) for t, x in x_dict.items()}
-    net = NETS[cfg.net](data.metadata(), in_dims, hidden=cfg.hidden, layers=cfg.layers)
-    head = nn.Linear(cfg.hidden, 1)
-    opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=cfg.lr)
-    y = torch.from_numpy(labels.astype(np.float32))
-    tr = torch.from_numpy(train)
-    best = HeteroResult(np.zeros(len(labels)), {}, -1.0)
-    since = 0
-    for _ in range(cfg.epochs):
-        net.train()
-        opt.zero_grad()
-        logits = head(net(x_dict, ei_dict)[target]).squeeze(-1)
-        nn.functional.binary_cross_entropy_with_logits(logits[tr], y[tr]).backward()  # type: ignore[no-untyped-call]
-        opt.step()
-        net.eval()
-        with torch.no_grad():
-            emb = net(x_dict, ei_dict)
-            score = torch.sigmoid(head(emb[target]).squeeze(-1)).numpy().astype(np.float64)
-        ap = float(average_precision_score(labels[val], score[val])) if len(val) else 0.0
-        if ap > best.val_auprc:
-            best = HeteroResult(score, {t: e.numpy() for t, e in emb.items()}, ap)
-            since = 0
-        else:
-            since += 1
-            if since >= cfg.patience:
-                break
-    return best
+    res = fit_hetero_tasks(graph, [NodeTask(target, labels, train, val)], cfg, seed)  # one task: the same network
+    return HeteroResult(res.scores[0], res.embeddings, res.val_auprc)
 
 
 @dataclass(frozen=True)
