@@ -18,38 +18,29 @@ from pathlib import Path
 
 import pandas as pd
 
+from fraudmine.cluster_eval import best_matches, cluster_groups
+
 
 def block_table(run: Path, truth: Path) -> pd.DataFrame:
     """One row per truth brushing block: buyers, targets, best_f1, covered, n_candidates, best cluster size."""
     ent = pd.read_parquet(truth / "entities.parquet")
     ent["node_id"] = ent["entity_type"] + ":" + ent["entity_id"]
     t = ent[(ent["typology"] == "brushing") & ent["role"].isin(["fake_buyer", "target"])].dropna(subset=["group_id"])
-    mem = pd.read_parquet(run / "clusters" / "members")
-    mem = mem[mem["cluster_type"] == "brushing"]
-    groups = {str(k): set(v) for k, v in mem.groupby("cluster_id")["node_id"]}
-    member_of: dict[str, list[str]] = {}
-    for c, ms in groups.items():
-        for m in ms:
-            member_of.setdefault(m, []).append(c)
+    groups = cluster_groups(pd.read_parquet(run / "clusters" / "members"), "brushing")
+    clustered = set().union(*groups.values()) if groups else set()
+    truth_groups = {str(k): set(v) for k, v in t.groupby("group_id")["node_id"]}
     rows = []
-    for gid, grp in t.groupby("group_id"):
-        ms = set(grp["node_id"])
-        cands = {c for m in ms for c in member_of.get(m, [])}
-        best, size = 0.0, 0
-        for c in sorted(cands):
-            f1 = 2 * len(ms & groups[c]) / (len(ms) + len(groups[c]))
-            if f1 > best:
-                best, size = f1, len(groups[c])
-        covered = len(ms & set().union(*(groups[c] for c in cands))) / len(ms) if cands else 0.0
+    for gid, (best, arg, n_cands) in best_matches(truth_groups, groups).items():
+        roles = t.loc[t["group_id"] == gid, "role"]
         rows.append(
             {
                 "block": gid,
-                "buyers": int((grp["role"] == "fake_buyer").sum()),
-                "targets": int((grp["role"] == "target").sum()),
+                "buyers": int((roles == "fake_buyer").sum()),
+                "targets": int((roles == "target").sum()),
                 "best_f1": round(best, 3),
-                "covered": round(covered, 3),
-                "n_candidates": len(cands),
-                "best_cluster_size": size,
+                "covered": round(len(truth_groups[gid] & clustered) / len(truth_groups[gid]), 3),
+                "n_candidates": n_cands,
+                "best_cluster_size": len(groups[arg]) if arg else 0,
             }
         )
     return pd.DataFrame(rows).sort_values(["best_f1", "block"]).reset_index(drop=True)

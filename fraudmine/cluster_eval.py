@@ -48,23 +48,32 @@ def _prf(pred: set[str], truth: set[str]) -> dict[str, Any]:
     return {"n_pred": len(pred), "n_truth": len(truth), "precision": p, "recall": r, "f1": f}
 
 
-def best_match_f1(truth_groups: dict[str, set[str]], pred_groups: dict[str, set[str]]) -> float | None:
-    """Mean over truth groups of the best F1 against any predicted group (0 when none overlaps)."""
-    if not truth_groups:
-        return None
+def best_matches(
+    truth_groups: dict[str, set[str]], pred_groups: dict[str, set[str]]
+) -> dict[str, tuple[float, str | None, int]]:
+    """Per truth group: the best F1 against any predicted group (0 when none overlaps), that group's id,
+    and the number of predicted groups overlapping it."""
     member_of: dict[str, list[str]] = {}
     for g, ms in pred_groups.items():
         for m in ms:
             member_of.setdefault(m, []).append(g)
-    scores = []
-    for ms in truth_groups.values():
+    out: dict[str, tuple[float, str | None, int]] = {}
+    for key, ms in truth_groups.items():
         cands = {g for m in ms for g in member_of.get(m, [])}
-        best = 0.0
-        for g in cands:
-            tp = len(ms & pred_groups[g])
-            best = max(best, 2 * tp / (len(ms) + len(pred_groups[g])))
-        scores.append(best)
-    return float(np.mean(scores))
+        best, arg = 0.0, None
+        for g in sorted(cands):
+            f1 = 2 * len(ms & pred_groups[g]) / (len(ms) + len(pred_groups[g]))
+            if f1 > best:
+                best, arg = f1, g
+        out[key] = (best, arg, len(cands))
+    return out
+
+
+def best_match_f1(truth_groups: dict[str, set[str]], pred_groups: dict[str, set[str]]) -> float | None:
+    """Mean over truth groups of the best F1 against any predicted group (0 when none overlaps)."""
+    if not truth_groups:
+        return None
+    return float(np.mean([f1 for f1, _, _ in best_matches(truth_groups, pred_groups).values()]))
 
 
 def partition_ari(universe: list[str], truth: dict[str, str], pred: dict[str, str]) -> float:
@@ -74,7 +83,8 @@ def partition_ari(universe: list[str], truth: dict[str, str], pred: dict[str, st
     return float(adjusted_rand_score(t, p))
 
 
-def _groups(members: pd.DataFrame, kind: str) -> dict[str, set[str]]:
+def cluster_groups(members: pd.DataFrame, kind: str) -> dict[str, set[str]]:
+    """Predicted groups of one cluster kind: ``cluster_id`` → member node ids (``clusters/members`` rows)."""
     m = members[members["cluster_type"] == kind]
     return {str(k): set(v) for k, v in m.groupby("cluster_id")["node_id"]}
 
@@ -109,7 +119,7 @@ def evaluate_clusters(truth_dir: Path, run_dir: Path) -> list[dict[str, Any]]:
     ].dropna(subset=["group_id"])
     truth_map = dict(zip(ring["node_id"], ring["group_id"], strict=True))
     for kind in ("collusion", "identity"):
-        g = _groups(members, kind)
+        g = cluster_groups(members, kind)
         pred_map = {m: c for c, ms in g.items() for m in ms if m.split(":", 1)[0] in ("merchant", "creator")}
         rows.append(
             {
@@ -129,7 +139,7 @@ def evaluate_clusters(truth_dir: Path, run_dir: Path) -> list[dict[str, Any]]:
         ("malicious_reporting", "reporter_rings", ("reporter",)),
     ):
         t = ent[(ent["typology"] == typ) & ent["role"].isin(roles)].dropna(subset=["group_id"])
-        g = _groups(members, kind)
+        g = cluster_groups(members, kind)
         pred = {m for ms in g.values() for m in ms}
         rows.append(
             {
