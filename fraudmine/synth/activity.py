@@ -161,11 +161,11 @@ def identity_rows(blk: Block) -> None:
         if p.brush[m] >= 0:
             g = int(p.brush[m])
             buyers = p.fake_buyers[p.brush_buyer_off[g] : p.brush_buyer_off[g] + p.brush_buyer_n[g]]
-            _shared_buyers(ids, rng, buyers, f"brush{g}", int(p.brush_start[g]), dev, bshare, old_b)
+            _shared_buyers(ids, rng, buyers, f"brush{g}", int(p.brush_start[g]), dev, bshare, old_b, p)
         if p.victim[m] >= 0:
             g = int(p.victim[m])
             buyers = p.fake_buyers[p.rep_off[g] : p.rep_off[g] + p.rep_n[g]]
-            _shared_buyers(ids, rng, buyers, f"mrep{g}", int(p.rep_start[g]), (1, 3), bshare, old_r)
+            _shared_buyers(ids, rng, buyers, f"mrep{g}", int(p.rep_start[g]), (1, 3), bshare, old_r, p)
     _real_buyer_identities(blk, ids)
     blk.add("identities", ids.columns(p, rng))
 
@@ -200,11 +200,39 @@ def _shared_buyers(
     dev: tuple[int, int],
     share: float,
     start: int | None,
+    plan: Plan,
 ) -> None:
-    """Fake accounts using, each with probability ``share``, a small shared device pool (and an IP pool)."""
-    ndev = int(rng.integers(dev[0], dev[1] + 1))
+    """Fake accounts sharing devices: each with probability ``share``, in a pool of the scenario's kind.
+
+    ``brushing.pool_sizes`` ``fixed``: a pool of ``dev`` devices (and an IP pool);
+    ``like_households``: the sharers form groups whose sizes follow the honest buyers'
+    device-sharing law (``hubs.buyer_devices``), one device or IP per group, as a family or
+    an internet café does.
+    """
     # existing accounts were seen long before; new ones just before the block
     lo = start if start is not None else t0 - 5 * US_PER_DAY
+    if plan.scenario.brushing.pool_sizes == "like_households":
+        cfg = plan.scenario.hubs.buyer_devices
+        sharers = buyers[rng.random(buyers.shape[0]) < share]
+        sizes = group_sizes(rng, sharers.shape[0], cfg.size.min, min(cfg.size.max, sharers.shape[0]), cfg.alpha)
+        at = 0
+        for g, size in enumerate(sizes.tolist()):
+            grp = sharers[at : at + size]
+            at += size
+            if grp.shape[0] < 2:
+                break
+            t = cfg.types[int(rng.integers(len(cfg.types)))]
+            for eid in buyer_ids(grp):
+                ids.add("buyer", eid, t, f"{key}-{t}-{g}", lo)
+        if start is None:  # new accounts get their own device / IP as honest buyers do
+            h = plan.scenario.hubs
+            for b, eid in zip(buyers.tolist(), buyer_ids(buyers), strict=True):
+                if rng.random() < h.buyer_identity_share:
+                    ids.add("buyer", eid, "device", f"b{b}-device-0", lo)
+                    if rng.random() < 0.5:
+                        ids.add("buyer", eid, "ip", f"b{b}-ip-0", lo)
+        return
+    ndev = int(rng.integers(dev[0], dev[1] + 1))
     for b, eid in zip(buyers.tolist(), buyer_ids(buyers), strict=True):
         if rng.random() < share:
             ids.add("buyer", eid, "device", f"{key}-device-{int(rng.integers(ndev))}", lo)
@@ -214,23 +242,20 @@ def _shared_buyers(
             ids.add("buyer", eid, "device", f"b{b}-device-0", lo)
 
 
-def promotions_rows(blk: Block, collusive: list[tuple[int, int]]) -> None:
-    """Background promotions (Zipf creators) plus collusive ones with inflated engagement."""
+def promotions_rows(blk: Block) -> None:
+    """The block's promotion slots (:mod:`fraudmine.synth.promotions`); collusive ones get the scenario's engagement."""
     p, rng = blk.plan, blk.rng
     cc = p.scenario.creator_collusion
-    m = np.repeat(np.arange(blk.a, blk.b), rng.poisson(2.0, blk.b - blk.a))
+    lo_s, hi_s = int(p.promo_off[blk.a]), int(p.promo_off[blk.b])
+    m = np.repeat(np.arange(blk.a, blk.b), np.diff(p.promo_off[blk.a : blk.b + 1]))
     prod = blk.local_product(m, 1.5)
-    creators = np.floor(p.n_creators * rng.random(m.shape[0]) ** p.scenario.background.creator_skew).astype(np.int64)
-    fake = np.zeros(m.shape[0] + len(collusive), dtype=bool)
-    fake[m.shape[0] :] = True
-    if collusive:
-        prod = np.concatenate([prod, np.array([c[0] for c in collusive], dtype=np.int64)])
-        creators = np.concatenate([creators, np.array([c[1] for c in collusive], dtype=np.int64)])
+    creators = p.promo_creator[lo_s:hi_s]
+    fake = p.promo_fake[lo_s:hi_s]
     n = prod.shape[0]
     lo = np.maximum(np.maximum(blk.p_created[prod], p.start_us), p.c_registered[creators])
     t = uniform_between(rng, lo, np.full(n, p.end_us, dtype=np.int64))
     views = p.c_followers[creators] * rng.lognormal(-1.0, 1.0, n)
-    views = np.where(fake, views * cc.view_multiplier + 2000, views)
+    views = np.where(fake, views * cc.view_multiplier + cc.view_offset, views)
     like_rate = np.where(fake, rng.beta(cc.like_rate[0], cc.like_rate[1], n), rng.beta(2, 60, n))
     gmv = views * 0.002 * rng.lognormal(0, 0.7, n) * blk.p_usd[prod] * np.where(fake, cc.gmv_multiplier, 1.0)
     blk.add(

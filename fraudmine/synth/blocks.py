@@ -389,6 +389,11 @@ def background_orders(blk: Block) -> None:
             start + np.floor(rng.exponential(2 * US_PER_DAY, int(ev.sum()))).astype(np.int64), p.end_us - 1
         )
     buyers = np.floor(p.scale.buyers * rng.random(om.shape[0]) ** 2).astype(np.int64)
+    if p.thin_buyers.shape[0]:
+        # fake accounts' fake orders replace part of their own: hand those orders to other buyers
+        at = np.minimum(np.searchsorted(p.thin_buyers, buyers), p.thin_buyers.shape[0] - 1)
+        drop = (p.thin_buyers[at] == buyers) & (rng.random(om.shape[0]) < p.thin_prob[at])
+        buyers[drop] = np.floor(p.scale.buyers * rng.random(int(drop.sum())) ** 2).astype(np.int64)
     share = p.scenario.collusion_ring.buyer_pool_order_share
     ring = p.ring[om]
     pooled = np.flatnonzero((ring >= 0) & (rng.random(om.shape[0]) < share))

@@ -134,6 +134,12 @@ class Plan:
     c_followers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     c_registered: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     c_ring: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    promo_off: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    promo_creator: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    promo_fake: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    promoted: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    thin_buyers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    thin_prob: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_merchants(self) -> int:

@@ -131,5 +131,5 @@ def _fill_block(blk: blocks.Block) -> None:
     blocks.background_reports(blk)
     planting.malicious_reporting(blk)
     activity.identity_rows(blk)
-    activity.promotions_rows(blk, planting.collusive_promotions(blk))
+    activity.promotions_rows(blk)
     activity.queue_rows(blk)

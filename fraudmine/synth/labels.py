@@ -94,13 +94,12 @@ def _selected(plan: Plan, rng: np.random.Generator, cov: np.ndarray) -> np.ndarr
 
 def merchant_typologies(plan: Plan) -> list[list[str]]:
     """Typology names of every merchant (``low_quality`` included)."""
-    has_creators = np.array([len(c) > 0 for c in plan.ring_creators] + [False], dtype=bool)
     cols = [
         ("collusion_ring", plan.ring >= 0),
         ("duplicate_listing", plan.n_dup > 0),
         ("counterfeit", plan.counterfeit),
         ("brushing", plan.brush >= 0),
-        ("creator_collusion", has_creators[plan.ring]),
+        ("creator_collusion", plan.promoted),  # ring shops a colluding creator actually promoted
         ("low_quality", plan.low_quality),
     ]
     out: list[list[str]] = [[] for _ in range(plan.n_merchants)]

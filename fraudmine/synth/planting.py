@@ -5,7 +5,7 @@
 * counterfeit: protected-brand claims by unauthorised sellers and typo-squats;
 * brushing: dense fake-buyer x product order/review blocks;
 * malicious reporting: reporter rings against an honest competitor;
-* creator collusion: inflated-engagement, low-GMV promotions of ring products.
+* creator collusion is planned in :mod:`fraudmine.synth.promotions` (swapped promotion slots).
 """
 
 from __future__ import annotations
@@ -70,16 +70,45 @@ def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
             cache[gid] = _template(blk, gid)
         lang, c, title, desc, ph, price = cache[gid]
         keep = rng.random() < dl.exact_title_prob
-        titles[j] = title if keep else tx.perturb(rng, title, lang, dl.spam_tokens)
-        descs[j] = tx.perturb(rng, desc, lang, dl.spam_tokens) if rng.random() < 0.5 else desc
+        if dl.edits == "like_variants":
+            titles[j] = title if keep else _variant_edit(blk, title, lang)
+            descs[j] = desc
+        else:
+            titles[j] = title if keep else tx.perturb(rng, title, lang, dl.spam_tokens)
+            descs[j] = tx.perturb(rng, desc, lang, dl.spam_tokens) if rng.random() < 0.5 else desc
         cat[j], brand[j], phash[j] = c, -1, ph
         usd[j] = price * rng.uniform(0.9, 1.1)
         ring = int(p.ring[blk.p_m[j]])
         group = group_name("ring", ring) if ring >= 0 else group_name("dup", gid)
         blk.truth.append(("product", product_ids([blk.p_gidx[j]])[0], "duplicate_listing", group, "listing"))
     phash[rows] = flip_bits(rng, phash[rows], max(half, dl.min_bit_flips), min(dl.min_bit_flips, half))
-    fs = p.fraud_start[blk.p_m[rows]]
-    created[rows] = uniform_between(rng, fs, np.minimum(fs + 20 * US_PER_DAY, p.end_us - US_PER_DAY))
+    if p.scenario.tabular_shift.planted_listing_times == "after_fraud_start":
+        fs = p.fraud_start[blk.p_m[rows]]
+        created[rows] = uniform_between(rng, fs, np.minimum(fs + 20 * US_PER_DAY, p.end_us - US_PER_DAY))
+    # else: the copies keep the creation times base_listings drew for these rows, as honest listings
+
+
+def _variant_edit(blk: Block, title: str, lang: str) -> str:
+    """A copy's title edited as honest titles are: colour/size word, word order, typo and promo-token rates."""
+    rng, bg = blk.rng, blk.plan.scenario.background
+    s = tx.sep(lang)
+    tokens = title.split(" ") if s else [title]
+    if len(tokens) > 2 and rng.random() < 0.5:
+        i = int(rng.integers(len(tokens) - 1))
+        tokens[i], tokens[i + 1] = tokens[i + 1], tokens[i]
+    out = " ".join(tokens)
+    if rng.random() < 0.7:
+        colors = tx.COLORS[lang]
+        out = out + tx.sep(lang) + colors[int(rng.integers(len(colors)))]
+    if rng.random() < bg.typo_prob:
+        toks = out.split(" ")
+        k = int(rng.integers(len(toks)))
+        toks[k] = tx.typo(rng, toks[k])
+        out = " ".join(toks)
+    if rng.random() < bg.spam_token_prob:
+        tok = int(rng.integers(len(tx.SPAM_TOKENS)))
+        out = f"{tx.SPAM_TOKENS[tok]} {out}" if tok % 2 else f"{out} {tx.SPAM_TOKENS[tok]}"
+    return out
 
 
 def relistings(blk: Block, d: dict[str, Any]) -> None:
@@ -147,8 +176,9 @@ def counterfeit_listings(blk: Block, d: dict[str, Any]) -> None:
                 "typo_squat" if sq else "brand_claim",
             )
         )
-    fs = p.fraud_start[pm[rows]]
-    created[rows] = uniform_between(rng, fs, np.full(rows.shape[0], p.end_us - US_PER_DAY, dtype=np.int64))
+    if p.scenario.tabular_shift.planted_listing_times == "after_fraud_start":
+        fs = p.fraud_start[pm[rows]]
+        created[rows] = uniform_between(rng, fs, np.full(rows.shape[0], p.end_us - US_PER_DAY, dtype=np.int64))
 
 
 def brushing(blk: Block) -> None:
@@ -187,11 +217,23 @@ def brushing(blk: Block) -> None:
 
 
 def _decoy_orders(blk: Block, buyers: IntArray, n_prod: int) -> None:
-    """Camouflage: each buyer also orders a few random products of the block."""
-    cfg = blk.plan.scenario.camouflage.buyer_decoy_orders
+    """Camouflage: each fake account also orders a few products of the block.
+
+    With ``camouflage.decoys_replace`` the products are drawn as honest orders draw
+    them (shop by its order volume, then its popular listings) and the account's own
+    organic orders were thinned to make room (:func:`fraudmine.synth.typologies.plan_order_thinning`);
+    otherwise any product of the block, uniformly, on top of the account's orders.
+    """
+    p = blk.plan
+    cfg = p.scenario.camouflage.buyer_decoy_orders
     cnt = blk.rng.integers(cfg.min, cfg.max + 1, size=buyers.shape[0])
     bb = np.repeat(buyers, cnt)
-    pp = blk.rng.integers(n_prod, size=bb.shape[0])
+    if p.scenario.camouflage.decoys_replace:
+        w = p.activity[blk.a : blk.b]
+        m = blk.a + np.searchsorted(np.cumsum(w), blk.rng.random(bb.shape[0]) * w.sum())
+        pp = blk.local_product(np.minimum(m, blk.b - 1))
+    else:
+        pp = blk.rng.integers(n_prod, size=bb.shape[0])
     lo = np.maximum(blk.p_created[pp], blk.plan.start_us)
     t = uniform_between(blk.rng, lo, np.full(bb.shape[0], blk.plan.end_us, dtype=np.int64))
     orders_rows(blk, pp, bb, t, _status(blk, -1, bb.shape[0], True))
@@ -232,33 +274,12 @@ def malicious_reporting(blk: Block) -> None:
         reviewed = rng.random(n) < cfg.reviewed_prob
         upheld = rng.random(n) >= cfg.rejected_prob
         reports_rows(blk, rr, ttype.tolist(), tid.tolist(), reason.tolist(), t, reviewed, upheld)
-        _decoy_orders(blk, reporters, blk.p_m.shape[0])
+        if cfg.decoy_orders:
+            _decoy_orders(blk, reporters, blk.p_m.shape[0])
         grp = group_name("mrep", g)
         for b in buyer_ids(reporters):
             blk.truth.append(("buyer", b, "malicious_reporting", grp, "reporter"))
         blk.truth.append(("merchant", merchant_ids([m])[0], "malicious_reporting", grp, "victim"))
 
 
-def collusive_promotions(blk: Block) -> list[tuple[int, int]]:
-    """Ring creators promoting ring members' products: many views and likes, little GMV.
-
-    Returns:
-        ``(block-local product row, creator index)`` pairs; :mod:`activity` emits the rows.
-    """
-    p, rng = blk.plan, blk.rng
-    cfg = p.scenario.creator_collusion
-    pairs: list[tuple[int, int]] = []
-    if not p.ring_creators:
-        return pairs
-    for mi in np.flatnonzero(p.ring[blk.a : blk.b] >= 0).tolist():
-        m = blk.a + mi
-        creators = p.ring_creators[int(p.ring[m])]
-        lo, hi = blk.local_range(m)
-        for c in creators.tolist():
-            k = int(rng.integers(cfg.promotions_per_member.min, cfg.promotions_per_member.max + 1))
-            for r in rng.integers(lo, hi, size=k).tolist():
-                pairs.append((int(r), int(c)))
-    return pairs
-
-
-__all__ = ["LANG_OF", "brushing", "collusive_promotions", "counterfeit_listings", "duplicate_listings", "relistings"]
+__all__ = ["LANG_OF", "brushing", "counterfeit_listings", "duplicate_listings", "relistings"]

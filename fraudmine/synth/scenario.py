@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -124,6 +124,14 @@ class DuplicateListing(_Strict):
     spam_tokens: bool = Field(default=True, description="perturbations may add spam tokens")
     exact_title_prob: float = Field(default=0.15, ge=0, le=1, description="copies keeping the template title")
     price_log_shift: float = Field(default=-0.3)
+    edits: Literal["planted", "like_variants"] = Field(
+        default="planted",
+        description="planted: word swaps, typos, case changes (+ spam tokens); like_variants: the edits honest "
+        "titles get (a colour/size word as honest variants, word order, the background typo and promo-token rates)",
+    )
+    copies_replace: float = Field(
+        default=0.5, ge=0, le=1, description="share of the copies that replace the shop's own listings (1 = catalogue size as honest)"
+    )
 
 
 class Counterfeit(_Strict):
@@ -148,9 +156,17 @@ class Brushing(_Strict):
     window_days: int = Field(default=10, ge=1)
     shared_devices: IntRange = IntRange(min=2, max=6)
     device_share_prob: float = Field(default=1.0, ge=0, le=1, description="P(fake buyer uses a pool device)")
+    pool_sizes: Literal["fixed", "like_households"] = Field(
+        default="fixed",
+        description="fixed: shared_devices pool (+ an IP pool); like_households: sharers grouped as "
+        "hubs.buyer_devices groups (same size law, one device or IP per group)",
+    )
     five_star_prob: float = Field(default=0.95, ge=0, le=1)
     honest_status: bool = Field(default=False, description="orders refunded/cancelled at honest rates")
     existing_accounts: bool = Field(default=False, description="fake buyers are existing buyer accounts")
+    account_skew: float = Field(
+        default=0.0, ge=0, description="0: existing accounts drawn uniformly; k: like buyers of orders (n * u**k)"
+    )
 
 
 class CreatorCollusion(_Strict):
@@ -160,6 +176,7 @@ class CreatorCollusion(_Strict):
     creators_per_ring: IntRange = IntRange(min=1, max=3)
     promotions_per_member: IntRange = IntRange(min=1, max=3)
     view_multiplier: float = Field(default=8.0, ge=1)
+    view_offset: float = Field(default=2000.0, ge=0, description="views added to each collusive promotion")
     gmv_multiplier: float = Field(default=0.1, ge=0)
     like_rate: tuple[float, float] = Field(default=(8.0, 40.0), description="beta(a, b) of colluding likes/views")
     active_creators: bool = Field(default=False, description="colluders drawn like promotions (active creators)")
@@ -175,6 +192,10 @@ class MaliciousReporting(_Strict):
     reviewed_prob: float = Field(default=0.9, ge=0, le=1)
     rejected_prob: float = Field(default=0.85, ge=0, le=1)
     existing_accounts: bool = Field(default=False, description="reporters are existing buyer accounts")
+    decoy_orders: bool = Field(default=True, description="reporters also place camouflage.buyer_decoy_orders")
+    account_skew: float = Field(
+        default=0.0, ge=0, description="0: existing accounts drawn uniformly; k: like reporters (n * u**k)"
+    )
 
 
 class LowQuality(_Strict):
@@ -196,6 +217,10 @@ class Camouflage(_Strict):
     buyer_decoy_orders: IntRange = IntRange(min=1, max=4)
     authorised_brand: bool = Field(default=True, description="camouflaged shops get a protected-brand authorisation")
     hide_ring_prob: float = Field(default=0.0, ge=0, le=1, description="camouflaged ring shops drop ring identifiers")
+    decoys_replace: bool = Field(
+        default=False,
+        description="decoy orders are drawn like honest orders and replace part of the fake account's own orders",
+    )
 
 
 class TabularShift(_Strict):
@@ -210,6 +235,11 @@ class TabularShift(_Strict):
     fraud_upheld_prob: float = Field(default=0.5, ge=0, le=1, description="reports against fraud upheld")
     fraud_queue_multiplier: float = Field(default=2.0, ge=0, description="moderation-queue rate of fraud shops")
     brushing_activity_factor: float = Field(default=0.5, gt=0)
+    planted_listing_times: Literal["after_fraud_start", "like_honest"] = Field(
+        default="after_fraud_start",
+        description="creation time of duplicate copies and counterfeit listings: after the fraud starts, or drawn "
+        "as the shop's honest listings are (registration to end, catalogue-upload bursts)",
+    )
 
 
 class Background(_Strict):

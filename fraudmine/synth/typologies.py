@@ -102,10 +102,19 @@ def assign_counterfeit(plan: Plan, rng: np.random.Generator, picker: Picker) -> 
     plan.counterfeit[idx] = True
 
 
-def _fake_accounts(plan: Plan, rng: np.random.Generator, n: IntArray, existing: bool) -> IntArray:
-    """Offsets into ``plan.fake_buyers`` of ``n`` accounts per block: new accounts, or existing buyers."""
+def _fake_accounts(plan: Plan, rng: np.random.Generator, n: IntArray, existing: bool, skew: float = 0.0) -> IntArray:
+    """Offsets into ``plan.fake_buyers`` of ``n`` accounts per block: new accounts, or existing buyers.
+
+    Existing buyers are drawn uniformly (``skew`` 0), or as honest activity picks buyers
+    (``floor(buyers * u**skew)``, distinct), so a fake account is as active as the honest ones.
+    """
     total = int(n.sum())
-    if existing:
+    if existing and skew > 0:
+        # drawn as honest buyers act (buyer = floor(n * u**skew)): heavy and light accounts alike
+        draw = np.floor(plan.scale.buyers * rng.random(4 * total + 16) ** skew).astype(np.int64)
+        uniq, first = np.unique(draw, return_index=True)
+        new = uniq[np.argsort(first)][:total]
+    elif existing:
         new = rng.choice(plan.scale.buyers, size=min(total, plan.scale.buyers), replace=False).astype(np.int64)
     else:
         new = plan.n_buyers_total + np.arange(total, dtype=np.int64)
@@ -124,7 +133,7 @@ def assign_brushing(plan: Plan, rng: np.random.Generator, picker: Picker) -> Non
     plan.brush[idx] = np.arange(k)
     n: IntArray = np.asarray(rng.integers(cfg.buyers.min, cfg.buyers.max + 1, size=k), dtype=np.int64)
     plan.brush_buyer_n = n
-    plan.brush_buyer_off = _fake_accounts(plan, rng, n, cfg.existing_accounts)
+    plan.brush_buyer_off = _fake_accounts(plan, rng, n, cfg.existing_accounts, cfg.account_skew)
     lo = np.maximum(plan.fraud_start[idx], plan.registered[idx])
     span = np.maximum(plan.end_us - (cfg.window_days + 2) * US_PER_DAY - lo, US_PER_DAY)
     plan.brush_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
@@ -169,7 +178,7 @@ def assign_malicious_reporting(plan: Plan, rng: np.random.Generator, picker: Pic
     plan.victim[victims] = np.arange(k)
     n: IntArray = np.asarray(rng.integers(cfg.reporters.min, cfg.reporters.max + 1, size=k), dtype=np.int64)
     plan.rep_n = n
-    plan.rep_off = _fake_accounts(plan, rng, n, cfg.existing_accounts)
+    plan.rep_off = _fake_accounts(plan, rng, n, cfg.existing_accounts, cfg.account_skew)
     lo = np.maximum(plan.registered[victims], plan.start_us)
     span = np.maximum(plan.end_us - (cfg.window_days + 30) * US_PER_DAY - lo, US_PER_DAY)
     plan.rep_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
@@ -198,7 +207,8 @@ def assign_camouflage_and_shift(plan: Plan, rng: np.random.Generator) -> None:
     brush = plan.brush >= 0
     plan.activity[brush] *= ts.brushing_activity_factor
     dup = plan.n_dup > 0
-    plan.n_base[dup] = np.maximum(1, plan.n_base[dup] - plan.n_dup[dup] // 2)
+    keep = np.floor(plan.n_dup[dup] * (1.0 - plan.scenario.duplicate_listing.copies_replace)).astype(np.int64)
+    plan.n_base[dup] = np.maximum(1, plan.n_base[dup] - plan.n_dup[dup] + keep)
 
 
 def assign_authorisations(plan: Plan, rng: np.random.Generator, picker: Picker) -> None:
@@ -241,12 +251,51 @@ def assign_templates(plan: Plan, rng: np.random.Generator) -> None:
     plan.dup_lang = np.where(own, np.where(eng, "en", lang), rand)
 
 
+def plan_order_thinning(plan: Plan) -> None:
+    """Fake accounts' fake orders replace part of their own (``camouflage.decoys_replace``).
+
+    An existing account used for brushing or a report ring places its block's orders
+    (brushing density x target products, decoys) *instead of* part of its organic
+    orders: each of its background orders is handed to another buyer with probability
+    ``expected extra / expected organic`` (capped at 1), so its total order count
+    follows the honest buyers' law.  Sets ``plan.thin_buyers`` (sorted) and ``plan.thin_prob``.
+    """
+    sc = plan.scenario
+    if not sc.camouflage.decoys_replace or plan.fake_buyers.shape[0] == 0:
+        return
+    br, dec = sc.brushing, sc.camouflage.buyer_decoy_orders
+    n_buy = plan.scale.buyers
+    extra = np.zeros(plan.fake_buyers.shape[0])
+    decoy = (dec.min + dec.max) / 2.0
+    per_brush = br.density * (br.products.min + br.products.max) / 2.0
+    camo = np.zeros(plan.brush_buyer_n.shape[0], dtype=bool)
+    brushers = np.flatnonzero(plan.brush >= 0)
+    camo[plan.brush[brushers]] = plan.camo[brushers]
+    for g in range(plan.brush_buyer_n.shape[0]):
+        o, k = int(plan.brush_buyer_off[g]), int(plan.brush_buyer_n[g])
+        extra[o : o + k] += per_brush + (decoy if camo[g] else 0.0)
+    if sc.malicious_reporting.decoy_orders:
+        for g in range(plan.rep_n.shape[0]):
+            o, k = int(plan.rep_off[g]), int(plan.rep_n[g])
+            extra[o : o + k] += decoy
+    b = plan.fake_buyers
+    real = b < n_buy  # new accounts (ids after the real range) have no organic orders to thin
+    total = 40.0 * float(plan.activity.sum())  # background orders: Poisson(40 x activity) per shop
+    organic = total * (np.sqrt((b + 1.0) / n_buy) - np.sqrt(b / n_buy))  # buyer = floor(n * u**2)
+    prob = np.where(real, np.minimum(extra / np.maximum(organic, 1e-9), 1.0), 0.0)
+    uniq, inv = np.unique(b, return_inverse=True)
+    acc = np.zeros(uniq.shape[0])
+    np.add.at(acc, inv, prob)
+    plan.thin_buyers, plan.thin_prob = uniq.astype(np.int64), np.minimum(acc, 1.0)
+
+
 LANG_OF = np.array([COUNTRIES[c][0] for c in COUNTRY_CODES])
 
 
 def plant_all(plan: Plan, rng: np.random.Generator) -> None:
     """Run every plan-level typology assignment in a fixed order, then finalise offsets."""
     from fraudmine.synth.entities import assign_hubs
+    from fraudmine.synth.promotions import assign_promotions
 
     picker = Picker(rng, plan.n_merchants)
     assign_collusion_rings(plan, rng, picker)
@@ -268,4 +317,6 @@ def plant_all(plan: Plan, rng: np.random.Generator) -> None:
     lo, hi = claim.unauthorised_claim_share
     plan.claim_share = np.where(who, rng.uniform(lo, hi, plan.n_merchants), 0.0)
     assign_hubs(plan, rng)
+    assign_promotions(plan, rng)
+    plan_order_thinning(plan)
     plan.finalise()
