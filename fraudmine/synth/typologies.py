@@ -207,6 +207,9 @@ def assign_camouflage_and_shift(plan: Plan, rng: np.random.Generator) -> None:
     brush = plan.brush >= 0
     plan.activity[brush] *= ts.brushing_activity_factor
     dup = plan.n_dup > 0
+    if plan.scenario.duplicate_listing.copies_replace >= 1.0:
+        # copies take the place of listings the shop would have had: a small shop posts few copies
+        plan.n_dup[dup] = np.minimum(plan.n_dup[dup], np.maximum(2, plan.n_base[dup] - 1))
     keep = np.floor(plan.n_dup[dup] * (1.0 - plan.scenario.duplicate_listing.copies_replace)).astype(np.int64)
     plan.n_base[dup] = np.maximum(1, plan.n_base[dup] - plan.n_dup[dup] + keep)
 
