@@ -89,3 +89,33 @@ def test_ids_carry_no_population_range(tmp_path: Path) -> None:
     rank = pd.Series(buyers).rank(pct=True).set_axis(buyers)
     fake = ent.loc[ent["role"].isin(["fake_buyer", "reporter"]), "entity_id"]
     assert 0.3 < rank.reindex(fake).dropna().mean() < 0.7  # before: all after the real buyer range (1.0)
+
+
+def test_collusive_promotions_replace_the_colluders_own() -> None:
+    """A colluder's ring promotions take the place of its own: every creator and shop keeps its count."""
+    import copy
+
+    import numpy as np
+
+    from fraudmine.synth.entities import base_plan
+    from fraudmine.synth.promotions import assign_promotions
+    from fraudmine.synth.scales import get_scale
+    from fraudmine.synth.scenario import load_scenario
+    from fraudmine.synth.typologies import plant_all
+
+    rng = np.random.default_rng(3)
+    plan = base_plan(get_scale("xs"), load_scenario(SCENARIOS / "default.yaml"), rng)
+    plant_all(plan, rng)
+    honest = copy.deepcopy(plan)
+    honest.c_ring[:] = -1
+    honest.ring_creators = [c[:0] for c in honest.ring_creators]
+    assign_promotions(honest, np.random.default_rng(7))
+    assign_promotions(plan, np.random.default_rng(7))
+    assert plan.promo_fake.sum() > 10
+    np.testing.assert_array_equal(plan.promo_off, honest.promo_off)
+    per_creator = np.bincount(plan.promo_creator, minlength=plan.n_creators)
+    np.testing.assert_array_equal(per_creator, np.bincount(honest.promo_creator, minlength=plan.n_creators))
+    slot_m = np.repeat(np.arange(plan.n_merchants), np.diff(plan.promo_off))
+    fake_c, fake_m = plan.promo_creator[plan.promo_fake], slot_m[plan.promo_fake]
+    assert (plan.c_ring[fake_c] == plan.ring[fake_m]).all()  # a colluder promotes its own ring's shops
+    assert plan.promoted[fake_m].all() and plan.promoted.sum() == np.unique(fake_m).shape[0]
