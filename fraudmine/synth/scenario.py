@@ -130,7 +130,11 @@ class DuplicateListing(_Strict):
         "titles get (a colour/size word as honest variants, word order, the background typo and promo-token rates)",
     )
     copies_replace: float = Field(
-        default=0.5, ge=0, le=1, description="share of the copies that replace the shop's own listings (1 = catalogue size as honest)"
+        default=0.5,
+        ge=0,
+        le=1,
+        description="share of the copies that replace the shop's own listings (1: catalogue size as honest, "
+        "copies capped by the catalogue)",
     )
 
 
