@@ -145,7 +145,10 @@ def identity_rows(blk: Block) -> None:
         own = _own_draw(rng, f"m{m}")
         must: list[tuple[str, str]] = []
         extra: list[tuple[str, str]] = []
-        hide = cr.share_nothing_prob + (p.scenario.camouflage.hide_ring_prob if p.camo[m] else 0.0)
+        if p.scenario.camouflage.links_replace_ring:  # hiding was decided with the camouflage links
+            hide = 1.0 if p.hide_ring[m] else cr.share_nothing_prob
+        else:
+            hide = cr.share_nothing_prob + (p.scenario.camouflage.hide_ring_prob if p.camo[m] else 0.0)
         if ring >= 0 and rng.random() >= hide:
             pool = _pool(rng, ring, cr.min_shared, cr.share_prob)
             must, extra = pool[: cr.min_shared], pool[cr.min_shared :]

@@ -140,6 +140,8 @@ class Plan:
     promoted: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     thin_buyers: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     thin_prob: FloatArray = field(default_factory=lambda: np.zeros(0))
+    decoy_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    hide_ring: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def n_merchants(self) -> int:
@@ -286,9 +288,22 @@ def assign_hubs(plan: Plan, rng: np.random.Generator) -> None:
 
 
 def _camouflage_links(plan: Plan, rng: np.random.Generator) -> None:
-    """Camouflaged fraud shops also join random benign groups (fraud links into honest structure)."""
-    cam = plan.scenario.camouflage.hub_links
-    camo = np.flatnonzero(plan.camo & plan.fraud)
+    """Camouflaged fraud shops also join random benign groups (fraud links into honest structure).
+
+    With ``camouflage.links_replace_ring`` only camouflaged ring shops that hide their ring
+    identifiers (``hide_ring_prob``, decided here into ``plan.hide_ring``) join, and the benign
+    memberships take the place of the ring identifiers: no shop holds more shared identifiers
+    than the honest draw gives.  Otherwise every camouflaged fraud shop joins on top.
+    """
+    cfg = plan.scenario.camouflage
+    cam = cfg.hub_links
+    plan.hide_ring = np.zeros(plan.n_merchants, dtype=bool)
+    if cfg.links_replace_ring:
+        ring_camo = np.flatnonzero(plan.camo & (plan.ring >= 0))
+        plan.hide_ring[ring_camo] = rng.random(ring_camo.shape[0]) < cfg.hide_ring_prob
+        camo = np.flatnonzero(plan.hide_ring)
+    else:
+        camo = np.flatnonzero(plan.camo & plan.fraud)
     groups = [j for j, g in enumerate(plan.hub_members) if g[2].shape[0] <= 300]
     if not groups or camo.shape[0] == 0:
         return

@@ -206,7 +206,7 @@ def brushing(blk: Block) -> None:
         rt = t[rv] + US_PER_HOUR + np.floor(rng.random(int(rv.sum())) * 2 * US_PER_DAY).astype(np.int64)
         reviews_rows(blk, pp[rv], bb[rv], rt, rating)
         if p.camo[m]:
-            _decoy_orders(blk, buyers, n_prod)
+            _decoy_orders(blk, buyers, n_prod, int(p.brush_buyer_off[g]))
         grp = group_name("brush", g)
         # the truth lists the buyers and targets the block actually used (a fake account that placed no
         # order on a target left no brushing trace: no method can find it, and it is not brushing)
@@ -216,18 +216,17 @@ def brushing(blk: Block) -> None:
             blk.truth.append(("product", pid, "brushing", grp, "target"))
 
 
-def _decoy_orders(blk: Block, buyers: IntArray, n_prod: int) -> None:
+def _decoy_orders(blk: Block, buyers: IntArray, n_prod: int, off: int) -> None:
     """Camouflage: each fake account also orders a few products of the block.
 
     With ``camouflage.decoys_replace`` the products are drawn as honest orders draw
     them (shop by its order volume, then its popular listings) and the account's own
     organic orders were thinned to make room (:func:`fraudmine.synth.typologies.plan_order_thinning`);
-    otherwise any product of the block, uniformly, on top of the account's orders.
+    otherwise any product of the block, uniformly, on top of the account's orders.  ``off`` is
+    the accounts' offset into ``plan.fake_buyers`` (their decoy counts are planned there).
     """
     p = blk.plan
-    cfg = p.scenario.camouflage.buyer_decoy_orders
-    cnt = blk.rng.integers(cfg.min, cfg.max + 1, size=buyers.shape[0])
-    bb = np.repeat(buyers, cnt)
+    bb = np.repeat(buyers, p.decoy_n[off : off + buyers.shape[0]])
     if p.scenario.camouflage.decoys_replace:
         w = p.activity[blk.a : blk.b]
         m = blk.a + np.searchsorted(np.cumsum(w), blk.rng.random(bb.shape[0]) * w.sum())
@@ -236,7 +235,21 @@ def _decoy_orders(blk: Block, buyers: IntArray, n_prod: int) -> None:
         pp = blk.rng.integers(n_prod, size=bb.shape[0])
     lo = np.maximum(blk.p_created[pp], blk.plan.start_us)
     t = uniform_between(blk.rng, lo, np.full(bb.shape[0], blk.plan.end_us, dtype=np.int64))
-    orders_rows(blk, pp, bb, t, _status(blk, -1, bb.shape[0], True))
+    status = _status(blk, -1, bb.shape[0], True)
+    orders_rows(blk, pp, bb, t, status)
+    if p.scenario.camouflage.decoys_replace:
+        _decoy_reviews(blk, pp, bb, t, np.asarray(status))
+
+
+def _decoy_reviews(blk: Block, pp: IntArray, bb: IntArray, t: IntArray, status: np.ndarray) -> None:
+    """Reviews of decoy orders, drawn as background orders' reviews are (rate, rating, delay)."""
+    p, rng = blk.plan, blk.rng
+    refund = status == "refunded"
+    rv = (status != "cancelled") & (rng.random(pp.shape[0]) < p.scenario.background.review_rate * np.where(refund, 1.6, 1.0))
+    mean = 4.4 + p.rating_shift[blk.p_m[pp[rv]]] - 1.8 * refund[rv]
+    rating = np.clip(np.round(rng.normal(mean, 0.8)), 1, 5).astype(np.int64)
+    rt = t[rv] + US_PER_HOUR + np.floor(rng.exponential(3 * US_PER_DAY, int(rv.sum()))).astype(np.int64)
+    reviews_rows(blk, pp[rv], bb[rv], rt, rating)
 
 
 def _status(blk: Block, m: int, n: int, honest: bool) -> list[str]:
@@ -275,7 +288,7 @@ def malicious_reporting(blk: Block) -> None:
         upheld = rng.random(n) >= cfg.rejected_prob
         reports_rows(blk, rr, ttype.tolist(), tid.tolist(), reason.tolist(), t, reviewed, upheld)
         if cfg.decoy_orders:
-            _decoy_orders(blk, reporters, blk.p_m.shape[0])
+            _decoy_orders(blk, reporters, blk.p_m.shape[0], int(p.rep_off[g]))
         grp = group_name("mrep", g)
         for b in buyer_ids(reporters):
             blk.truth.append(("buyer", b, "malicious_reporting", grp, "reporter"))

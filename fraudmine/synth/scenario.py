@@ -221,6 +221,10 @@ class Camouflage(_Strict):
     buyer_decoy_orders: IntRange = IntRange(min=1, max=4)
     authorised_brand: bool = Field(default=True, description="camouflaged shops get a protected-brand authorisation")
     hide_ring_prob: float = Field(default=0.0, ge=0, le=1, description="camouflaged ring shops drop ring identifiers")
+    links_replace_ring: bool = Field(
+        default=False,
+        description="benign-group links only for camouflaged ring shops hiding their ring identifiers, in their place",
+    )
     decoys_replace: bool = Field(
         default=False,
         description="decoy orders are drawn like honest orders and replace part of the fake account's own orders",

@@ -254,37 +254,46 @@ def assign_templates(plan: Plan, rng: np.random.Generator) -> None:
     plan.dup_lang = np.where(own, np.where(eng, "en", lang), rand)
 
 
-def plan_order_thinning(plan: Plan) -> None:
+def plan_order_thinning(plan: Plan, rng: np.random.Generator) -> None:
     """Fake accounts' fake orders replace part of their own (``camouflage.decoys_replace``).
 
     An existing account used for brushing or a report ring places its block's orders
     (brushing density x target products, decoys) *instead of* part of its organic
     orders: each of its background orders is handed to another buyer with probability
-    ``expected extra / expected organic`` (capped at 1), so its total order count
-    follows the honest buyers' law.  Sets ``plan.thin_buyers`` (sorted) and ``plan.thin_prob``.
+    ``expected extra / expected organic`` (capped at 1).  Decoys fill only the room its
+    organic volume leaves (``min(drawn, organic - brushing)``, rounded at random), so its
+    total order count follows the honest buyers' law.  Sets ``plan.decoy_n`` (per entry of
+    ``plan.fake_buyers``), ``plan.thin_buyers`` (sorted) and ``plan.thin_prob``.
     """
     sc = plan.scenario
-    if not sc.camouflage.decoys_replace or plan.fake_buyers.shape[0] == 0:
+    nf = plan.fake_buyers.shape[0]
+    dec = sc.camouflage.buyer_decoy_orders
+    plan.decoy_n = rng.integers(dec.min, dec.max + 1, size=nf).astype(np.int64)
+    if not sc.camouflage.decoys_replace or nf == 0:
         return
-    br, dec = sc.brushing, sc.camouflage.buyer_decoy_orders
+    br = sc.brushing
     n_buy = plan.scale.buyers
-    extra = np.zeros(plan.fake_buyers.shape[0])
-    decoy = (dec.min + dec.max) / 2.0
+    brush = np.zeros(nf)
+    has_decoy = np.zeros(nf, dtype=bool)
     per_brush = br.density * (br.products.min + br.products.max) / 2.0
     camo = np.zeros(plan.brush_buyer_n.shape[0], dtype=bool)
     brushers = np.flatnonzero(plan.brush >= 0)
     camo[plan.brush[brushers]] = plan.camo[brushers]
     for g in range(plan.brush_buyer_n.shape[0]):
         o, k = int(plan.brush_buyer_off[g]), int(plan.brush_buyer_n[g])
-        extra[o : o + k] += per_brush + (decoy if camo[g] else 0.0)
+        brush[o : o + k] += per_brush
+        has_decoy[o : o + k] |= bool(camo[g])
     if sc.malicious_reporting.decoy_orders:
         for g in range(plan.rep_n.shape[0]):
             o, k = int(plan.rep_off[g]), int(plan.rep_n[g])
-            extra[o : o + k] += decoy
+            has_decoy[o : o + k] = True
     b = plan.fake_buyers
     real = b < n_buy  # new accounts (ids after the real range) have no organic orders to thin
     total = 40.0 * float(plan.activity.sum())  # background orders: Poisson(40 x activity) per shop
     organic = total * (np.sqrt((b + 1.0) / n_buy) - np.sqrt(b / n_buy))  # buyer = floor(n * u**2)
+    room = np.floor(np.maximum(organic - brush, 0.0) + rng.random(nf)).astype(np.int64)
+    plan.decoy_n = np.where(has_decoy, np.where(real, np.minimum(plan.decoy_n, room), plan.decoy_n), 0)
+    extra = brush + plan.decoy_n
     prob = np.where(real, np.minimum(extra / np.maximum(organic, 1e-9), 1.0), 0.0)
     uniq, inv = np.unique(b, return_inverse=True)
     acc = np.zeros(uniq.shape[0])
@@ -321,5 +330,5 @@ def plant_all(plan: Plan, rng: np.random.Generator) -> None:
     plan.claim_share = np.where(who, rng.uniform(lo, hi, plan.n_merchants), 0.0)
     assign_hubs(plan, rng)
     assign_promotions(plan, rng)
-    plan_order_thinning(plan)
+    plan_order_thinning(plan, rng)
     plan.finalise()
