@@ -77,7 +77,10 @@ def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
             titles[j] = title if keep else tx.perturb(rng, title, lang, dl.spam_tokens)
             descs[j] = tx.perturb(rng, desc, lang, dl.spam_tokens) if rng.random() < 0.5 else desc
         cat[j], brand[j], phash[j] = c, -1, ph
-        usd[j] = price * rng.uniform(0.9, 1.1)
+        if dl.copy_price == "like_honest":
+            usd[j] = MED[c] * np.exp(SIG[c] * rng.standard_normal() + p.price_shift[blk.p_m[j]])
+        else:
+            usd[j] = price * rng.uniform(0.9, 1.1)
         ring = int(p.ring[blk.p_m[j]])
         group = group_name("ring", ring) if ring >= 0 else group_name("dup", gid)
         blk.truth.append(("product", product_ids([blk.p_gidx[j]])[0], "duplicate_listing", group, "listing"))

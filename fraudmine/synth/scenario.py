@@ -124,6 +124,10 @@ class DuplicateListing(_Strict):
     spam_tokens: bool = Field(default=True, description="perturbations may add spam tokens")
     exact_title_prob: float = Field(default=0.15, ge=0, le=1, description="copies keeping the template title")
     price_log_shift: float = Field(default=-0.3)
+    copy_price: Literal["template", "like_honest"] = Field(
+        default="template",
+        description="template: each copy at the template's price +-10%; like_honest: priced as any listing of its category",
+    )
     edits: Literal["planted", "like_variants"] = Field(
         default="planted",
         description="planted: word swaps, typos, case changes (+ spam tokens); like_variants: the edits honest "
