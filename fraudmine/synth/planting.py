@@ -248,7 +248,8 @@ def _decoy_reviews(blk: Block, pp: IntArray, bb: IntArray, t: IntArray, status: 
     """Reviews of decoy orders, drawn as background orders' reviews are (rate, rating, delay)."""
     p, rng = blk.plan, blk.rng
     refund = status == "refunded"
-    rv = (status != "cancelled") & (rng.random(pp.shape[0]) < p.scenario.background.review_rate * np.where(refund, 1.6, 1.0))
+    rate = p.scenario.background.review_rate * np.where(refund, 1.6, 1.0)
+    rv = (status != "cancelled") & (rng.random(pp.shape[0]) < rate)
     mean = 4.4 + p.rating_shift[blk.p_m[pp[rv]]] - 1.8 * refund[rv]
     rating = np.clip(np.round(rng.normal(mean, 0.8)), 1, 5).astype(np.int64)
     rt = t[rv] + US_PER_HOUR + np.floor(rng.exponential(3 * US_PER_DAY, int(rv.sum()))).astype(np.int64)

@@ -126,7 +126,8 @@ class DuplicateListing(_Strict):
     price_log_shift: float = Field(default=-0.3)
     copy_price: Literal["template", "like_honest"] = Field(
         default="template",
-        description="template: each copy at the template's price +-10%; like_honest: priced as any listing of its category",
+        description="template: each copy at the template's price +-10%; "
+        "like_honest: priced as any listing of its category",
     )
     edits: Literal["planted", "like_variants"] = Field(
         default="planted",

@@ -268,7 +268,7 @@ def plan_order_thinning(plan: Plan, rng: np.random.Generator) -> None:
     sc = plan.scenario
     nf = plan.fake_buyers.shape[0]
     dec = sc.camouflage.buyer_decoy_orders
-    plan.decoy_n = rng.integers(dec.min, dec.max + 1, size=nf).astype(np.int64)
+    plan.decoy_n = np.asarray(rng.integers(dec.min, dec.max + 1, size=nf), dtype=np.int64)
     if not sc.camouflage.decoys_replace or nf == 0:
         return
     br = sc.brushing
