@@ -14,6 +14,7 @@ from scipy import sparse
 from fraudmine.dedup.blocking import hamming
 from fraudmine.dedup.corpus import Corpus
 from fraudmine.dedup.pairs import IntArray
+from fraudmine.dedup.tokensets import TokenSets, brand_agree, jaccard, model_agree, row_dot
 
 FEATURES = (
     "jaccard",
@@ -31,14 +32,6 @@ FEATURES = (
     "gap_left",
     "gap_right",
 )
-
-
-def _rowdot(x: sparse.csr_matrix, i: IntArray, j: IntArray) -> npt.NDArray[np.float64]:
-    out = np.empty(len(i), dtype=np.float64)
-    for s in range(0, len(i), 50_000):
-        a, b = x[i[s : s + 50_000]], x[j[s : s + 50_000]]
-        out[s : s + 50_000] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    return out
 
 
 def model_agreement(corpus: Corpus, a: int, b: int) -> float:
@@ -73,37 +66,36 @@ def brand_agreement(corpus: Corpus, a: int, b: int) -> float:
     return 0.0
 
 
-def _jaccard(x: frozenset[str] | set[str], y: frozenset[str] | set[str]) -> float:
-    if not x and not y:
-        return float("nan")
-    return len(x & y) / len(x | y)
-
-
 def pair_features(
     corpus: Corpus,
     i: IntArray,
     j: IntArray,
     tfidf: sparse.csr_matrix,
     emb: npt.NDArray[np.float32] | None = None,
+    sets: TokenSets | None = None,
 ) -> pd.DataFrame:
-    """Features of each candidate pair (columns :data:`FEATURES`, one row per pair, in pair order)."""
-    toks = [frozenset(n.tokens) for n in corpus.title]
-    strong = [frozenset(n.strong) for n in corpus.title]
+    """Features of each candidate pair (columns :data:`FEATURES`, one row per pair, in pair order).
+
+    ``sets``: the corpus's :class:`~fraudmine.dedup.tokensets.TokenSets` when the caller scores several
+    pair sets of one corpus (built here otherwise).  Set features are vectorised there; they equal
+    :func:`model_agreement`, :func:`brand_agreement` and the set Jaccard per pair.
+    """
+    ts = sets if sets is not None else TokenSets.of(corpus)
     lens = np.array([len(n.tokens) for n in corpus.title], dtype=np.float64)
     out = pd.DataFrame(
         {
-            "jaccard": [_jaccard(toks[a], toks[b]) for a, b in zip(i, j, strict=True)],
-            "strong_jaccard": [_jaccard(strong[a], strong[b]) for a, b in zip(i, j, strict=True)],
-            "tfidf_cos": _rowdot(tfidf, i, j),
+            "jaccard": jaccard(ts.tokens, i, j),
+            "strong_jaccard": jaccard(ts.strong, i, j),
+            "tfidf_cos": row_dot(tfidf, i, j),
             "emb_cos": np.einsum("ij,ij->i", emb[i], emb[j]) if emb is not None else np.full(len(i), np.nan),
-            "model_agree": [model_agreement(corpus, a, b) for a, b in zip(i, j, strict=True)],
+            "model_agree": model_agree(ts, corpus, i, j),
         }
     )
     pa, pb = corpus.price[i], corpus.price[j]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["price_ratio"] = np.minimum(pa, pb) / np.maximum(pa, pb)
         out["len_ratio"] = np.minimum(lens[i], lens[j]) / np.maximum(np.maximum(lens[i], lens[j]), 1)
-    out["brand_agree"] = [brand_agreement(corpus, a, b) for a, b in zip(i, j, strict=True)]
+    out["brand_agree"] = brand_agree(ts, i, j)
     both = corpus.has_phash[i] & corpus.has_phash[j]
     ham = hamming(corpus.phash[i], corpus.phash[j]).astype(np.float64)
     out["image_hamming"] = np.where(both, ham, np.nan)
