@@ -8,7 +8,7 @@ import pytest
 
 from fraudmine.dedup.corpus import Corpus, build_corpus
 from fraudmine.dedup.features import brand_agreement, model_agreement
-from fraudmine.dedup.pairs import canonical, sorted_unique
+from fraudmine.dedup.pairs import BucketGuard, canonical, sorted_unique
 from fraudmine.dedup.tokensets import TokenSets, brand_agree, jaccard, model_agree
 
 _WORDS = ["serum", "vintage", "pink", "charger", "usb", "case", "lamp", "x", "二手", "手机", "acme", "zen"]
@@ -70,3 +70,24 @@ def test_sorted_unique_and_canonical_equal_numpy() -> None:
     ci, cj = canonical(i, j, 50)
     ref = sorted({(min(a, b), max(a, b)) for a, b in zip(i.tolist(), j.tolist(), strict=True) if a != b})
     assert list(zip(ci.tolist(), cj.tolist(), strict=True)) == ref
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bucket_guard_pairs_equal_brute_force_and_report_hot_buckets(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 60, size=500)
+    members = rng.integers(0, 300, size=500).astype(np.int64)
+    guard = BucketGuard(cap=12)
+    i, j = guard.pairs("g", keys, members, 300)
+    by_key: dict[int, list[int]] = {}
+    for k, m in zip(keys.tolist(), members.tolist(), strict=True):
+        by_key.setdefault(k, []).append(m)
+    want: set[tuple[int, int]] = set()
+    hot = 0
+    for ms in by_key.values():
+        if len(ms) > 12:
+            hot += 1
+            continue
+        want |= {(min(a, b), max(a, b)) for x, a in enumerate(ms) for b in ms[x + 1 :] if a != b}
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == want and len(i) == len(want)
+    assert guard.skipped_buckets == hot > 0

@@ -96,19 +96,19 @@ class BucketGuard:
         sk, sm = keys_arr[order], members[order]
         starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
         ends = np.r_[starts[1:], len(sk)]
+        sizes = ends - starts
+        for k in np.flatnonzero(sizes > self.cap).tolist():
+            self.skip(generator, str(sk[starts[k]]), int(sizes[k]))
         out_i: list[IntArray] = []
         out_j: list[IntArray] = []
-        for s, e in zip(starts, ends, strict=True):
-            size = int(e - s)
-            if size < 2:
-                continue
-            if size > self.cap:
-                self.skip(generator, str(sk[s]), size)
-                continue
-            m = sm[s:e]
+        # buckets of one size at a time: a (buckets × size) member matrix and its upper triangle,
+        # instead of a Python step per bucket (millions of small LSH buckets at scale m)
+        for size in np.unique(sizes[(sizes >= 2) & (sizes <= self.cap)]).tolist():
+            first = starts[sizes == size]
+            m = sm[first[:, None] + np.arange(size, dtype=np.int64)[None, :]]
             a, b = np.triu_indices(size, k=1)
-            out_i.append(m[a])
-            out_j.append(m[b])
+            out_i.append(m[:, a].ravel())
+            out_j.append(m[:, b].ravel())
         if not out_i:
             return canonical(members[:0], members[:0], n, side)
         return canonical(np.concatenate(out_i), np.concatenate(out_j), n, side)
