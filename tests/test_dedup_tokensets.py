@@ -4,10 +4,11 @@ equals numpy's."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fraudmine.dedup.corpus import Corpus, build_corpus
-from fraudmine.dedup.features import brand_agreement, model_agreement
+from fraudmine.dedup.features import brand_agreement, group_rank, model_agreement
 from fraudmine.dedup.pairs import BucketGuard, canonical, sorted_unique
 from fraudmine.dedup.tokensets import TokenSets, brand_agree, jaccard, model_agree
 
@@ -91,3 +92,13 @@ def test_bucket_guard_pairs_equal_brute_force_and_report_hot_buckets(seed: int) 
         want |= {(min(a, b), max(a, b)) for x, a in enumerate(ms) for b in ms[x + 1 :] if a != b}
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == want and len(i) == len(want)
     assert guard.skipped_buckets == hot > 0
+
+
+def test_group_rank_equals_pandas_rank_first_and_max() -> None:
+    rng = np.random.default_rng(3)
+    key = rng.integers(0, 40, size=2_000).astype(np.int64)
+    score = rng.integers(0, 6, size=2_000).astype(np.float64) / 5  # many ties: "first" order matters
+    rank, best = group_rank(key, score)
+    s = pd.Series(score)
+    np.testing.assert_array_equal(rank, s.groupby(key).rank(ascending=False, method="first").to_numpy() - 1)
+    np.testing.assert_array_equal(best, s.groupby(key).transform("max").to_numpy())

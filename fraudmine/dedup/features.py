@@ -103,18 +103,35 @@ def pair_features(
 
 
 def add_context(feats: pd.DataFrame, i: IntArray, j: IntArray) -> pd.DataFrame:
-    """The unsupervised score and each pair's standing among its records' candidates.
+    """The unsupervised score and each pair's standing among its records' candidates (in place).
 
     ``rank_left``/``rank_right``: rank of the pair's score among all candidate pairs of its first/
-    second record (0 = best); ``gap_*``: that record's best score minus this pair's.
+    second record (0 = best, ties in pair order); ``gap_*``: that record's best score minus this pair's.
     """
-    out = feats.copy()
-    out["unsup_score"] = unsupervised_score(feats)
+    score = unsupervised_score(feats)
+    feats["unsup_score"] = score
     for side, key in (("left", i), ("right", j)):
-        grp = out["unsup_score"].groupby(key)
-        out[f"rank_{side}"] = grp.rank(ascending=False, method="first").to_numpy() - 1
-        out[f"gap_{side}"] = grp.transform("max").to_numpy() - out["unsup_score"].to_numpy()
-    return out[list(FEATURES)]
+        rank, best = group_rank(np.asarray(key, dtype=np.int64), score)
+        feats[f"rank_{side}"] = rank
+        feats[f"gap_{side}"] = best - score
+    return feats[list(FEATURES)]
+
+
+def group_rank(key: IntArray, score: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per element: its 0-based rank by descending score within its key (ties in input order), and the
+    key's best score — pandas' ``groupby(key).rank(ascending=False, method="first") - 1`` and
+    ``transform("max")`` by one stable sort (pandas took 15 s on the 8.5M pairs of scale m)."""
+    order = np.lexsort((-score, key))
+    k = key[order]
+    start = np.r_[True, k[1:] != k[:-1]]
+    first = np.flatnonzero(start)
+    pos = np.arange(len(k), dtype=np.int64)
+    group_first = first[np.cumsum(start) - 1]
+    rank = np.empty(len(k), dtype=np.float64)
+    rank[order] = pos - group_first
+    best = np.empty(len(k), dtype=np.float64)
+    best[order] = score[order][group_first]
+    return rank, best
 
 
 def unsupervised_score(feats: pd.DataFrame) -> npt.NDArray[np.float64]:

@@ -182,7 +182,8 @@ def trusted_pairs(feats: pd.DataFrame, cut: float | None) -> npt.NDArray[np.bool
     both = np.isfinite(bits)
     if cut is None:
         return np.ones(len(feats), dtype=bool)
-    confirmed = image_confirmation(unsupervised_score(feats.assign(image_hamming=np.nan)), bits, cut)
+    text_only = feats[["tfidf_cos", "emb_cos", "model_agree", "brand_agree"]].assign(image_hamming=np.nan)
+    confirmed = image_confirmation(unsupervised_score(text_only), bits, cut)
     if confirmed is None:
         return np.ones(len(feats), dtype=bool)
     return np.asarray(both | (confirmed >= 0.5), dtype=bool)
