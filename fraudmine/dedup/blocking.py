@@ -199,7 +199,7 @@ def mih_plan(n: int, radius: int, max_pieces: int = 8) -> tuple[int, int]:
     """Number of pieces ``m`` and bit flips ``t`` per piece for multi-index hashing of ``n`` hashes.
 
     Each image probes ``m · Σ_{k ≤ t} C(64/m, k)`` piece values and meets about ``n / 2^(64/m)``
-    unrelated images per probe; the plan minimises probes × (1 + that), so short pieces with few flips
+    unrelated images per probe; the plan minimises probes x (1 + that), so short pieces with few flips
     win on small tables and longer pieces on large ones (scale m: 3 pieces of 21-22 bits, 2 flips).
     """
     best: tuple[float, int, int] | None = None
@@ -277,7 +277,9 @@ def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: in
 def _direct_table(sorted_values: npt.NDArray[np.uint64], bits: int) -> IntArray:
     """Offsets into ``sorted_values`` per piece value: value ``v`` occupies ``[table[v], table[v + 1])``."""
     counts = np.bincount(sorted_values.astype(np.int64), minlength=1 << bits)
-    return np.r_[0, np.cumsum(counts)].astype(np.int64)
+    table = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=table[1:])
+    return table
 
 
 @dataclass

@@ -117,7 +117,9 @@ def add_context(feats: pd.DataFrame, i: IntArray, j: IntArray) -> pd.DataFrame:
     return feats[list(FEATURES)]
 
 
-def group_rank(key: IntArray, score: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def group_rank(
+    key: IntArray, score: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per element: its 0-based rank by descending score within its key (ties in input order), and the
     key's best score — pandas' ``groupby(key).rank(ascending=False, method="first") - 1`` and
     ``transform("max")`` by one stable sort (pandas took 15 s on the 8.5M pairs of scale m)."""

@@ -23,8 +23,8 @@ from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features, unsupervised_score
 from fraudmine.dedup.pairs import BucketGuard, IntArray
-from fraudmine.dedup.tokensets import TokenSets
 from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
+from fraudmine.dedup.tokensets import TokenSets
 
 log = logging.getLogger(__name__)
 

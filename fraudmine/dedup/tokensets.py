@@ -29,7 +29,7 @@ _CHUNK = 200_000
 
 
 def incidence(sets: Sequence[Collection[str]], vocab: pd.Index) -> sparse.csr_matrix:
-    """Binary ``records × vocab`` matrix of the sets (repeated tokens count once; unknown tokens dropped)."""
+    """Binary ``records x vocab`` matrix of the sets (repeated tokens count once; unknown tokens dropped)."""
     lens = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
     codes = np.asarray(vocab.get_indexer([t for s in sets for t in s]), dtype=np.int64)
     rows = np.repeat(np.arange(len(sets), dtype=np.int64), lens)
@@ -70,8 +70,8 @@ class TokenSets:
         full_keys: sorted ``record * len(vocab) + token`` codes of every record's full token set (title and
             description: what "occurs in the other record" searches).
         long_model: whether a record has a model number of at least 4 characters.
-        brand: code of the record's brand (its brand field, else its first title token); −1 when none.
-        brand_word: vocabulary column of the brand's first word (−1 when none or not a token anywhere).
+        brand: code of the record's brand (its brand field, else its first title token); -1 when none.
+        brand_word: vocabulary column of the brand's first word (-1 when none or not a token anywhere).
     """
 
     vocab: pd.Index
