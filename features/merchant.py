@@ -62,20 +62,6 @@ def status_as_of(orders: DataFrame, events: DataFrame | None, as_of: datetime) -
     return orders.join(last, "order_id", "left").withColumn("status", F.coalesce(asof, F.col("status"))).drop("_status")
 
 
-def with_order_status(t: Mapping[str, DataFrame], as_of: datetime) -> dict[str, DataFrame]:
-    """``t`` with ``orders`` cut at ``as_of`` and each order's status resolved as of it.
-
-    ``order_events`` is consumed (left out), so every feature builder given the result takes the
-    orders as they are (:func:`status_as_of` returns them unchanged without events) instead of
-    grouping the event table again: a job materialises this once per date and shares it between
-    the merchant, listing and buyer features (at scale m the 8M-event group-by ran four times).
-    """
-    out = dict(t)
-    out["orders"] = status_as_of(before(t["orders"], "ordered_at", as_of), t.get("order_events"), as_of)
-    out.pop("order_events", None)
-    return out
-
-
 def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int) -> DataFrame:
     """Order volume, refund/cancel rates, buyer concentration and the share of orders from linked buyers.
 

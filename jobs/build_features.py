@@ -20,7 +20,7 @@ from fraudmine.decisions.outcomes import labels_with_outcomes
 from fraudmine.features.buyer import buyer_features, linked_buyers
 from fraudmine.features.creator import creator_features
 from fraudmine.features.labels import binary_targets, latest_labels
-from fraudmine.features.merchant import merchant_features, with_order_status
+from fraudmine.features.merchant import merchant_features
 from fraudmine.features.product import product_features
 from fraudmine.features.reporter import reporter_features
 from fraudmine.jobs.context import StageContext, StageResult
@@ -48,29 +48,25 @@ def _write(df: DataFrame, staging: Path, name: str, key: str, when: str) -> dict
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
     """Compute and write every entity type's feature tables (see the module docstring)."""
-    tables = {s.name: ctx.read("validate", "clean", s.name) for s in RAW_TABLES}
+    t = {s.name: ctx.read("validate", "clean", s.name) for s in RAW_TABLES}
     hub = ctx.config.graph.hub_identifier_min_degree
     d, dt = ctx.as_of, ctx.train_as_of
     ef, ef_train = _optional(ctx, "clusters", "entity_features"), _optional(ctx, "clusters", "entity_features_train")
-    labels = labels_with_outcomes(tables["labels"], tables.get("moderation_outcomes"), d)
+    labels = labels_with_outcomes(t["labels"], t.get("moderation_outcomes"), d)
     rows: dict[str, int] = {}
-    # orders with their status as of each date, resolved and materialised once per date
-    t, t_train = with_order_status(tables, d), with_order_status(tables, dt)
-    t["orders"] = t["orders"].localCheckpoint(eager=True)
-    t_train["orders"] = t_train["orders"].localCheckpoint(eager=True)
 
     def labelled(x: DataFrame, entity_type: str, key: str) -> DataFrame:
         targets = binary_targets(latest_labels(labels, d, entity_type)).withColumnRenamed("entity_id", key)
         return x.join(targets, key)
 
     m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"))
-    m_train = merchant_features(t_train, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"))
+    m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"))
     rows |= _write(m_score, staging, "merchant_score", "merchant_id", str(d.date()))
     rows |= _write(
         labelled(m_train, "merchant", "merchant_id"), staging, "merchant_train", "merchant_id", str(dt.date())
     )
     rows |= _write(creator_features(t, d, hub, ef), staging, "creator_score", "creator_id", str(d.date()))
-    c_train = labelled(creator_features(t_train, dt, hub, ef_train), "creator", "creator_id")
+    c_train = labelled(creator_features(t, dt, hub, ef_train), "creator", "creator_id")
     rows |= _write(c_train, staging, "creator_train", "creator_id", str(dt.date()))
     members = _optional(ctx, "clusters", "members")
     brushing = None

@@ -141,35 +141,3 @@ def test_refund_is_invisible_before_its_event(spark: Any) -> None:
     assert later["o1"] == "refunded"
     early = {r["order_id"]: r["status"] for r in status_as_of(orders, events, ts(2)).collect()}
     assert early["o1"] == "completed" and early["o2"] == "completed"  # placed, not yet cancelled
-
-
-def test_features_from_orders_resolved_once_equal_features_from_the_events(spark: Any, t: dict[str, Any]) -> None:
-    """The features stage resolves order status once per date (``with_order_status``) and shares it."""
-    from fraudmine.features.buyer import buyer_features, linked_buyers
-    from fraudmine.features.merchant import with_order_status
-    from fraudmine.features.product import product_features
-
-    events = spark.createDataFrame(
-        [
-            ("e1", "o1", "placed", ts(5)),
-            ("e2", "o1", "refunded", ts(9)),
-            ("e3", "o2", "placed", ts(6)),
-            ("e4", "o2", "cancelled", ts(20)),
-            ("e5", "o3", "placed", ts(7)),
-        ],
-        "event_id string, order_id string, status string, event_at timestamp",
-    )
-    full = {**t, "order_events": events}
-    d = ts(12)
-    resolved = with_order_status(full, d)
-    assert "order_events" not in resolved
-    status = {r["order_id"]: r["status"] for r in resolved["orders"].collect()}
-    assert status["o1"] == "refunded" and status["o2"] == "completed"  # the refund is seen, the later cancel not
-    linked = linked_buyers(full["identities"], d, 3)
-    pairs = [
-        (merchant_features(full, d, 3), merchant_features(resolved, d, 3), "merchant_id"),
-        (product_features(full, d, linked), product_features(resolved, d, linked), "product_id"),
-        (buyer_features(full, d, 3), buyer_features(resolved, d, 3), "buyer_id"),
-    ]
-    for want, got, key in pairs:
-        assert_df_equality(got.orderBy(key), want.orderBy(key), ignore_nullable=True)
