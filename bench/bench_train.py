@@ -302,7 +302,9 @@ def jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
     for model in [m for m in LGBM_MODELS if m in args.models]:
         for e in args.types:
-            out.append({**common, "job": f"{model}:{e}", "kind": "lgbm", "model": model, "entity": e} | {"grid": args.grid})
+            out.append(
+                {**common, "job": f"{model}:{e}", "kind": "lgbm", "model": model, "entity": e} | {"grid": args.grid}
+            )
     return out
 
 
