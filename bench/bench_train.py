@@ -264,16 +264,19 @@ def run_job(spec: dict[str, Any], mem_cap_kib: int, timeout: float, log: Path) -
         th = threading.Thread(target=reader, daemon=True)
         th.start()
         t0, seen, stopped = time.monotonic(), 0, None
+        deadline, phase = t0 + timeout, "loading"
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            if phase == "loading" and any(e.get("event") in ("loaded", "fit_start") for e in events):
+                deadline, phase = time.monotonic() + timeout, "fitting"  # the timeout bounds each phase
             seen = max(seen, proc_status(proc.pid).get("VmRSS", 0))
             if stopped is None and seen > mem_cap_kib:
-                stopped = f"killed at RSS {mib(seen)} MiB (cap {mib(mem_cap_kib)} MiB)"
+                stopped = f"killed at RSS {mib(seen)} MiB (cap {mib(mem_cap_kib)} MiB) while {phase}"
                 proc.kill()
-            elif stopped is None and time.monotonic() - t0 > timeout:
-                stopped = f"killed after {timeout:.0f} s (timeout)"
+            elif stopped is None and time.monotonic() > deadline:
+                stopped = f"killed after {timeout:.0f} s {phase} (timeout)"
                 proc.kill()
             time.sleep(0.2)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -290,7 +293,7 @@ def jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     common |= {"types": args.types, "gnn_scores": str(args.out / "gnn_scores")}
     caps = dict(kv.split("=") for kv in args.cap) if args.cap else {}
     out: list[dict[str, Any]] = []
-    if "gnn" in args.models or "build" in args.models:
+    if "build" in args.models:
         out.append({**common, "job": "build", "kind": "build"})
     if "gnn" in args.models:
         for i, net in enumerate(args.nets):
@@ -328,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mem-cap-gib", type=float, default=12.0, help="kill a child above this RSS")
-    ap.add_argument("--timeout", type=float, default=1800.0, help="kill a child after this many seconds")
+    ap.add_argument(
+        "--timeout", type=float, default=1800.0, help="kill a child that loads, or then fits, longer than this"
+    )
     args = ap.parse_args(argv)
     if args.child:
         child(json.loads(args.child))

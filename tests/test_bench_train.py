@@ -92,7 +92,7 @@ def test_markdown_tables_are_rectangular_and_statuses_are_read() -> None:
 def test_job_list_orders_build_gnn_then_lgbm_and_caps_epochs(tmp_path: Path) -> None:
     args = bench_train.argparse.Namespace(
         run=tmp_path, truth=tmp_path, out=tmp_path, seed=0, threads=1, types=["merchant", "buyer"],
-        models=["gnn", "tabular", "hybrid"], nets=["sage", "hgt"], cap=["hgt=2"], epochs=40, patience=10,
+        models=["hybrid", "gnn", "tabular", "build"], nets=["sage", "hgt"], cap=["hgt=2"], epochs=40, patience=10,
         hidden=32, folds=2, grid=[0, 2],
     )  # fmt: skip
     jobs = bench_train.jobs(args)
@@ -100,5 +100,7 @@ def test_job_list_orders_build_gnn_then_lgbm_and_caps_epochs(tmp_path: Path) -> 
         "build", "gnn:sage", "gnn:hgt", "tabular:merchant", "tabular:buyer", "hybrid:merchant", "hybrid:buyer",
     ]  # fmt: skip
     sage, hgt = jobs[1], jobs[2]
+    args.models = ["gnn"]
+    assert [j["job"] for j in bench_train.jobs(args)] == ["gnn:sage", "gnn:hgt"]  # build only when asked
     assert (sage["epochs"], sage["patience"], sage["save_scores"]) == (40, 10, True)
     assert (hgt["epochs"], hgt["patience"], hgt["save_scores"]) == (2, 2, False)  # capped: no early stop
