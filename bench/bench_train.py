@@ -88,6 +88,7 @@ def _load(run: Path, truth: Path, types: list[str], with_graph: bool) -> tuple[d
     from fraudmine.models.hetero.data import build_hetero, read_graph_stage
 
     secs: dict[str, float] = {}
+    c = time.process_time()
     t = time.perf_counter()
     tables = {e: df for e in types if (df := bms._table(run, e)) is not None}
     members, fraud_m, lq = bms._truth(truth)
@@ -100,9 +101,10 @@ def _load(run: Path, truth: Path, types: list[str], with_graph: bool) -> tuple[d
         t = time.perf_counter()
         feats = bms._node_features(tables)
         secs["node_features"] = time.perf_counter() - t
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         graph = build_hetero(nodes, edges, feats, degrees=True)
         secs["build_hetero"] = time.perf_counter() - t
+        secs["build_hetero_cpu"] = time.process_time() - c
         del nodes, edges, feats
     inputs = {e: bms._inputs(e, df, members, fraud_m, lq, graph) for e, df in tables.items()}
     return {e: i for e, i in inputs.items() if i.labels}, graph, {k: round(v, 2) for k, v in secs.items()}
@@ -119,7 +121,7 @@ def _split(inp: Any, seed: int) -> tuple[Any, list[str]]:
 def child_build(spec: dict[str, Any]) -> None:
     """Time and size the ``HeteroData`` build."""
     base = reset_peak()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     _, graph, secs = _load(Path(spec["run"]), Path(spec["truth"]), spec["types"], with_graph=True)
     data = graph.data
     nbytes = sum(data[t].x.numel() * data[t].x.element_size() for t in data.node_types)
@@ -127,6 +129,7 @@ def child_build(spec: dict[str, Any]) -> None:
     emit(
         event="done",
         seconds=round(time.perf_counter() - t, 2),
+        cpu_seconds=round(time.process_time() - c, 2),
         steps=secs,
         nodes=int(sum(data[t].num_nodes for t in data.node_types)),
         edges_with_reverse=int(sum(data[e].edge_index.shape[1] for e in data.edge_types)),
@@ -166,12 +169,13 @@ def child_lgbm(spec: dict[str, Any]) -> None:
         tr, va = split.train[y[split.train] >= 0], split.val[y[split.val] >= 0]
         xx = x if gnn is None else np.hstack([x, gnn[:, j : j + 1]]).astype(np.float32)
         base = reset_peak()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         _, _, params = fit_select(xx, y, tr, va, seed, grid, threads=spec["threads"])
         emit(
             event="fit",
             typology=typ,
             seconds=round(time.perf_counter() - t, 2),
+            cpu_seconds=round(time.process_time() - c, 2),
             train_rows=len(tr),
             rss_before_mib=mib(base),
             peak_above_mib=mib(proc_status()["VmHWM"] - base),
@@ -204,18 +208,22 @@ def child_gnn(spec: dict[str, Any]) -> None:
     base = reset_peak()
     emit(event="fit_start", rss_before_mib=mib(base))
     t0 = last = time.perf_counter()
+    c0 = last_cpu = time.process_time()
     epochs = 0
 
     def on_step(*_: Any) -> None:
-        nonlocal last, epochs
-        now, st = time.perf_counter(), proc_status()
+        nonlocal last, last_cpu, epochs
+        now, cpu, st = time.perf_counter(), time.process_time(), proc_status()
         epochs += 1
-        emit(event="epoch", i=epochs, seconds=round(now - last, 2), rss_mib=mib(st["VmRSS"]), hwm_mib=mib(st["VmHWM"]))
-        last = now
+        emit(
+            event="epoch", i=epochs, seconds=round(now - last, 2), cpu_seconds=round(cpu - last_cpu, 2),
+            rss_mib=mib(st["VmRSS"]), hwm_mib=mib(st["VmHWM"]),
+        )  # fmt: skip
+        last, last_cpu = now, cpu
 
     register_optimizer_step_post_hook(on_step)
     out = _gnn_fit(graph, inputs, typs, cfg)(train, val, seed * 100)
-    fit_s = time.perf_counter() - t0
+    fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
     if spec.get("save_scores"):
         dest = Path(spec["gnn_scores"])
         dest.mkdir(parents=True, exist_ok=True)
@@ -224,6 +232,7 @@ def child_gnn(spec: dict[str, Any]) -> None:
     emit(
         event="done",
         seconds=round(fit_s, 2),
+        cpu_seconds=round(fit_cpu, 2),
         epochs=epochs,
         rss_before_mib=mib(base),
         peak_above_mib=mib(proc_status()["VmHWM"] - base),
@@ -282,6 +291,7 @@ def run_job(spec: dict[str, Any], mem_cap_kib: int, timeout: float, log: Path) -
         proc.returncode = os.waitstatus_to_exitcode(status)
         th.join(timeout=5)
     res: dict[str, Any] = {"job": spec["job"], "wall_seconds": round(time.monotonic() - t0, 1)}
+    res["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
     res.update(exit_code=proc.returncode, max_rss_mib=mib(usage.ru_maxrss), stopped=stopped, events=events)
     res.update(load_before=load_before, load_after=Path("/proc/loadavg").read_text().split()[0])
     return res
@@ -315,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments; run every job (parent) or one job (``--child``)."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--render", type=Path, help="print the tables of a train.json written before, and exit")
     ap.add_argument("--run", type=Path, help="a run folder <out>/runs/<date> (graph/, features/)")
     ap.add_argument("--truth", type=Path, help="the generator's truth/ folder")
     ap.add_argument("--scale", default="?", help="label of the scale (s, m…) for the tables")
@@ -337,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.child:
         child(json.loads(args.child))
+        return 0
+    if args.render:
+        from bench_train_table import markdown as render
+
+        sys.stdout.write(render(json.loads(args.render.read_text())) + "\n")
         return 0
     if not (args.run and args.truth and args.out):
         ap.error("--run, --truth and --out are required")

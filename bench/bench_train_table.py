@@ -29,6 +29,13 @@ def _num(v: Any, fmt: str = ".1f") -> str:
     return "–" if v is None else format(v, fmt)
 
 
+def _median_after_first(values: list[float]) -> float | None:
+    """Median of the epochs after the first (which also builds the network), or the only one."""
+    if not values:
+        return None
+    return statistics.median(values[1:]) if len(values) > 1 else values[0]
+
+
 def process_rows(result: dict[str, Any]) -> list[list[str]]:
     """One row per job: RSS after imports, RSS the fits start from, fit peak above it, process peak."""
     rows = []
@@ -45,6 +52,7 @@ def process_rows(result: dict[str, Any]) -> list[list[str]]:
                 _num(max(peaks) if peaks else None),
                 _num(job["max_rss_mib"]),
                 _num(job["wall_seconds"]),
+                _num(job.get("cpu_seconds")),
                 f"{job['load_before']} → {job['load_after']}",
                 _status(job),
             ]
@@ -66,7 +74,7 @@ def lgbm_rows(result: dict[str, Any]) -> list[list[str]]:
         row = [entity, typ, str(train)]
         for m in LGBM_MODELS:
             e = per.get(m, {})
-            row += [_num(e.get("seconds")), _num(e.get("peak_above_mib"))]
+            row += [_num(e.get("seconds")), _num(e.get("cpu_seconds")), _num(e.get("peak_above_mib"))]
         rows.append(row)
     return rows
 
@@ -80,7 +88,8 @@ def gnn_rows(result: dict[str, Any]) -> list[list[str]]:
             continue
         epochs = _events(job, "epoch")
         secs = [e["seconds"] for e in epochs]
-        per = statistics.median(secs[1:]) if len(secs) > 1 else (secs[0] if secs else None)
+        per = _median_after_first(secs)
+        per_cpu = _median_after_first([e["cpu_seconds"] for e in epochs if "cpu_seconds" in e])
         done = _one(job, "done")
         start = _one(job, "fit_start")
         configured = int(result["config"].get("epochs", 0))
@@ -101,6 +110,7 @@ def gnn_rows(result: dict[str, Any]) -> list[list[str]]:
                 _num(done.get("seconds")),
                 _num(secs[0] if secs else None),
                 _num(per, ".2f"),
+                _num(per_cpu, ".2f"),
                 bag,
                 _num(start.get("rss_before_mib")),
                 _num(peak),
@@ -132,16 +142,17 @@ def markdown(result: dict[str, Any]) -> str:
         ]
     g = gnn_rows(result)
     if g:
-        head = ["net", "epochs run / configured", "fit s", "1st epoch s", "s / epoch (median)", "bag s"]
+        head = ["net", "epochs run / configured", "fit s", "1st epoch s", "s / epoch (median)", "CPU s / epoch"]
+        head += ["bag s (wall)"]
         head += ["RSS before fit MiB", "fit peak above MiB", "process peak MiB", "status"]
         lines += [*_table(head, g), ""]
     rows = lgbm_rows(result)
     if rows:
         head = ["entity", "typology", "train rows"]
         for m in LGBM_MODELS:
-            head += [f"{m} s", f"{m} peak+ MiB"]
+            head += [f"{m} s", f"{m} CPU s", f"{m} peak+ MiB"]
         lines += [*_table(head, rows), ""]
     head = ["job", "RSS after imports MiB", "RSS before fit MiB", "fit peak above MiB", "process peak MiB"]
-    head += ["wall s", "load 1-min before → after", "status"]
+    head += ["wall s", "CPU s", "load 1-min before → after", "status"]
     lines += _table(head, process_rows(result))
     return "\n".join(lines)

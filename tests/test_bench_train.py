@@ -27,7 +27,8 @@ def _job(name: str, events: list[dict[str, Any]], stopped: str | None = None, co
 
 def _fit(typ: str, seconds: float, peak: float) -> dict[str, Any]:
     return {"event": "fit", "typology": typ, "seconds": seconds, "train_rows": 40, "rss_before_mib": 500.0} | {
-        "peak_above_mib": peak
+        "peak_above_mib": peak,
+        "cpu_seconds": seconds / 2,
     }
 
 
@@ -60,16 +61,17 @@ def test_gnn_rows_extrapolate_capped_runs_and_keep_the_kill_reason() -> None:
     sage, hgt = rows
     assert sage[1] == "3 / 40"
     assert sage[4] == "3.00"  # median of the epochs after the first (2.0, 4.0)
-    assert sage[5] == "≈ 240 (extrapolated: 40 epochs × 2 folds)"
-    assert sage[7] == "202.0"  # no done event: peak from the last high-water mark above the fit's start
+    assert sage[5] == "–"  # no CPU seconds in these events
+    assert sage[6] == "≈ 240 (extrapolated: 40 epochs × 2 folds)"
+    assert sage[8] == "202.0"  # no done event: peak from the last high-water mark above the fit's start
     assert hgt[-1].startswith("killed at RSS")
 
 
 def test_lgbm_rows_one_row_per_entity_typology_with_every_model_column() -> None:
     rows = tt.lgbm_rows(RESULT)
     assert [r[:3] for r in rows] == [["merchant", "ring", "40"], ["merchant", "lq", "40"]]
-    assert rows[0][3:] == ["1.0", "3.0", "1.5", "4.0", "–", "–"]
-    assert rows[1][5:7] == ["–", "–"]
+    assert rows[0][3:] == ["1.0", "0.5", "3.0", "1.5", "0.8", "4.0", "–", "–", "–"]
+    assert rows[1][6:9] == ["–", "–", "–"]
 
 
 def test_markdown_tables_are_rectangular_and_statuses_are_read() -> None:
