@@ -103,6 +103,11 @@ class DedupConfig(_Strict):
     minhash_bands: int = Field(16, ge=1, description="LSH bands (perm / bands rows each)")
     bucket_cap: int = Field(50, ge=2, description="hot-bucket guard: larger blocking buckets are skipped and reported")
     phash_radius: int = Field(6, ge=0, le=16, description="image-hash Hamming radius of the perceptual-hash generator")
+    threshold_sample: int = Field(
+        100_000,
+        ge=1_000,
+        description="candidate pairs (and as many random pairs) the match-threshold mixture is fitted on, seeded draws",
+    )
     min_cohesion: float = Field(
         0.5, gt=0, le=1, description="components less dense than this are split (chaining control)"
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
@@ -63,9 +63,18 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     Returns:
         ``[src, dst, channel, score, shared]``.
     """
-    m = memberships.select("pool", "seller").distinct()
-    deg = m.groupBy("pool").agg(F.count(F.lit(1)).alias("_d")).where(F.col("_d") <= max_pool_degree)
-    m = m.join(deg.select("pool"), "pool")
+    # one pass builds the bounded memberships with each pool's degree; they feed four branches (the
+    # null-model totals, seller sizes and both sides of the self-join), so they are materialised once
+    # (recomputed per branch, the orders ⋈ sells join dominated the clusters stage at scale m)
+    d = Window.partitionBy("pool")
+    m = (
+        memberships.select("pool", "seller")
+        .distinct()
+        .withColumn("_d", F.count(F.lit(1)).over(d))
+        .where(F.col("_d") <= max_pool_degree)
+        .localCheckpoint(eager=True)
+    )
+    deg = m.groupBy("pool").agg(F.first("_d").alias("_d"))
     row = deg.agg(F.sum("_d"), F.sum(F.col("_d") * (F.col("_d") - 1))).first()
     total = float(row[0]) if row and row[0] else 0.0
     pairs_mass = float(row[1]) if row and row[1] else 0.0

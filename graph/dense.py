@@ -62,13 +62,24 @@ def buyer_product_edges(edges: DataFrame) -> DataFrame:
 
 def candidate_edges(edges: DataFrame, min_buyer_products: int, window_days: float) -> DataFrame:
     """``[buyer, product, n_events, first_ts, last_ts, product_degree]`` candidate edges (see module docstring)."""
-    j = buyer_product_edges(edges)
+    return candidate_pairs(buyer_product_edges(edges), min_buyer_products, window_days)
+
+
+def candidate_pairs(bp: DataFrame, min_buyer_products: int, window_days: float) -> DataFrame:
+    """:func:`candidate_edges` from already built :func:`buyer_product_edges`."""
+    # a buyer with fewer distinct products of a shop over all time has fewer in every window: this
+    # cheap necessary condition drops most pairs, and its (buyer, seller) partitioning also serves the
+    # two bucketed windows below (a hash partitioning on a subset of their keys), so no new exchange
+    everything = Window.partitionBy("buyer", "seller")
+    j = bp.withColumn("_all", F.size(F.collect_set("product").over(everything))).where(
+        F.col("_all") >= min_buyer_products
+    )
     day = F.col(S.FIRST_TS).cast("double") / F.lit(86400.0 * window_days)
     keep = F.lit(False)
     for off in (0.0, 0.5):
         per = Window.partitionBy("buyer", "seller", F.floor(day + F.lit(off)))
         keep = keep | (F.size(F.collect_set("product").over(per)) >= min_buyer_products)
-    return j.withColumn("_keep", keep).where(F.col("_keep")).drop("seller", "_keep")
+    return j.withColumn("_keep", keep).where(F.col("_keep")).drop("seller", "_keep", "_all")
 
 
 def _expand(rows: np.ndarray, cols: np.ndarray, blk: Block, n_rows: int, min_fill: float) -> np.ndarray:
@@ -119,6 +130,8 @@ def find_blocks(
     """
     if cand.empty:
         return []
+    # the peel's float sums and tie-breaks follow edge order: fix it by content, not by Spark's partitioning
+    cand = cand.sort_values(["buyer", "product"], kind="stable").reset_index(drop=True)
     buyers, bi = np.unique(cand["buyer"].to_numpy(dtype=str), return_inverse=True)
     products, pi = np.unique(cand["product"].to_numpy(dtype=str), return_inverse=True)
     w_col = column_weights(cand["product_degree"].to_numpy(), column_weight_c)
@@ -162,7 +175,9 @@ def brushing_blocks(edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig) -> 
         (role ``buyer``) and products (role ``target``).
     """
     spark: SparkSession = edges.sparkSession
-    cand = to_pandas(candidate_edges(edges, cfg.min_buyer_products, cfg.window_days))
+    # built once: the candidates and, after the peel, the targets' buyers both read it
+    bp = buyer_product_edges(edges).localCheckpoint(eager=True)
+    cand = to_pandas(candidate_pairs(bp, cfg.min_buyer_products, cfg.window_days))
     log.info("brushing: %d candidate buyer-product edges", len(cand))
     found = find_blocks(
         cand, cfg.min_buyers, cfg.min_products, cfg.min_fill, cfg.max_blocks_per_component, cfg.column_weight_c
@@ -177,9 +192,7 @@ def brushing_blocks(edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig) -> 
     touches = pd.DataFrame(columns=["buyer", "product", S.FIRST_TS])
     if blocks:
         targets = spark.createDataFrame([(p,) for b in blocks for p in b[1]], "product string").distinct()
-        touches = to_pandas(
-            buyer_product_edges(edges).join(F.broadcast(targets), "product").select("buyer", "product", S.FIRST_TS)
-        )
+        touches = to_pandas(bp.join(F.broadcast(targets), "product").select("buyer", "product", S.FIRST_TS))
     rows, summ = [], []
     for core, products, blk, lo, hi, span in blocks:
         buyers = sorted(set(core) | set(campaign_buyers(touches, products, lo, hi, cfg.expand_slack_days)))

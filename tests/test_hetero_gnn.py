@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from fraudmine.models.hetero.data import HeteroInputError, build_hetero
 from fraudmine.models.hetero.train import HeteroConfig, fit_hetero
@@ -82,3 +83,23 @@ def test_build_hetero_names_missing_nodes() -> None:
     )
     with pytest.raises(HeteroInputError, match=r"merchant__sells__product.*not among the nodes"):
         build_hetero(nodes, edges)
+
+
+def test_build_hetero_same_graph_from_categorical_type_columns() -> None:
+    """Parquet gives categorical type columns: same types, order, ids and tensors as from strings."""
+    nodes, edges, _ = _graph()
+    want = build_hetero(nodes, edges, degrees=True)
+    cat_nodes, cat_edges = nodes.copy(), edges.copy()
+    # categories in reverse order, plus one no row uses: order and groups must still follow the strings
+    cat_nodes["node_type"] = pd.Categorical(
+        nodes["node_type"], categories=["zzz", *sorted(set(nodes["node_type"]))[::-1]]
+    )
+    cat_edges["edge_type"] = pd.Categorical(edges["edge_type"], categories=sorted(set(edges["edge_type"]))[::-1])
+    got = build_hetero(cat_nodes, cat_edges, degrees=True)
+    assert got.data.node_types == want.data.node_types
+    assert got.data.edge_types == want.data.edge_types
+    for t in want.data.node_types:
+        np.testing.assert_array_equal(got.ids[t], want.ids[t])
+        assert torch.equal(got.data[t].x, want.data[t].x)
+    for et in want.data.edge_types:
+        assert torch.equal(got.data[et].edge_index, want.data[et].edge_index)

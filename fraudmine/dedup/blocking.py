@@ -20,17 +20,20 @@ over-populated keys and records what it skipped.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from fraudmine.dedup.corpus import Corpus
+from fraudmine.dedup.normalize import Normalized
 from fraudmine.dedup.pairs import BucketGuard, IntArray, canonical, union
 
 Pairs = tuple[IntArray, IntArray]
@@ -111,8 +114,13 @@ def embedding_knn(corpus: Corpus, emb: npt.NDArray[np.float32], k: int = 10, chu
 
 def shingles(corpus: Corpus) -> list[set[int]]:
     """Shingle hashes per record: title tokens and token bigrams (CRC-32, deterministic)."""
+    return shingle_sets(corpus.title)
+
+
+def shingle_sets(titles: Sequence[Normalized]) -> list[set[int]]:
+    """:func:`shingles` of normalised titles."""
     out: list[set[int]] = []
-    for norm in corpus.title:
+    for norm in titles:
         toks = list(norm.tokens)
         grams = toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
         out.append({zlib.crc32(g.encode()) for g in grams} or {0})
@@ -150,7 +158,11 @@ def band_keys(sig: npt.NDArray[np.uint64], bands: int) -> npt.NDArray[np.uint64]
 
 def minhash_lsh(corpus: Corpus, guard: BucketGuard, num_perm: int = 64, bands: int = 16, seed: int = 7) -> Pairs:
     """Pairs sharing at least one band of their MinHash signature (hot buckets guarded)."""
-    keys = band_keys(minhash_signatures(shingles(corpus), num_perm, seed), bands)
+    # equal titles have equal signatures: sign each distinct token sequence once (copies repeat titles)
+    codes = pd.factorize(pd.Series([t.tokens for t in corpus.title], dtype=object))[0].astype(np.int64)
+    first = np.unique(codes, return_index=True)[1]
+    sig = minhash_signatures(shingle_sets([corpus.title[int(k)] for k in first]), num_perm, seed)
+    keys = band_keys(sig, bands)[codes]
     n = len(corpus)
     members = np.repeat(np.arange(n, dtype=np.int64), bands)
     return guard.pairs("minhash", keys.ravel(), members, n, corpus.side)
@@ -172,8 +184,7 @@ def model_keys(corpus: Corpus, guard: BucketGuard, min_len: int = 4) -> Pairs:
 
 def hamming(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """Bitwise Hamming distance of 64-bit hashes, elementwise."""
-    x = np.bitwise_xor(a, b)
-    return np.asarray(np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1), dtype=np.int64)
+    return np.asarray(np.bitwise_count(np.bitwise_xor(a, b)), dtype=np.int64)
 
 
 def _flip_masks(width: int, t: int) -> npt.NDArray[np.uint64]:
@@ -184,32 +195,52 @@ def _flip_masks(width: int, t: int) -> npt.NDArray[np.uint64]:
     return np.array(masks, dtype=np.uint64)
 
 
-def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: int = 4096) -> Pairs:
+def mih_plan(n: int, radius: int, max_pieces: int = 8) -> tuple[int, int]:
+    """Number of pieces ``m`` and bit flips ``t`` per piece for multi-index hashing of ``n`` hashes.
+
+    Each image probes ``m · Σ_{k ≤ t} C(64/m, k)`` piece values and meets about ``n / 2^(64/m)``
+    unrelated images per probe; the plan minimises probes x (1 + that), so short pieces with few flips
+    win on small tables and longer pieces on large ones (scale m: 3 pieces of 21-22 bits, 2 flips).
+    """
+    best: tuple[float, int, int] | None = None
+    for m in range(1, max_pieces + 1):
+        bits = 64 // m
+        t = -(-(radius + 1) // m) - 1
+        if bits > 26 and t > 1:
+            continue  # too many probes and no direct-address table
+        probes = m * sum(math.comb(bits, k) for k in range(t + 1))
+        cost = probes * (1.0 + n / 2.0**bits)
+        if best is None or cost < best[0]:
+            best = (cost, m, t)
+    assert best is not None
+    return best[1], best[2]
+
+
+def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: int = 8192) -> Pairs:
     """Pairs of images within Hamming ``radius``, all of them: multi-index hashing, then verified.
 
     Multi-index hashing (Norouzi, Punjani & Fleet, *CVPR* 2012): the 64-bit hash is cut into ``m``
-    pieces of about log2(n) + 2 bits, so one piece value is shared by few unrelated images.  Two
-    hashes within ``radius`` bits differ in at most ``t = ceil((radius + 1) / m) - 1`` bits on at least
-    one piece (pigeonhole), so each image looks up its piece values with up to ``t`` bits flipped.
-    Every pair within the radius is found whatever ``n`` (short pieces with exact lookups would make
-    every bucket hot at scale; long pieces with exact lookups miss most pairs more than ``m - 1`` bits
-    apart).  Piece values held by more than the guard's cap are skipped and reported.
+    pieces; two hashes within ``radius`` bits differ in at most ``t = ceil((radius + 1) / m) - 1`` bits
+    on at least one piece (pigeonhole), so each image looks up its piece values with up to ``t`` bits
+    flipped.  ``m`` comes from :func:`mih_plan`; a piece of up to 26 bits is looked up in a
+    direct-address table (counts and offsets per value), a longer one by binary search.  Every pair
+    within the radius is found whatever ``n``, except through piece values held by more than the
+    guard's cap, which are skipped and reported.
     """
     rows = np.flatnonzero(corpus.has_phash).astype(np.int64)
     n = len(corpus)
     if len(rows) < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    width = min(64, max(64 // (radius + 1), int(np.ceil(np.log2(len(rows)))) + 2))
-    m = max(1, 64 // width)
-    t = -(-(radius + 1) // m) - 1
+    m, t = mih_plan(len(rows), radius)
     bounds = np.linspace(0, 64, m + 1).astype(int)
+    hashes = corpus.phash[rows]
     out_i: list[IntArray] = []
     out_j: list[IntArray] = []
     for p in range(m):
         lo, bits = int(bounds[p]), int(bounds[p + 1] - bounds[p])
         full = np.uint64((1 << bits) - 1) if bits < 64 else np.uint64(np.iinfo(np.uint64).max)
-        piece = (corpus.phash[rows] >> np.uint64(lo)) & full
+        piece = (hashes >> np.uint64(lo)) & full
         order = np.argsort(piece, kind="stable")
         sv, sr = piece[order], rows[order]
         values, counts = np.unique(sv, return_counts=True)
@@ -217,25 +248,38 @@ def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: in
             guard.skip("phash", f"piece{p}:{int(values[k]):x}", int(counts[k]))
         ok = np.repeat(counts <= guard.cap, counts)
         sv, sr = sv[ok], sr[ok]
+        lookup = _direct_table(sv, bits) if bits <= 26 else None
         masks = _flip_masks(bits, t)
         for s in range(0, len(rows), chunk):
             probes = (piece[s : s + chunk, None] ^ masks[None, :]).ravel()
             who = np.repeat(rows[s : s + chunk], len(masks))
-            left = np.searchsorted(sv, probes, "left")
-            hits = np.searchsorted(sv, probes, "right") - left
+            if lookup is not None:
+                left = lookup[probes.astype(np.int64)]
+                hits = lookup[probes.astype(np.int64) + 1] - left
+            else:
+                left = np.searchsorted(sv, probes, "left")
+                hits = np.searchsorted(sv, probes, "right") - left
             has = hits > 0
             if not has.any():
                 continue
             cnt = hits[has]
             starts = np.repeat(left[has] - np.r_[0, np.cumsum(cnt)[:-1]], cnt)
-            out_i.append(np.repeat(who[has], cnt))
-            out_j.append(sr[starts + np.arange(int(cnt.sum()))])
+            ci, cj = np.repeat(who[has], cnt), sr[starts + np.arange(int(cnt.sum()))]
+            close = (ci != cj) & (hamming(corpus.phash[ci], corpus.phash[cj]) <= radius)
+            out_i.append(ci[close])
+            out_j.append(cj[close])
     if not out_i:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    i, j = canonical(np.concatenate(out_i), np.concatenate(out_j), n, corpus.side)
-    close = hamming(corpus.phash[i], corpus.phash[j]) <= radius
-    return i[close], j[close]
+    return canonical(np.concatenate(out_i), np.concatenate(out_j), n, corpus.side)
+
+
+def _direct_table(sorted_values: npt.NDArray[np.uint64], bits: int) -> IntArray:
+    """Offsets into ``sorted_values`` per piece value: value ``v`` occupies ``[table[v], table[v + 1])``."""
+    counts = np.bincount(sorted_values.astype(np.int64), minlength=1 << bits)
+    table = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=table[1:])
+    return table
 
 
 @dataclass

@@ -181,6 +181,23 @@ class BrandMatcher:
         for k in keys:
             if len(k) >= 4:
                 self._by_len.setdefault(len(k), []).append(k)
+        # word n-grams repeat across titles: each skeleton is compared with the keys once
+        self._squats: dict[str, tuple[str, ...]] = {}
+
+    def squatted_keys(self, skel: str) -> tuple[str, ...]:
+        """The keys ``skel`` imitates (:func:`is_squat`), memoised per skeleton (bounded)."""
+        hit = self._squats.get(skel)
+        if hit is None:
+            if len(self._squats) >= 1_000_000:
+                self._squats.clear()
+            hit = tuple(
+                key
+                for length in (len(skel) - 1, len(skel), len(skel) + 1)
+                for key in self._by_len.get(length, ())
+                if is_squat(skel, key, self.min_typo_len)
+            )
+            self._squats[skel] = hit
+        return hit
 
     def mentions(self, title: str | None) -> list[Mention]:
         """All brand mentions of a title, strongest first per brand (exact < homoglyph < typo)."""
@@ -197,10 +214,8 @@ class BrandMatcher:
                     kind = "exact" if plain == skel else "homoglyph"
                     self._add(found, Mention(self.keys[skel], kind, " ".join(raw_words[s : s + n])))
                     continue
-                for length in (len(skel) - 1, len(skel), len(skel) + 1):
-                    for key in self._by_len.get(length, ()):
-                        if is_squat(skel, key, self.min_typo_len):
-                            self._add(found, Mention(self.keys[key], "typo_squat", " ".join(raw_words[s : s + n])))
+                for key in self.squatted_keys(skel):
+                    self._add(found, Mention(self.keys[key], "typo_squat", " ".join(raw_words[s : s + n])))
         return list(found.values())
 
     @staticmethod
@@ -213,5 +228,10 @@ class BrandMatcher:
 
 def mention_table(titles: Iterable[tuple[str, str | None]], matcher: BrandMatcher) -> pd.DataFrame:
     """``product_id, brand_id, kind, seen`` for every mention in ``(product_id, title)`` rows."""
-    rows = [(pid, m.brand_id, m.kind, m.seen) for pid, t in titles for m in matcher.mentions(t)]
+    seen: dict[str | None, list[Mention]] = {}  # copies and templates repeat titles: match each once
+    rows = [
+        (pid, m.brand_id, m.kind, m.seen)
+        for pid, t in titles
+        for m in (seen[t] if t in seen else seen.setdefault(t, matcher.mentions(t)))
+    ]
     return pd.DataFrame(rows, columns=["product_id", "brand_id", "kind", "seen"])

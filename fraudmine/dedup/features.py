@@ -14,6 +14,7 @@ from scipy import sparse
 from fraudmine.dedup.blocking import hamming
 from fraudmine.dedup.corpus import Corpus
 from fraudmine.dedup.pairs import IntArray
+from fraudmine.dedup.tokensets import TokenSets, brand_agree, jaccard, model_agree, row_dot
 
 FEATURES = (
     "jaccard",
@@ -31,14 +32,6 @@ FEATURES = (
     "gap_left",
     "gap_right",
 )
-
-
-def _rowdot(x: sparse.csr_matrix, i: IntArray, j: IntArray) -> npt.NDArray[np.float64]:
-    out = np.empty(len(i), dtype=np.float64)
-    for s in range(0, len(i), 50_000):
-        a, b = x[i[s : s + 50_000]], x[j[s : s + 50_000]]
-        out[s : s + 50_000] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    return out
 
 
 def model_agreement(corpus: Corpus, a: int, b: int) -> float:
@@ -73,37 +66,36 @@ def brand_agreement(corpus: Corpus, a: int, b: int) -> float:
     return 0.0
 
 
-def _jaccard(x: frozenset[str] | set[str], y: frozenset[str] | set[str]) -> float:
-    if not x and not y:
-        return float("nan")
-    return len(x & y) / len(x | y)
-
-
 def pair_features(
     corpus: Corpus,
     i: IntArray,
     j: IntArray,
     tfidf: sparse.csr_matrix,
     emb: npt.NDArray[np.float32] | None = None,
+    sets: TokenSets | None = None,
 ) -> pd.DataFrame:
-    """Features of each candidate pair (columns :data:`FEATURES`, one row per pair, in pair order)."""
-    toks = [frozenset(n.tokens) for n in corpus.title]
-    strong = [frozenset(n.strong) for n in corpus.title]
+    """Features of each candidate pair (columns :data:`FEATURES`, one row per pair, in pair order).
+
+    ``sets``: the corpus's :class:`~fraudmine.dedup.tokensets.TokenSets` when the caller scores several
+    pair sets of one corpus (built here otherwise).  Set features are vectorised there; they equal
+    :func:`model_agreement`, :func:`brand_agreement` and the set Jaccard per pair.
+    """
+    ts = sets if sets is not None else TokenSets.of(corpus)
     lens = np.array([len(n.tokens) for n in corpus.title], dtype=np.float64)
     out = pd.DataFrame(
         {
-            "jaccard": [_jaccard(toks[a], toks[b]) for a, b in zip(i, j, strict=True)],
-            "strong_jaccard": [_jaccard(strong[a], strong[b]) for a, b in zip(i, j, strict=True)],
-            "tfidf_cos": _rowdot(tfidf, i, j),
+            "jaccard": jaccard(ts.tokens, i, j),
+            "strong_jaccard": jaccard(ts.strong, i, j),
+            "tfidf_cos": row_dot(tfidf, i, j),
             "emb_cos": np.einsum("ij,ij->i", emb[i], emb[j]) if emb is not None else np.full(len(i), np.nan),
-            "model_agree": [model_agreement(corpus, a, b) for a, b in zip(i, j, strict=True)],
+            "model_agree": model_agree(ts, corpus, i, j),
         }
     )
     pa, pb = corpus.price[i], corpus.price[j]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["price_ratio"] = np.minimum(pa, pb) / np.maximum(pa, pb)
         out["len_ratio"] = np.minimum(lens[i], lens[j]) / np.maximum(np.maximum(lens[i], lens[j]), 1)
-    out["brand_agree"] = [brand_agreement(corpus, a, b) for a, b in zip(i, j, strict=True)]
+    out["brand_agree"] = brand_agree(ts, i, j)
     both = corpus.has_phash[i] & corpus.has_phash[j]
     ham = hamming(corpus.phash[i], corpus.phash[j]).astype(np.float64)
     out["image_hamming"] = np.where(both, ham, np.nan)
@@ -111,18 +103,37 @@ def pair_features(
 
 
 def add_context(feats: pd.DataFrame, i: IntArray, j: IntArray) -> pd.DataFrame:
-    """The unsupervised score and each pair's standing among its records' candidates.
+    """The unsupervised score and each pair's standing among its records' candidates (in place).
 
     ``rank_left``/``rank_right``: rank of the pair's score among all candidate pairs of its first/
-    second record (0 = best); ``gap_*``: that record's best score minus this pair's.
+    second record (0 = best, ties in pair order); ``gap_*``: that record's best score minus this pair's.
     """
-    out = feats.copy()
-    out["unsup_score"] = unsupervised_score(feats)
+    score = unsupervised_score(feats)
+    feats["unsup_score"] = score
     for side, key in (("left", i), ("right", j)):
-        grp = out["unsup_score"].groupby(key)
-        out[f"rank_{side}"] = grp.rank(ascending=False, method="first").to_numpy() - 1
-        out[f"gap_{side}"] = grp.transform("max").to_numpy() - out["unsup_score"].to_numpy()
-    return out[list(FEATURES)]
+        rank, best = group_rank(np.asarray(key, dtype=np.int64), score)
+        feats[f"rank_{side}"] = rank
+        feats[f"gap_{side}"] = best - score
+    return feats[list(FEATURES)]
+
+
+def group_rank(
+    key: IntArray, score: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per element: its 0-based rank by descending score within its key (ties in input order), and the
+    key's best score — pandas' ``groupby(key).rank(ascending=False, method="first") - 1`` and
+    ``transform("max")`` by one stable sort (pandas took 15 s on the 8.5M pairs of scale m)."""
+    order = np.lexsort((-score, key))
+    k = key[order]
+    start = np.r_[True, k[1:] != k[:-1]]
+    first = np.flatnonzero(start)
+    pos = np.arange(len(k), dtype=np.int64)
+    group_first = first[np.cumsum(start) - 1]
+    rank = np.empty(len(k), dtype=np.float64)
+    rank[order] = pos - group_first
+    best = np.empty(len(k), dtype=np.float64)
+    best[order] = score[order][group_first]
+    return rank, best
 
 
 def unsupervised_score(feats: pd.DataFrame) -> npt.NDArray[np.float64]:

@@ -24,6 +24,7 @@ from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features, unsupervised_score
 from fraudmine.dedup.pairs import BucketGuard, IntArray
 from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
+from fraudmine.dedup.tokensets import TokenSets
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,15 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         params: the ``dedup`` section of the config (:class:`fraudmine.config.DedupConfig`).
     """
     t0 = time.perf_counter()
+    steps: dict[str, float] = {}
+    last = [t0]
+
+    def lap(step: str, rows: int) -> None:
+        now = time.perf_counter()
+        steps[step] = round(now - last[0], 2)
+        last[0] = now
+        log.info("dedup %s: %d rows (%.1fs)", step, rows, steps[step])
+
     listings = listings.reset_index(drop=True)
     corpus = build_corpus(
         listings["product_id"].tolist(),
@@ -62,6 +72,7 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         listings["brand_name"].tolist(),
         listings["image_phash"].tolist(),
     )
+    lap("normalise", len(corpus))
     emb = None
     gens: dict[str, Any] = {
         "minhash_lsh": lambda c, g: minhash_lsh(c, g, params.minhash_perm, params.minhash_bands, params.seed),
@@ -86,22 +97,26 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
             "examples": [list(x) for x in res.guard.skipped[:10]],
         },
     }
-    log.info(
-        "dedup blocking: %d listings, %d candidate pairs, guard skipped %d buckets",
-        len(corpus),
-        len(res.i),
-        res.guard.skipped_buckets,
-    )
+    lap("blocking", len(res.i))  # candidate pairs; what the guard skipped is in the report
+    report["step_seconds"] = steps
     if len(res.i) < 4:
         return _empty(report)
     tfidf = tfidf_matrix(corpus)
-    feats = pair_features(corpus, res.i, res.j, tfidf, emb)
+    sets = TokenSets.of(corpus)
+    feats = pair_features(corpus, res.i, res.j, tfidf, emb, sets)
     score = feats["unsup_score"].to_numpy()
-    ri, rj = random_pairs(len(corpus), len(res.i), params.seed)
-    null_feats = pair_features(corpus, ri, rj, tfidf, emb)
+    lap("pair features", len(feats))
+    # the mixture sees as many random pairs as candidate pairs, both capped: a 1-d fit needs no
+    # more than ~10^5 draws per side, and the full 16M scores of scale m took minutes
+    n_fit = min(len(res.i), params.threshold_sample)
+    ri, rj = random_pairs(len(corpus), n_fit, params.seed)
+    null_feats = pair_features(corpus, ri, rj, tfidf, emb, sets)
     null = null_feats["unsup_score"].to_numpy()
-    threshold = mixture_threshold(np.r_[score, null], params.seed, max_components=3)
+    fit = np.random.default_rng(params.seed).choice(len(score), size=n_fit, replace=False)
+    threshold = mixture_threshold(np.r_[score[np.sort(fit)], null], params.seed, max_components=3)
     report["threshold"] = threshold
+    report["threshold_fit_pairs"] = {"candidate": n_fit, "random": n_fit}
+    lap("threshold", 2 * n_fit)
     cut = image_conflict_cut(feats["image_hamming"].to_numpy(), null_feats["image_hamming"].to_numpy(), params.seed)
     report["image_conflict_bits"] = cut
     cannot = CannotLink(corpus.phash, corpus.has_phash, cut) if cut is not None else None
@@ -111,6 +126,7 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         len(corpus), res.i[use], res.j[use], score[use], threshold, params.min_cohesion, cannot
     )
     report.update(stats)
+    lap("clustering", int(use.sum()))
     created = pd.to_datetime(listings["created_at"]).astype("int64").to_numpy().astype(np.float64)
     canon = canonical_member(labels, created)
     keep = (score >= threshold) & use
@@ -150,6 +166,7 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         clusters.reset_index().sort_values(["size", "cluster_id"], ascending=[False, True]).reset_index(drop=True)
     )
     report["clusters"] = len(clusters)
+    lap("outputs", len(members))
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return DuplicateResult(
         edges, clusters, members.sort_values(["cluster_id", "product_id"]).reset_index(drop=True), report
@@ -165,7 +182,8 @@ def trusted_pairs(feats: pd.DataFrame, cut: float | None) -> npt.NDArray[np.bool
     both = np.isfinite(bits)
     if cut is None:
         return np.ones(len(feats), dtype=bool)
-    confirmed = image_confirmation(unsupervised_score(feats.assign(image_hamming=np.nan)), bits, cut)
+    text_only = feats[["tfidf_cos", "emb_cos", "model_agree", "brand_agree"]].assign(image_hamming=np.nan)
+    confirmed = image_confirmation(unsupervised_score(text_only), bits, cut)
     if confirmed is None:
         return np.ones(len(feats), dtype=bool)
     return np.asarray(both | (confirmed >= 0.5), dtype=bool)

@@ -59,7 +59,8 @@ def greedy_peel(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows:
     start = np.searchsorted(ends, np.arange(n + 1))
     delta = np.bincount(ends, weights=ew, minlength=n)
     alive = np.zeros(n, dtype=bool)
-    alive[np.unique(np.concatenate([u, v]))] = True
+    alive[u] = True
+    alive[v] = True
     edge_alive = np.ones(u.size, dtype=bool)
     total = float(w.sum())
     size = int(alive.sum())
@@ -86,7 +87,8 @@ def greedy_peel(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows:
         if g > best:
             best, best_step = g, len(removed)
     keep = np.zeros(n, dtype=bool)
-    keep[np.unique(np.concatenate([u, v]))] = True
+    keep[u] = True
+    keep[v] = True
     keep[np.asarray(removed[:best_step], dtype=np.int64)] = False
     members = np.flatnonzero(keep)
     r = members[members < n_rows]
