@@ -74,8 +74,8 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
         .where(F.col("_d") <= max_pool_degree)
         .localCheckpoint(eager=True)
     )
-    deg = m.groupBy("pool").agg(F.first("_d").alias("_d"))
-    row = deg.agg(F.sum("_d"), F.sum(F.col("_d") * (F.col("_d") - 1))).first()
+    # Σ_p d_p is the number of membership rows and Σ_p d_p (d_p - 1) the sum over rows of (d_p - 1)
+    row = m.agg(F.count(F.lit(1)), F.sum(F.col("_d") - 1)).first()
     total = float(row[0]) if row and row[0] else 0.0
     pairs_mass = float(row[1]) if row and row[1] else 0.0
     rate = pairs_mass / (total * total) if total > 0 else 0.0

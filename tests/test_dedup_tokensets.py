@@ -102,3 +102,11 @@ def test_group_rank_equals_pandas_rank_first_and_max() -> None:
     s = pd.Series(score)
     np.testing.assert_array_equal(rank, s.groupby(key).rank(ascending=False, method="first").to_numpy() - 1)
     np.testing.assert_array_equal(best, s.groupby(key).transform("max").to_numpy())
+
+
+def test_set_features_of_records_without_any_token() -> None:
+    corpus = build_corpus([1, 2], [None, None], [None, None], brands=["Acme", "Zen"])
+    i, j = np.array([0], dtype=np.int64), np.array([1], dtype=np.int64)
+    ts = TokenSets.of(corpus)
+    assert brand_agree(ts, i, j).tolist() == [0.0] == [brand_agreement(corpus, 0, 1)]
+    assert model_agree(ts, corpus, i, j).tolist() == [0.0] == [model_agreement(corpus, 0, 1)]

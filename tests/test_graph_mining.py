@@ -344,3 +344,18 @@ def test_duplicates_stage_runs_before_clusters_and_feeds_it() -> None:
 
     assert STAGE_NAMES.index("duplicates") < STAGE_NAMES.index("clusters")
     assert ClustersConfig().duplicate_edges == f"{duplicates.OUTPUT}/edges"
+
+
+def test_pool_links_score_is_the_configuration_model_tail(spark) -> None:  # type: ignore[no-untyped-def]
+    import math
+
+    from fraudmine.graph.channels import pool_links
+
+    rows = [("p1", s) for s in "abc"] + [("p2", "a"), ("p2", "b"), ("p2", "b"), ("p3", "c")]
+    rows += [("hub", s) for s in "abcdef"]  # degree 6 > max_pool_degree: left out of everything
+    got = pool_links(spark.createDataFrame(rows, "pool string, seller string"), "buyers", 5, 2).collect()
+    assert [(r["src"], r["dst"], r["shared"]) for r in got] == [("a", "b", 2)]
+    degrees = [3, 2, 1]  # p1, p2, p3 (duplicates counted once)
+    rate = sum(d * (d - 1) for d in degrees) / sum(degrees) ** 2
+    lam, k = 2 * 2 * rate, 2.0  # a and b are in two bounded pools each
+    assert got[0]["score"] == pytest.approx((k * math.log(k / lam) - k + lam) / math.log(10.0))

@@ -68,7 +68,12 @@ def build_corpus(
     # marketplaces repeat texts (copies, templates: 36% distinct titles and 1% distinct descriptions
     # at scale m), so each distinct text is normalised once; Normalized is immutable, sharing is safe
     norm: dict[object, Normalized] = {}
-    title_norm = [norm[t] if t in norm else norm.setdefault(t, normalize(t)) for t in titles]
+
+    def normalized(text: str | None) -> Normalized:
+        got = norm.get(text)
+        return got if got is not None else norm.setdefault(text, normalize(text))
+
+    title_norm = [normalized(t) for t in titles]
     full_of: dict[tuple[object, object], frozenset[str]] = {}
     full: list[frozenset[str]] = []
     for i in range(n):
@@ -78,8 +83,7 @@ def build_corpus(
         if toks is None:
             words = set(title_norm[i].tokens)
             if desc:
-                d = norm[desc] if desc in norm else norm.setdefault(desc, normalize(desc))
-                words |= set(d.tokens)
+                words |= set(normalized(desc).tokens)
             toks = full_of.setdefault(key, frozenset(words))
         full.append(toks)
     price = np.full(n, np.nan)

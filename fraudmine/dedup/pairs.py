@@ -20,7 +20,7 @@ def sorted_unique(x: IntArray) -> IntArray:
 
     ``np.unique`` without ``return_*`` takes a hash-based path for integers in numpy 2.4 that
     measured 6.4 s on 5M distinct int64 codes against 0.1 s for a sort (docs/benchmarks.md,
-    "Duplicates stage at scale"); the pair sets here reach tens of millions of codes.
+    "m after the scale fixes"); the pair sets here reach tens of millions of codes.
     """
     s = np.sort(np.asarray(x, dtype=np.int64), kind="stable")
     if len(s) == 0:

@@ -110,9 +110,11 @@ class TokenSets:
     def contains(self, rows: IntArray, cols: IntArray) -> BoolArray:
         """Whether token ``cols[k]`` is in the full token set of record ``rows[k]`` (``cols < 0``: false)."""
         keys = self.full_keys
+        if len(keys) == 0:  # no record has a token: nothing occurs anywhere
+            return np.zeros(len(rows), dtype=bool)
         query = np.asarray(rows, dtype=np.int64) * np.int64(len(self.vocab)) + np.maximum(cols, 0)
         pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
-        return np.asarray((cols >= 0) & (len(keys) > 0) & (keys[pos] == query), dtype=bool)
+        return np.asarray((cols >= 0) & (keys[pos] == query), dtype=bool)
 
 
 def jaccard(m: sparse.csr_matrix, i: IntArray, j: IntArray) -> FloatArray:
