@@ -87,22 +87,29 @@ class CollusionConfig(_Strict):
 class BrushingConfig(_Strict):
     """FRAUDAR dense-block detection on buyer-product orders and reviews, dense in time.
 
-    ``window_days``, ``max_span_days``, ``expand_slack_days`` and ``min_buyers`` were chosen on
-    synthetic seeds 7 and 8 (realistic default scenario, scale s), not on the reported seeds.
+    ``window_days``, ``max_span_days``, ``expand_slack_days``, ``min_buyers`` and ``attach_min_excess``
+    were chosen on synthetic seeds 7 and 8 (realistic default scenario of 2026-12-07, scale s), not on the
+    reported seeds.
     """
 
     min_buyer_products: int = Field(
         2, ge=1, description="candidate edge: buyer touched this many products of the seller within window_days"
     )
-    window_days: float = Field(14.0, gt=0, description="co-purchase window of the candidate rule")
-    min_buyers: int = Field(4, ge=2)
+    window_days: float = Field(21.0, gt=0, description="co-purchase window of the candidate rule")
+    min_buyers: int = Field(3, ge=2)
     min_products: int = Field(2, ge=1)
     min_fill: float = Field(0.3, gt=0, le=1, description="edges / (buyers x products) of an accepted block")
     max_span_days: float = Field(
-        14.0, gt=0, description="an accepted block's edges (5-95 % of their times) fall within this many days"
+        21.0, gt=0, description="an accepted block's edges (5-95 % of their times) fall within this many days"
     )
     expand_slack_days: float = Field(
         1.0, ge=0, description="buyers touching a block product within its time span +- this join the block"
+    )
+    attach_min_excess: float = Field(
+        0.75,
+        le=1,
+        description="a target product's buyers in the block's span join when at most 1 - this share of them is "
+        "expected from the product's traffic outside the span (<= 0: every buyer in the span joins)",
     )
     max_blocks_per_component: int = Field(20, ge=1)
     column_weight_c: float = Field(5.0, gt=0, description="FRAUDAR column weight 1 / log(degree + c)")

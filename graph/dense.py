@@ -14,10 +14,16 @@ product's degree in the *whole* graph (camouflage resistance).  A block is kept 
 at least ``min_buyers`` buyers, ``min_products`` products, a fill (edges / (buyers x
 products)) of at least ``min_fill`` and its edges are dense in time too: the 5-95 % range
 of their times spans at most ``max_span_days`` (a three-mode buyer x product x time block,
-as in D-Cube / M-Zoom, Shin et al. 2017-2018).  The peel returns the block's dense core, so
-buyers are attached back (:func:`_expand`): those touching enough of its products, and those
-who ordered or reviewed one of its products inside the block's time span (± ``expand_slack_days``)
-— a fake account that bought one target product during the campaign belongs to it.
+as in D-Cube / M-Zoom, Shin et al. 2017-2018).  Components are taken per seller (a candidate
+edge's buyer node is the pair (buyer, seller)): brushing inflates one shop's listings, and a buyer
+who co-purchased in two shops would otherwise chain their blocks into one component where small
+blocks are never peeled.  The peel returns the block's dense core, so buyers are attached back
+(:func:`_expand`): those touching enough of its products, and (:func:`campaign_buyers`) those who
+ordered or reviewed one of its products inside the block's time span (± ``expand_slack_days``)
+when that product's traffic in the span is mostly excess: at most ``1 - attach_min_excess`` of its
+buyers in the span are expected from the product's own rate outside it — a fake account that
+bought one target product during the campaign belongs to it, the honest buyers of a popular
+target product who happened to buy during the campaign do not.
 
 Block risk (graph evidence only): ``1 - exp(-density)``, density = FRAUDAR's ``g``.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -61,7 +68,7 @@ def buyer_product_edges(edges: DataFrame) -> DataFrame:
 
 
 def candidate_edges(edges: DataFrame, min_buyer_products: int, window_days: float) -> DataFrame:
-    """``[buyer, product, n_events, first_ts, last_ts, product_degree]`` candidate edges (see module docstring)."""
+    """``[buyer, product, n_events, first_ts, last_ts, seller, product_degree]`` candidate edges (module docstring)."""
     return candidate_pairs(buyer_product_edges(edges), min_buyer_products, window_days)
 
 
@@ -79,7 +86,7 @@ def candidate_pairs(bp: DataFrame, min_buyer_products: int, window_days: float) 
     for off in (0.0, 0.5):
         per = Window.partitionBy("buyer", "seller", F.floor(day + F.lit(off)))
         keep = keep | (F.size(F.collect_set("product").over(per)) >= min_buyer_products)
-    return j.withColumn("_keep", keep).where(F.col("_keep")).drop("seller", "_keep", "_all")
+    return j.withColumn("_keep", keep).where(F.col("_keep")).drop("_keep", "_all")
 
 
 def _expand(rows: np.ndarray, cols: np.ndarray, blk: Block, n_rows: int, min_fill: float) -> np.ndarray:
@@ -102,17 +109,49 @@ def time_span(cand: pd.DataFrame, buyers: list[str], products: list[str]) -> tup
 
 
 def campaign_buyers(
-    touches: pd.DataFrame, products: list[str], lo: pd.Timestamp, hi: pd.Timestamp, slack_days: float
+    touches: pd.DataFrame,
+    products: list[str],
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+    slack_days: float,
+    min_excess: float = 0.0,
+    as_of: pd.Timestamp | None = None,
 ) -> list[str]:
-    """Buyers who ordered or reviewed one of ``products`` between ``lo`` and ``hi`` (± ``slack_days``).
+    """Buyers who ordered or reviewed one of ``products`` between ``lo`` and ``hi`` (± ``slack_days``),
+    on the products whose traffic in that span is mostly excess.
+
+    For each product, ``n_in`` buyers touched it in the span and ``n_out`` outside it, over the
+    product's observed life (first touch to ``as_of``, default the last touch of ``touches``); the
+    buyers expected in the span at the outside rate are ``n_out · span / max(life - span, span)``.
+    A product's buyers in the span join when ``1 - expected / n_in ≥ min_excess``: at 0.75, at most a
+    quarter of them are explained by the product's ordinary traffic (``min_excess ≤ 0`` is the old
+    rule, every buyer in the span).
 
     Args:
         touches: ``[buyer, product, first_ts]`` buyer-product edges (all of them, not only candidates).
+        min_excess: share of the span's buyers that must be unexplained by the product's outside rate.
+        as_of: end of the observed period.
     """
     slack = pd.Timedelta(days=slack_days)
+    a, b = lo - slack, hi + slack
     t = pd.to_datetime(touches[S.FIRST_TS], utc=True)
-    sel = touches["product"].isin(products) & (t >= lo - slack) & (t <= hi + slack)
-    return sorted(set(touches.loc[sel, "buyer"].astype(str)))
+    end = as_of if as_of is not None else (t.max() if len(t) else b)
+    span_days = max((b - a).total_seconds() / 86400.0, 1e-9)
+    out: set[str] = set()
+    for p in products:
+        on = (touches["product"] == p).to_numpy()
+        if not on.any():
+            continue
+        tp = t[on]
+        inside = ((tp >= a) & (tp <= b)).to_numpy()
+        n_in = int(inside.sum())
+        if n_in == 0:
+            continue
+        life = (end - tp.min()).total_seconds() / 86400.0
+        expected = (on.sum() - n_in) * span_days / max(life - span_days, span_days)
+        if 1.0 - expected / n_in >= min_excess:
+            out.update(touches.loc[on, "buyer"].to_numpy()[inside].astype(str).tolist())
+    return sorted(out)
 
 
 def find_blocks(
@@ -125,6 +164,9 @@ def find_blocks(
 ) -> list[tuple[list[str], list[str], Block]]:
     """FRAUDAR blocks in collected candidate edges (columns as :func:`candidate_edges`).
 
+    With a ``seller`` column, a buyer is one node per seller it bought from (components and blocks
+    never span two shops); without it, one node per buyer.
+
     Returns:
         ``(buyer names, product names, block)`` per accepted block, in a deterministic order.
     """
@@ -132,7 +174,11 @@ def find_blocks(
         return []
     # the peel's float sums and tie-breaks follow edge order: fix it by content, not by Spark's partitioning
     cand = cand.sort_values(["buyer", "product"], kind="stable").reset_index(drop=True)
-    buyers, bi = np.unique(cand["buyer"].to_numpy(dtype=str), return_inverse=True)
+    key = cand["buyer"].to_numpy(dtype=str)
+    if "seller" in cand.columns:
+        key = np.char.add(np.char.add(key, "\x1f"), cand["seller"].to_numpy(dtype=str))
+    keys, bi = np.unique(key, return_inverse=True)
+    buyers = np.array([k.split("\x1f", 1)[0] for k in keys.tolist()], dtype=str)
     products, pi = np.unique(cand["product"].to_numpy(dtype=str), return_inverse=True)
     w_col = column_weights(cand["product_degree"].to_numpy(), column_weight_c)
     g = local.from_pandas(
@@ -162,13 +208,16 @@ def find_blocks(
     return out
 
 
-def brushing_blocks(edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig) -> tuple[DataFrame, DataFrame]:
+def brushing_blocks(
+    edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig, as_of: datetime | None = None
+) -> tuple[DataFrame, DataFrame]:
     """Brushing blocks as cluster rows.
 
     Args:
         edges: typed edges as of the date.
         nodes: typed nodes.
         cfg: the ``clusters.brushing`` config section (:class:`fraudmine.graph_config.BrushingConfig`).
+        as_of: end of the observed period (the target products' outside rate); default their last touch.
 
     Returns:
         ``(clusters, roles [cluster_id, node_id, role])``: members are the block's buyers
@@ -193,9 +242,11 @@ def brushing_blocks(edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig) -> 
     if blocks:
         targets = spark.createDataFrame([(p,) for b in blocks for p in b[1]], "product string").distinct()
         touches = to_pandas(bp.join(F.broadcast(targets), "product").select("buyer", "product", S.FIRST_TS))
+    end = pd.Timestamp(as_of) if as_of is not None else None
     rows, summ = [], []
     for core, products, blk, lo, hi, span in blocks:
-        buyers = sorted(set(core) | set(campaign_buyers(touches, products, lo, hi, cfg.expand_slack_days)))
+        joined = campaign_buyers(touches, products, lo, hi, cfg.expand_slack_days, cfg.attach_min_excess, end)
+        buyers = sorted(set(core) | set(joined))
         cid = cluster_id("brushing", f"{products[0]}|{core[0]}")  # two blocks may share a buyer
         rows += [(cid, b, "buyer") for b in buyers] + [(cid, p, "target") for p in products]
         ev = {

@@ -102,7 +102,7 @@ def mine_clusters(
     log.info("collusion: %d clusters (%.1fs)", coll.count(), secs["collusion"])
 
     t0 = time.monotonic()
-    brush, brush_roles = brushing_blocks(edges, nodes, cfg.brushing)
+    brush, brush_roles = brushing_blocks(edges, nodes, cfg.brushing, as_of)
     brush = brush.localCheckpoint(eager=True)
     secs["brushing"] = time.monotonic() - t0
     log.info("brushing: %d blocks (%.1fs)", brush.count(), secs["brushing"])
