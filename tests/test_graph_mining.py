@@ -93,6 +93,49 @@ def test_find_blocks_peels_the_same_edge_sequence_whatever_the_row_order(
     assert [(b, p) for b, p, _ in got] == [(b, p) for b, p, _ in want]
 
 
+def test_find_blocks_keeps_each_shop_s_block_apart() -> None:
+    """Two shops' small blocks chained by buyers who co-purchased in both: one component when buyers
+    are nodes, so the peel returns one two-shop block; with a ``seller`` column each shop is its own."""
+    from fraudmine.graph.dense import find_blocks
+
+    rows = []
+    for shop in ("a", "b"):
+        for i in range(4):
+            for j in range(2):
+                rows.append((f"buyer:{shop}{i}", f"product:{shop}{j}", f"merchant:{shop}"))
+    # two buyers bought both products of both shops: the bridge
+    for b in ("buyer:x0", "buyer:x1"):
+        for shop in ("a", "b"):
+            rows += [(b, f"product:{shop}{j}", f"merchant:{shop}") for j in range(2)]
+    cand = pd.DataFrame(rows, columns=["buyer", "product", "seller"])
+    cand["product_degree"] = 6
+    kw = {"min_buyers": 3, "min_products": 2, "min_fill": 0.3, "max_blocks_per_component": 3, "column_weight_c": 5}
+    per_shop = find_blocks(cand, **kw)  # type: ignore[arg-type]
+    assert sorted(tuple(p) for _, p, _ in per_shop) == [("product:a0", "product:a1"), ("product:b0", "product:b1")]
+    for buyers, products, _ in per_shop:
+        shop = products[0].split(":")[1][0]
+        assert set(buyers) == {f"buyer:{shop}{i}" for i in range(4)} | {"buyer:x0", "buyer:x1"}
+    chained = find_blocks(cand.drop(columns=["seller"]), **kw)  # type: ignore[arg-type]
+    assert len(chained) == 1 and len(chained[0][1]) == 4
+
+
+def test_campaign_buyers_skip_products_whose_campaign_traffic_is_ordinary() -> None:
+    """A quiet listing whose buyers pile up in the campaign: its campaign buyers join.  A popular
+    listing selling as many in any fortnight: its campaign buyers are its ordinary customers."""
+    from fraudmine.graph.dense import campaign_buyers
+
+    lo, hi = pd.Timestamp(T0) + pd.Timedelta(days=100), pd.Timestamp(T0) + pd.Timedelta(days=114)
+    rows = [(f"buyer:q{i}", "product:quiet", lo + pd.Timedelta(days=i)) for i in range(10)]
+    rows += [("buyer:q_old", "product:quiet", lo - pd.Timedelta(days=90))]
+    rows += [(f"buyer:p{i}", "product:popular", pd.Timestamp(T0) + pd.Timedelta(days=i)) for i in range(200)]
+    touches = pd.DataFrame(rows, columns=["buyer", "product", "first_ts"])
+    end = pd.Timestamp(T0) + pd.Timedelta(days=200)
+    got = set(campaign_buyers(touches, ["product:quiet", "product:popular"], lo, hi, 1.0, 0.75, end))
+    assert got == {f"buyer:q{i}" for i in range(10)}
+    every = set(campaign_buyers(touches, ["product:quiet", "product:popular"], lo, hi, 1.0, 0.0, end))
+    assert every >= got and "buyer:p105" in every and "buyer:q_old" not in every
+
+
 def test_peel_blocks_stops_at_first_rejected_block() -> None:
     r, c, nb, npr, br, _ = _bipartite_with_block(0, camouflage=False)
     deg = np.bincount(c, minlength=npr)
