@@ -81,6 +81,14 @@ class CollusionConfig(_Strict):
         0.5, gt=0, le=1, description="a creator joins a community when it promotes at least this share of it ..."
     )
     attach_min_links: int = Field(2, ge=1, description="... and at least this many of its members")
+    partial_min_score: float = Field(
+        0.0,
+        ge=0,
+        description="a seller outside every community joins one when its links below min_link_score to the "
+        "community's members sum to at least this (0 turns partial attachment off) ...",
+    )
+    partial_min_links: int = Field(2, ge=1, description="... over at least this many of its members")
+    partial_min_link: float = Field(0.5, gt=0, description="weakest combined link counted by the partial attachment")
     seed: int = 0
 
 

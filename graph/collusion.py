@@ -14,6 +14,12 @@ and from label propagation at scale (:mod:`.algorithms.engine`).  Creators (and 
 out) then join the community whose members they promote when they promote at least
 ``attach_min_share`` of it and at least ``attach_min_links`` of its members
 (:func:`attach_satellites`): a creator's link to one shop is weak, promoting most of a ring is not.
+Sellers with partial evidence (:func:`attach_partial`, on when ``partial_min_score > 0``): a seller
+left outside every community (its links stay below ``min_link_score``, one channel each, say, or
+Leiden put it in a community too small to report) joins one when its combined links of at least
+``partial_min_link`` to the community's members reach ``partial_min_score`` in sum over at least
+``partial_min_links`` members — one weak tie to a ring is chance, weak ties to several of its
+members are not.
 
 The two timing channels count as one family (their maximum), and weigh half by default:
 registrations in the same week are common among honest shops too.
@@ -137,6 +143,40 @@ def attach_satellites(
     )
 
 
+def attach_partial(members: DataFrame, weak: DataFrame, min_size: int, min_score: float, min_links: int) -> DataFrame:
+    """Sellers outside every community of ``min_size`` or more with weak links to several of its members.
+
+    Args:
+        members: ``[node_id, cluster_id]`` (communities and already attached satellites).
+        weak: ``[src, dst, weight]`` combined seller links of any strength (:func:`combine_channels`).
+        min_size: communities smaller than this do not count (nor keep their members from attaching).
+        min_score: the seller's links to the community's members sum to at least this ...
+        min_links: ... over at least this many members.
+
+    Returns:
+        ``[node_id, cluster_id, k, score]``: one community per seller (highest summed score, then the
+        smallest cluster id), ``k`` members linked.
+    """
+    sizes = members.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
+    big = members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID)
+    both = weak.select(F.col(S.SRC).alias("_x"), F.col(S.DST).alias(S.NODE_ID), S.WEIGHT).unionByName(
+        weak.select(F.col(S.DST).alias("_x"), F.col(S.SRC).alias(S.NODE_ID), S.WEIGHT)
+    )
+    hits = (
+        both.join(big, S.NODE_ID)
+        .join(big.select(F.col(S.NODE_ID).alias("_x")), "_x", "left_anti")
+        .groupBy("_x", CLUSTER_ID)
+        .agg(F.countDistinct(S.NODE_ID).alias("k"), F.sum(S.WEIGHT).alias("score"))
+        .where((F.col("k") >= min_links) & (F.col("score") >= min_score))
+    )
+    best = Window.partitionBy("_x").orderBy(F.col("score").desc(), F.col(CLUSTER_ID))
+    return (
+        hits.withColumn("_r", F.row_number().over(best))
+        .where(F.col("_r") == 1)
+        .select(F.col("_x").alias(S.NODE_ID), CLUSTER_ID, "k", "score")
+    )
+
+
 def channel_links(
     edges: DataFrame,
     nodes: DataFrame,
@@ -188,9 +228,11 @@ def collusion_clusters(
     pairs = channel_links(
         edges, nodes, identity_links, cfg.max_pool_degree, cfg.min_shared, cfg.burst_days, duplicate_pairs
     )
-    links = combine_channels(
-        pairs, cfg.channel_weights, cfg.channel_cap, cfg.min_link_score, cfg.probability_channels, cfg.robust_scale
+    floor = min(cfg.min_link_score, cfg.partial_min_link) if cfg.partial_min_score > 0 else cfg.min_link_score
+    scored = combine_channels(
+        pairs, cfg.channel_weights, cfg.channel_cap, floor, cfg.probability_channels, cfg.robust_scale
     ).localCheckpoint(eager=True)
+    links = scored.where(F.col(S.WEIGHT) >= F.lit(cfg.min_link_score))
     comm = engine.communities(
         links.select(S.SRC, S.DST, S.WEIGHT), method="auto", resolution=cfg.resolution, seed=cfg.seed
     )
@@ -201,6 +243,20 @@ def collusion_clusters(
         core, ch.promotion_memberships(edges), cfg.min_size, cfg.attach_min_share, cfg.attach_min_links
     ).localCheckpoint(eager=True)
     members = core.join(sat.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(sat.select(S.NODE_ID, CLUSTER_ID))
+    if cfg.partial_min_score > 0:
+        part = attach_partial(
+            members,
+            scored,
+            cfg.min_size,
+            cfg.partial_min_score,
+            cfg.partial_min_links,
+        ).localCheckpoint(eager=True)
+        members = members.join(part.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(
+            part.select(S.NODE_ID, CLUSTER_ID)
+        )
+        n_part = part.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_part"))
+    else:
+        n_part = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_part"))
     attached = sat.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_att"))
     inside = (
         links.join(members.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_cu")), S.SRC)
@@ -224,6 +280,7 @@ def collusion_clusters(
     summary = (
         stats.join(chan, CLUSTER_ID)
         .join(attached, CLUSTER_ID, "left")
+        .join(n_part, CLUSTER_ID, "left")
         .select(
             CLUSTER_ID,
             risk.alias("risk"),
@@ -233,6 +290,7 @@ def collusion_clusters(
                     F.round("_mean", 3).alias("mean_link_score"),
                     F.col("_ch").alias("channels"),
                     F.coalesce(F.col("_att"), F.lit(0)).alias("attached_promoters"),
+                    F.coalesce(F.col("_part"), F.lit(0)).alias("attached_partial"),
                     F.lit(comm.engine).alias("engine"),
                 )
             ).alias("evidence"),

@@ -295,6 +295,24 @@ def test_creators_attach_to_the_community_they_mostly_promote(spark) -> None:  #
     assert got == {("creator:c1", "ring", 3)}
 
 
+@pytest.mark.spark
+def test_attach_partial_needs_weak_ties_to_several_members(spark) -> None:  # type: ignore[no-untyped-def]
+    from fraudmine.graph.collusion import attach_partial
+
+    members = spark.createDataFrame(
+        [(f"merchant:r{i}", "ring") for i in range(5)] + [("merchant:t0", "tiny"), ("merchant:t1", "tiny")],
+        "node_id string, cluster_id string",
+    )
+    weak = [("merchant:r0", "merchant:x", 1.0), ("merchant:r1", "merchant:x", 1.0)]  # two members: joins
+    weak += [("merchant:r2", "merchant:y", 1.5)]  # one member, however strong: stays out
+    weak += [("merchant:r3", "merchant:z", 0.5), ("merchant:r4", "merchant:z", 0.5)]  # two ties, too weak
+    weak += [("merchant:r0", "merchant:t0", 1.0), ("merchant:r1", "merchant:t0", 1.0)]  # small community: joins
+    weak += [("merchant:r0", "merchant:r1", 2.0)]  # members themselves are never attached
+    links = spark.createDataFrame(weak, "src string, dst string, weight double")
+    got = {(r["node_id"], r["cluster_id"], r["k"]) for r in attach_partial(members, links, 3, 1.8, 2).collect()}
+    assert got == {("merchant:x", "ring", 2), ("merchant:t0", "ring", 2)}
+
+
 def _order(buyer: str, product: str, ts: datetime) -> tuple[str, str, str, float, int, datetime, datetime]:
     return (f"buyer:{buyer}", f"product:{product}", "buyer__ordered__product", 1.0, 1, ts, ts)
 
