@@ -8,7 +8,10 @@ No training-date pass (cluster quality is scored as of D). Because it only impor
 ``mine_clusters`` and ``ClustersConfig``, the same script scores an older checkout on the same graph
 (``PYTHONPATH=<other checkout> python bench/cluster_quality_from_run.py ...``): before/after on one graph.
 
-    flock /work/.bench.lock python bench/cluster_quality_from_run.py RUN_DIR TRUTH_DIR SCRATCH [--date 2026-11-01]
+    flock /work/.bench.lock python bench/cluster_quality_from_run.py RUN_DIR TRUTH_DIR SCRATCH [--date 2026-11-01] \
+        [--set collusion.partial_min_score=1.8 ...]
+
+``--set SECTION.KEY=VALUE`` overrides one ``ClustersConfig`` field (value parsed as JSON, else a string).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def main() -> None:
     ap.add_argument("truth", type=Path)
     ap.add_argument("scratch", type=Path)
     ap.add_argument("--date", default="2026-11-01")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="ClustersConfig override")
     args = ap.parse_args()
     print(f"code from {Path(fraudmine.__file__).parent}", file=sys.stderr)
     args.scratch.mkdir(parents=True, exist_ok=True)
@@ -48,6 +52,18 @@ def main() -> None:
         return spark.read.parquet(str(args.run.joinpath(*p)))
 
     cfg = ClustersConfig()
+    for item in args.set:
+        path, _, raw = item.partition("=")
+        section, _, key = path.rpartition(".")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if section:
+            sub = getattr(cfg, section).model_copy(update={key: value})
+            cfg = cfg.model_copy(update={section: sub})
+        else:
+            cfg = cfg.model_copy(update={key: value})
     dup = None
     dup_edges = getattr(cfg, "duplicate_edges", None)
     if dup_edges and (args.run / dup_edges).exists():
@@ -72,7 +88,10 @@ def main() -> None:
     secs = round(time.monotonic() - t0, 1)
     for r in evaluate_clusters(args.truth, out):
         print(
-            json.dumps({**r, "duplicate_channel": dup is not None, "seconds": secs, "steps": res.seconds}), flush=True
+            json.dumps(
+                {**r, "duplicate_channel": dup is not None, "seconds": secs, "steps": res.seconds, "set": args.set}
+            ),
+            flush=True,
         )
     spark.stop()
 
