@@ -304,7 +304,7 @@ def test_attach_partial_needs_weak_ties_to_several_members(spark) -> None:  # ty
         "node_id string, cluster_id string",
     )
     weak = [("merchant:r0", "merchant:x", 1.0), ("merchant:r1", "merchant:x", 1.0)]  # two members: joins
-    weak += [("merchant:r2", "merchant:y", 1.5)]  # one member, however strong: stays out
+    weak += [("merchant:r2", "merchant:y", 2.5)]  # one member, however strong: stays out
     weak += [("merchant:r3", "merchant:z", 0.5), ("merchant:r4", "merchant:z", 0.5)]  # two ties, too weak
     weak += [("merchant:r0", "merchant:t0", 1.0), ("merchant:r1", "merchant:t0", 1.0)]  # small community: joins
     weak += [("merchant:r0", "merchant:r1", 2.0)]  # members themselves are never attached
