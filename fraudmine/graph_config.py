@@ -82,13 +82,13 @@ class CollusionConfig(_Strict):
     )
     attach_min_links: int = Field(2, ge=1, description="... and at least this many of its members")
     partial_min_score: float = Field(
-        0.0,
+        2.0,
         ge=0,
-        description="a seller outside every community joins one when its links below min_link_score to the "
-        "community's members sum to at least this (0 turns partial attachment off) ...",
+        description="a seller outside every community joins one when its links of at least partial_min_link to the "
+        "community's members sum to at least this (0 turns partial attachment off; chosen on seed 7) ...",
     )
     partial_min_links: int = Field(2, ge=1, description="... over at least this many of its members")
-    partial_min_link: float = Field(0.5, gt=0, description="weakest combined link counted by the partial attachment")
+    partial_min_link: float = Field(1.0, gt=0, description="weakest combined link counted by the partial attachment")
     seed: int = 0
 
 
