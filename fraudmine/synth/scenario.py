@@ -141,6 +141,20 @@ class DuplicateListing(_Strict):
         description="share of the copies that replace the shop's own listings (1: catalogue size as honest, "
         "copies capped by the catalogue)",
     )
+    copy_category: Literal["group", "like_honest"] = Field(
+        default="group",
+        description="group: every copy in its group template's category and language; like_honest: each copy in "
+        "the category and language an honest listing of its shop would get (the group's text per category and "
+        "language, one image per group)",
+    )
+    copy_brands: bool = Field(
+        default=False, description="copies name an unprotected brand at the honest listings' rate (else none)"
+    )
+    colour_edit: Literal["append", "replace"] = Field(
+        default="append",
+        description="append: a colour/size word added to the copy's title; replace: the template's colour word "
+        "swapped for another (title length as honest)",
+    )
 
 
 class Counterfeit(_Strict):
