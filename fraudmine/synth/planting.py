@@ -272,7 +272,7 @@ def brushing(blk: Block) -> None:
         targets = lo + rng.choice(hi - lo, size=k, replace=False)
         buyers = p.fake_buyers[p.brush_buyer_off[g] : p.brush_buyer_off[g] + p.brush_buyer_n[g]]
         bb, pp = np.meshgrid(buyers, targets, indexing="ij")
-        keep = rng.random(bb.shape) < cfg.density
+        keep = rng.random(bb.shape) < p.brush_density[g]
         bb, pp = bb[keep], pp[keep]
         t0 = max(int(p.brush_start[g]), int(blk.p_created[targets].max()) + US_PER_HOUR)
         t0 = min(t0, p.end_us - (cfg.window_days + 1) * US_PER_DAY)

@@ -190,6 +190,12 @@ class Brushing(_Strict):
     account_skew: float = Field(
         default=0.0, ge=0, description="0: existing accounts drawn uniformly; k: like buyers of orders (n * u**k)"
     )
+    volume: Literal["fixed", "like_activity"] = Field(
+        default="fixed",
+        description="fixed: every block orders at ``density``; like_activity: a block's fake orders fill the "
+        "organic volume its shop gave up (tabular_shift.brushing_activity_factor), so a brushing shop's order "
+        "count follows the honest law (density per block, at most 1)",
+    )
 
 
 class CreatorCollusion(_Strict):
