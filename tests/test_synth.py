@@ -132,38 +132,6 @@ def test_duplicates_near_identical_phash(xs: Path) -> None:
     assert checked > 10
 
 
-def test_default_copies_follow_their_shops_category_and_brand_rate(xs_default: Path) -> None:
-    """Issue 7: in ``default`` a duplicate copy is in its shop's primary category and names a brand as
-    often as the shop's other listings, and stays a near-duplicate of its group (one image per group).
-    Before, every copy took its group template's category (off the shop's own whenever a ring member's
-    primary category differed) and never named a brand."""
-    ent = pd.read_parquet(xs_default / "truth" / "entities.parquet")
-    prods = _raw(xs_default, "products")
-    primary = _raw(xs_default, "merchants").set_index("merchant_id")["primary_category"]
-    prods["own_cat"] = prods["category"] == prods["merchant_id"].map(primary)
-    prods["brand"] = prods["brand_id"].notna()
-    dup = ent[(ent["typology"] == "duplicate_listing") & (ent["entity_type"] == "product")]
-    copies = prods[prods["product_id"].isin(dup.loc[dup["role"] == "listing", "entity_id"])]
-    fraud = set(ent.loc[ent["entity_type"] == "merchant", "entity_id"])
-    honest = prods[~prods["merchant_id"].isin(fraud)]
-    assert len(copies) > 100
-    assert abs(copies["own_cat"].mean() - honest["own_cat"].mean()) < 0.1, (
-        copies["own_cat"].mean(),
-        honest["own_cat"].mean(),
-    )
-    assert copies["brand"].mean() > 0.5 * honest["brand"].mean() > 0.02
-    # each copy's category drawn as its shop's listings' are: shops with 4+ copies mix categories
-    # (before: all copies of a shop in the one template category)
-    per_shop = copies.groupby("merchant_id")["category"].agg(["size", "nunique"])
-    per_shop = per_shop[per_shop["size"] >= 4]
-    assert len(per_shop) >= 10 and (per_shop["nunique"] > 1).mean() > 0.4, per_shop
-    group = dict(zip(dup["entity_id"], dup["group_id"], strict=True))
-    copies = copies.assign(group=copies["product_id"].map(group))
-    for _, g in copies.groupby("group"):
-        ph = [int(h, 16) for h in g["image_phash"].dropna()]
-        assert all((h ^ ph[0]).bit_count() <= 16 for h in ph[1:])  # max_bit_flips 8, x2 pairwise
-
-
 def test_brushing_and_typo_squats_and_reports(xs: Path) -> None:
     ent = pd.read_parquet(xs / "truth" / "entities.parquet")
     orders = _raw(xs, "orders")

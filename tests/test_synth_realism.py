@@ -119,30 +119,3 @@ def test_collusive_promotions_replace_the_colluders_own() -> None:
     fake_c, fake_m = plan.promo_creator[plan.promo_fake], slot_m[plan.promo_fake]
     assert (plan.c_ring[fake_c] == plan.ring[fake_m]).all()  # a colluder promotes its own ring's shops
     assert plan.promoted[fake_m].all() and plan.promoted.sum() == np.unique(fake_m).shape[0]
-
-
-def test_brushing_blocks_fill_the_volume_their_shop_gave_up() -> None:
-    """``brushing.volume: like_activity``: a block's expected fake orders replace the shop's lost organic
-    orders, so small shops get small blocks (before: ~35 fake orders whatever the shop's size, a floor
-    on the order count no honest shop has)."""
-    import numpy as np
-
-    from fraudmine.synth.entities import base_plan
-    from fraudmine.synth.scales import get_scale
-    from fraudmine.synth.scenario import load_scenario
-    from fraudmine.synth.typologies import plant_all
-
-    rng = np.random.default_rng(3)
-    sc = load_scenario(SCENARIOS / "default.yaml")
-    plan = base_plan(get_scale("xs"), sc, rng)
-    plant_all(plan, rng)
-    m = np.flatnonzero(plan.brush >= 0)
-    g = plan.brush[m]
-    assert m.shape[0] >= 5
-    f, pr = sc.tabular_shift.brushing_activity_factor, sc.brushing.products
-    fake = plan.brush_density[g] * plan.brush_buyer_n[g] * (pr.min + pr.max) / 2.0
-    lost = np.maximum(40.0 * plan.activity[m] * (1.0 - f) / f, 3.0)
-    inside = plan.brush_density[g] < 1.0
-    assert inside.sum() >= 3
-    np.testing.assert_allclose(fake[inside], lost[inside])
-    assert (plan.brush_density[g] <= 1.0).all()

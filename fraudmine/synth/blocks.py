@@ -36,7 +36,6 @@ LANG_OF = np.array([tx.COUNTRIES[c][0] for c in tx.COUNTRY_CODES])
 CURR_OF = np.array([tx.COUNTRIES[c][1] for c in tx.COUNTRY_CODES])
 MED = np.array([tx.PRICE[c][0] for c in CATEGORIES])
 SIG = np.array([tx.PRICE[c][1] for c in CATEGORIES])
-SIDE_BRAND_PROB = 0.08  # honest listings naming an unprotected brand (a side line of the shop)
 FX = {c: tx.FX_PER_USD[c] for c in tx.FX_PER_USD}
 
 
@@ -168,7 +167,7 @@ def base_listings(blk: Block) -> dict[str, Any]:
     auth = kind == 1
     brand[auth] = p.auth_brand[pm[auth]]
     cat[auth] = BRAND_CAT[brand[auth]]
-    side = (kind == 0) & (rng.random(n) < SIDE_BRAND_PROB)
+    side = (kind == 0) & (rng.random(n) < 0.08)
     brand[side] = UNPROTECTED_IDX[rng.integers(UNPROTECTED_IDX.shape[0], size=int(side.sum()))]
     cat[side] = BRAND_CAT[brand[side]]
     langs = blk.lang(pm)

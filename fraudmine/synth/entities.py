@@ -116,7 +116,6 @@ class Plan:
     brush_buyer_off: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     brush_buyer_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     brush_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    brush_density: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
     rep_off: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     rep_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     rep_start: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))

@@ -19,7 +19,6 @@ from fraudmine.synth import text as tx
 from fraudmine.synth.blocks import (
     LANG_OF,
     MED,
-    SIDE_BRAND_PROB,
     SIG,
     Block,
     buyer_ids,
@@ -29,7 +28,7 @@ from fraudmine.synth.blocks import (
     reports_rows,
     reviews_rows,
 )
-from fraudmine.synth.entities import BRAND_CAT, BRANDS, PROTECTED_IDX, UNPROTECTED_IDX
+from fraudmine.synth.entities import BRAND_CAT, BRANDS, PROTECTED_IDX
 from fraudmine.synth.util import US_PER_DAY, US_PER_HOUR, IntArray, flip_bits, uniform_between
 
 
@@ -50,59 +49,14 @@ def _template(blk: Block, gid: int) -> tuple[str, int, str, str, int, float]:
     return lang, cat, title, desc, phash, usd
 
 
-Template = tuple[str, int, str, str, int, float]
-
-
-def _template_in(blk: Block, gid: int, cat: int, lang: str, cache: dict[tuple[int, int, str], Template]) -> Template:
-    """Group ``gid``'s template written in category ``cat`` and language ``lang`` (cached).
-
-    The group's own (category, language) gives :func:`_template` unchanged; any other pair
-    gets its own text and price, seeded per (group, category, language), with the group's image:
-    the same product photo, listed in the copier's own category and language.
-    """
-    key = (gid, cat, lang)
-    if key not in cache:
-        if (gid, -1, "") not in cache:
-            cache[(gid, -1, "")] = _template(blk, gid)
-        base = cache[(gid, -1, "")]
-        if (cat, lang) == (base[1], base[0]):
-            cache[key] = base
-        else:
-            g = np.random.default_rng([blk.seed, 7_000_003, gid, cat, 1 + tx.LANGS.index(lang)])
-            title, desc = tx.listing_text(g, lang, cat)
-            shift = blk.plan.scenario.duplicate_listing.price_log_shift
-            usd = float(MED[cat] * np.exp(SIG[cat] * g.standard_normal() + shift))
-            cache[key] = (lang, cat, title, desc, base[4], usd)
-    return cache[key]
-
-
-def _copy_brands(blk: Block, rows: IntArray) -> IntArray:
-    """Unprotected brands of copies at the honest listings' rate (-1: none), from a generator of their own.
-
-    Drawn apart from ``blk.rng`` so that the block's other rows keep their values.
-    """
-    g = np.random.default_rng([blk.seed, 7_000_007, blk.a])
-    side = np.asarray(g.random(rows.shape[0]) < SIDE_BRAND_PROB)
-    out = np.full(rows.shape[0], -1, dtype=np.int64)
-    out[side] = UNPROTECTED_IDX[g.integers(UNPROTECTED_IDX.shape[0], size=int(side.sum()))]
-    return out
-
-
 def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
-    """Overwrite kind-2 rows with perturbed copies of their group's template.
-
-    With ``duplicate_listing.copy_category: like_honest`` each copy keeps the category and
-    language ``base_listings`` drew for its row (as for any listing of its shop) and takes the
-    group's text in that category and language; with ``copy_brands`` it names an unprotected
-    brand at the honest rate (the brand's category, the brand in front of the title).
-    """
+    """Overwrite kind-2 rows with perturbed copies of their group's template."""
     p, rng = blk.plan, blk.rng
     rows = np.flatnonzero(blk.p_kind == 2)
     if rows.shape[0] == 0:
         return
     titles: list[str] = d["titles"]
     descs: list[str] = d["descs"]
-    langs: list[str] = d["langs"]
     cat: IntArray = d["cat"]
     brand: IntArray = d["brand"]
     usd: np.ndarray = d["usd"]
@@ -111,20 +65,11 @@ def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
     gids = p.dup_group[blk.p_m[rows]]
     dl = p.scenario.duplicate_listing
     half = max(dl.max_bit_flips // 2, 0)
-    honest = dl.copy_category == "like_honest"
-    brands = _copy_brands(blk, rows) if dl.copy_brands else np.full(rows.shape[0], -1, dtype=np.int64)
-    cache: dict[tuple[int, int, str], Template] = {}
-    for j, gid, b in zip(rows.tolist(), gids.tolist(), brands.tolist(), strict=True):
-        if b >= 0:
-            cat[j] = BRAND_CAT[b]
-        if honest:
-            lang, c, title, desc, ph, price = _template_in(blk, gid, int(cat[j]), langs[j], cache)
-        else:
-            if (gid, -1, "") not in cache:
-                cache[(gid, -1, "")] = _template(blk, gid)
-            lang, c, title, desc, ph, price = cache[(gid, -1, "")]
-        if b >= 0:
-            title = BRANDS[b][0] + tx.sep(lang) + title
+    cache: dict[int, tuple[str, int, str, str, int, float]] = {}
+    for j, gid in zip(rows.tolist(), gids.tolist(), strict=True):
+        if gid not in cache:
+            cache[gid] = _template(blk, gid)
+        lang, c, title, desc, ph, price = cache[gid]
         keep = rng.random() < dl.exact_title_prob
         if dl.edits == "like_variants":
             titles[j] = title if keep else _variant_edit(blk, title, lang)
@@ -132,7 +77,7 @@ def duplicate_listings(blk: Block, d: dict[str, Any]) -> None:
         else:
             titles[j] = title if keep else tx.perturb(rng, title, lang, dl.spam_tokens)
             descs[j] = tx.perturb(rng, desc, lang, dl.spam_tokens) if rng.random() < 0.5 else desc
-        cat[j], brand[j], phash[j] = c, b, ph
+        cat[j], brand[j], phash[j] = c, -1, ph
         if dl.copy_price == "like_honest":
             usd[j] = MED[c] * np.exp(SIG[c] * rng.standard_normal() + p.price_shift[blk.p_m[j]])
         else:
@@ -158,11 +103,7 @@ def _variant_edit(blk: Block, title: str, lang: str) -> str:
     out = " ".join(tokens)
     if rng.random() < 0.7:
         colors = tx.COLORS[lang]
-        new = colors[int(rng.integers(len(colors)))]
-        if blk.plan.scenario.duplicate_listing.colour_edit == "replace":
-            out = _swap_colour(out, lang, new)
-        else:
-            out = out + tx.sep(lang) + new
+        out = out + tx.sep(lang) + colors[int(rng.integers(len(colors)))]
     if rng.random() < bg.typo_prob:
         toks = out.split(" ")
         k = int(rng.integers(len(toks)))
@@ -172,22 +113,6 @@ def _variant_edit(blk: Block, title: str, lang: str) -> str:
         tok = int(rng.integers(len(tx.SPAM_TOKENS)))
         out = f"{tx.SPAM_TOKENS[tok]} {out}" if tok % 2 else f"{out} {tx.SPAM_TOKENS[tok]}"
     return out
-
-
-def _swap_colour(title: str, lang: str, new: str) -> str:
-    """``title`` with its first colour word replaced by ``new`` (unchanged when it names none)."""
-    colors = tx.COLORS[lang]
-    if tx.sep(lang):
-        toks = title.split(" ")
-        for i, t in enumerate(toks):
-            if t in colors:
-                toks[i] = new
-                return " ".join(toks)
-        return title
-    for c in colors:
-        if c in title:
-            return title.replace(c, new, 1)
-    return title
 
 
 def relistings(blk: Block, d: dict[str, Any]) -> None:
@@ -278,7 +203,7 @@ def brushing(blk: Block) -> None:
         targets = lo + rng.choice(hi - lo, size=k, replace=False)
         buyers = p.fake_buyers[p.brush_buyer_off[g] : p.brush_buyer_off[g] + p.brush_buyer_n[g]]
         bb, pp = np.meshgrid(buyers, targets, indexing="ij")
-        keep = rng.random(bb.shape) < p.brush_density[g]
+        keep = rng.random(bb.shape) < cfg.density
         bb, pp = bb[keep], pp[keep]
         t0 = max(int(p.brush_start[g]), int(blk.p_created[targets].max()) + US_PER_HOUR)
         t0 = min(t0, p.end_us - (cfg.window_days + 1) * US_PER_DAY)

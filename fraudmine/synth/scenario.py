@@ -141,20 +141,6 @@ class DuplicateListing(_Strict):
         description="share of the copies that replace the shop's own listings (1: catalogue size as honest, "
         "copies capped by the catalogue)",
     )
-    copy_category: Literal["group", "like_honest"] = Field(
-        default="group",
-        description="group: every copy in its group template's category and language; like_honest: each copy in "
-        "the category and language an honest listing of its shop would get (the group's text per category and "
-        "language, one image per group)",
-    )
-    copy_brands: bool = Field(
-        default=False, description="copies name an unprotected brand at the honest listings' rate (else none)"
-    )
-    colour_edit: Literal["append", "replace"] = Field(
-        default="append",
-        description="append: a colour/size word added to the copy's title; replace: the template's colour word "
-        "swapped for another (title length as honest)",
-    )
 
 
 class Counterfeit(_Strict):
@@ -189,12 +175,6 @@ class Brushing(_Strict):
     existing_accounts: bool = Field(default=False, description="fake buyers are existing buyer accounts")
     account_skew: float = Field(
         default=0.0, ge=0, description="0: existing accounts drawn uniformly; k: like buyers of orders (n * u**k)"
-    )
-    volume: Literal["fixed", "like_activity"] = Field(
-        default="fixed",
-        description="fixed: every block orders at ``density``; like_activity: a block's fake orders fill the "
-        "organic volume its shop gave up (tabular_shift.brushing_activity_factor), so a brushing shop's order "
-        "count follows the honest law (density per block, at most 1)",
     )
 
 

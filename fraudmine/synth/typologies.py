@@ -139,24 +139,6 @@ def assign_brushing(plan: Plan, rng: np.random.Generator, picker: Picker) -> Non
     plan.brush_start = lo + np.floor(rng.random(k) * span).astype(np.int64)
 
 
-def _brushing_density(plan: Plan) -> None:
-    """P(fake buyer orders a target) per brushing block (``plan.brush_density``).
-
-    ``brushing.volume: like_activity`` sizes each block so that its expected fake orders fill
-    the organic orders its shop gave up (Poisson(40 x activity) before the
-    ``brushing_activity_factor``), at least 3; otherwise every block uses ``brushing.density``.
-    """
-    cfg, f = plan.scenario.brushing, plan.scenario.tabular_shift.brushing_activity_factor
-    plan.brush_density = np.full(plan.brush_buyer_n.shape[0], cfg.density)
-    if cfg.volume != "like_activity" or f >= 1.0:
-        return
-    m = np.flatnonzero(plan.brush >= 0)
-    g = plan.brush[m]
-    target = np.maximum(40.0 * plan.activity[m] * (1.0 - f) / f, 3.0)
-    per_buyer = plan.brush_buyer_n[g] * (cfg.products.min + cfg.products.max) / 2.0
-    plan.brush_density[g] = np.minimum(target / per_buyer, 1.0)
-
-
 def assign_creator_collusion(plan: Plan, rng: np.random.Generator) -> None:
     """Attach colluding creators to some rings; they share ring identifiers and promote ring products."""
     cfg = plan.scenario.creator_collusion
@@ -224,7 +206,6 @@ def assign_camouflage_and_shift(plan: Plan, rng: np.random.Generator) -> None:
     plan.report_mult[fraud] *= ts.fraud_report_multiplier
     brush = plan.brush >= 0
     plan.activity[brush] *= ts.brushing_activity_factor
-    _brushing_density(plan)
     dup = plan.n_dup > 0
     if plan.scenario.duplicate_listing.copies_replace >= 1.0:
         # copies take the place of listings the shop would have had: a small shop posts few copies
@@ -294,13 +275,13 @@ def plan_order_thinning(plan: Plan, rng: np.random.Generator) -> None:
     n_buy = plan.scale.buyers
     brush = np.zeros(nf)
     has_decoy = np.zeros(nf, dtype=bool)
-    per_brush = plan.brush_density * (br.products.min + br.products.max) / 2.0
+    per_brush = br.density * (br.products.min + br.products.max) / 2.0
     camo = np.zeros(plan.brush_buyer_n.shape[0], dtype=bool)
     brushers = np.flatnonzero(plan.brush >= 0)
     camo[plan.brush[brushers]] = plan.camo[brushers]
     for g in range(plan.brush_buyer_n.shape[0]):
         o, k = int(plan.brush_buyer_off[g]), int(plan.brush_buyer_n[g])
-        brush[o : o + k] += per_brush[g]
+        brush[o : o + k] += per_brush
         has_decoy[o : o + k] |= bool(camo[g])
     if sc.malicious_reporting.decoy_orders:
         for g in range(plan.rep_n.shape[0]):
