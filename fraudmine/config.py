@@ -116,6 +116,11 @@ class DedupConfig(_Strict):
     min_cohesion: float = Field(
         0.5, gt=0, le=1, description="components less dense than this are split (chaining control)"
     )
+    variants: bool = Field(
+        True,
+        description="a shop's listings with equal price and description whose titles differ in one word "
+        "(colour, size) are a variation family, not duplicates (fraudmine.dedup.variants)",
+    )
     price_ratio: float = Field(0.5, gt=0, lt=1, description="price under this share of the brand market is evidence")
     new_shop_days: int = Field(60, ge=1, description="a shop registered fewer days before the run is new")
     seed: int = 7

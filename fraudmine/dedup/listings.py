@@ -25,6 +25,7 @@ from fraudmine.dedup.features import pair_features, unsupervised_score
 from fraudmine.dedup.pairs import BucketGuard, IntArray
 from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
 from fraudmine.dedup.tokensets import TokenSets
+from fraudmine.dedup.variants import variant_pairs
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,18 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     cut = image_conflict_cut(feats["image_hamming"].to_numpy(), null_feats["image_hamming"].to_numpy(), params.seed)
     report["image_conflict_bits"] = cut
     cannot = CannotLink(corpus.phash, corpus.has_phash, cut) if cut is not None else None
-    use = trusted_pairs(feats, cut)
+    merchant_codes = pd.factorize(listings["merchant_id"])[0] if "merchant_id" in listings else None
+    same_shop = None
+    if merchant_codes is not None:
+        same_shop = ((merchant_codes[res.i] == merchant_codes[res.j]) & (merchant_codes[res.i] >= 0)).astype(np.int64)
+    use = trusted_pairs(feats, cut, same_shop)
     report["text_only_pairs_untrusted"] = int((~use & (score >= threshold)).sum())
+    if params.variants and "merchant_id" in listings:
+        variant = variant_pairs(
+            res.i, res.j, listings["merchant_id"], listings["price"], listings["description"], listings["title"]
+        )
+        report["variant_pairs"] = int(variant.sum())  # set aside: a shop's colour/size variants
+        use &= ~variant
     labels, stats = cluster_pairs(
         len(corpus), res.i[use], res.j[use], score[use], threshold, params.min_cohesion, cannot
     )
@@ -173,19 +184,41 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     )
 
 
-def trusted_pairs(feats: pd.DataFrame, cut: float | None) -> npt.NDArray[np.bool_]:
+def trusted_pairs(
+    feats: pd.DataFrame,
+    cut: float | None,
+    strata: npt.NDArray[np.int64] | None = None,
+    min_stratum_images: int = 20,
+) -> npt.NDArray[np.bool_]:
     """Pairs whose evidence may form clusters: every pair with two images; a text-only pair (an image
     missing) where text agreement at its level is confirmed by the images of the other pairs
     (:func:`fraudmine.dedup.threshold.image_confirmation` reaching one half), or all of them when
-    the images cannot tell (no cut, or one label only)."""
+    the images cannot tell (no cut, or one label only).
+
+    ``strata`` (e.g. 1 for two listings of one shop, 0 for two shops) learns the confirmation per
+    stratum: an equal title means little across shops whose generic titles collide, and much
+    within one shop, where it is the shop re-posting its own listing. A stratum with fewer than
+    ``min_stratum_images`` image pairs uses the pooled confirmation; one whose image pairs all
+    agree (or all conflict) confirms all (or none) of its text-only pairs.
+    """
     bits = feats["image_hamming"].to_numpy(dtype=np.float64)
     both = np.isfinite(bits)
     if cut is None:
         return np.ones(len(feats), dtype=bool)
     text_only = feats[["tfidf_cos", "emb_cos", "model_agree", "brand_agree"]].assign(image_hamming=np.nan)
-    confirmed = image_confirmation(unsupervised_score(text_only), bits, cut)
+    text_score = unsupervised_score(text_only)
+    confirmed = image_confirmation(text_score, bits, cut)
     if confirmed is None:
         return np.ones(len(feats), dtype=bool)
+    if strata is not None:
+        for s in np.unique(strata).tolist():
+            part = strata == s
+            if np.isfinite(bits[part]).sum() < min_stratum_images:
+                continue  # too few image pairs to learn from: the pooled confirmation
+            own = image_confirmation(text_score[part], bits[part], cut)
+            if own is None:  # every image pair of the stratum agrees: confirmed, or never
+                own = np.full(int(part.sum()), float((bits[part][np.isfinite(bits[part])] < cut).all()))
+            confirmed[part] = own
     return np.asarray(both | (confirmed >= 0.5), dtype=bool)
 
 

@@ -35,7 +35,7 @@ _NOSPACE = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
     "\uac00-\ud7af"  # Hangul
 )
-_NOSPACE_RUN = re.compile(f"[{_NOSPACE}]+")
+NOSPACE_RUN = re.compile(f"[{_NOSPACE}]+")
 _UNITS = (
     "mm|cm|m|km|in|inch|inches|ft|oz|lb|lbs|g|kg|mg|ml|l|gb|tb|mb|kb|ghz|mhz|hz|w|kw|v|mah|ah|mp|"
     "rpm|db|btu|pcs|pc|pack|ct|x"
@@ -98,7 +98,7 @@ def normalize(text: str | None) -> Normalized:
     models: set[str] = set()
     for match in _WORD.finditer(body):
         word = match.group(0)
-        if _NOSPACE_RUN.fullmatch(word):
+        if NOSPACE_RUN.fullmatch(word):
             tokens.extend(_bigrams(word))
             continue
         joined = re.sub(r"[-/]", "", word)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fraudmine.synth import text as tx
 from fraudmine.synth.blocks import Block, buyer_ids, creator_ids, merchant_ids, product_ids
@@ -61,16 +62,12 @@ class IdentityRows:
         """The identities columns, with first_seen/last_seen strictly before end_date."""
         # an account observed twice with one identifier (its own device and a fake-buyer pool row,
         # two groups) is one observation: keep the first, as the contract's key requires
-        seen: set[tuple[str, str, str, str]] = set()
-        keep = []
-        for i, k in enumerate(zip(self.etype, self.eid, self.itype, self.raw, strict=True)):
-            if k not in seen:
-                seen.add(k)
-                keep.append(i)
-        self.etype = [self.etype[i] for i in keep]
-        self.eid = [self.eid[i] for i in keep]
-        self.itype = [self.itype[i] for i in keep]
-        self.raw = [self.raw[i] for i in keep]
+        cols = pd.DataFrame({"e": self.etype, "i": self.eid, "t": self.itype, "r": self.raw})
+        keep = np.flatnonzero(~cols.duplicated(keep="first").to_numpy())
+        self.etype = cols["e"].to_numpy()[keep].tolist()
+        self.eid = cols["i"].to_numpy()[keep].tolist()
+        self.itype = cols["t"].to_numpy()[keep].tolist()
+        self.raw = cols["r"].to_numpy()[keep].tolist()
         lo = np.asarray(self.lo, dtype=np.int64)[keep]
         n = lo.shape[0]
         first = np.minimum(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraudmine.contracts.raw import CATEGORIES, REPORT_REASONS
 from fraudmine.synth import text as tx
@@ -22,6 +23,7 @@ from fraudmine.synth.util import (
     US_PER_HOUR,
     IntArray,
     flip_bits,
+    id_array,
     make_ids,
     phash_hex,
     random_u64,
@@ -283,14 +285,14 @@ def orders_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, statu
     whose event falls after it is not visible yet.
     """
     qty = np.asarray(blk.rng.geometric(0.75, size=prod.shape[0]), dtype=np.int32)
-    oids = make_ids("o", blk.counters.take("orders", prod.shape[0]), 10)
+    oids = id_array("o", blk.counters.take("orders", prod.shape[0]), 10)
     status = _order_events(blk, oids, t, np.asarray(status))
     blk.add(
         "orders",
         {
             "order_id": oids,
-            "buyer_id": buyer_ids(buyers),
-            "product_id": product_ids(blk.p_gidx[prod]),
+            "buyer_id": id_array("b", buyers, 9),
+            "product_id": id_array("p", blk.p_gidx[prod], 9),
             "ordered_at": t,
             "quantity": qty,
             "amount": np.round(blk.p_usd[prod] * qty, 2),
@@ -301,8 +303,15 @@ def orders_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, statu
     return out
 
 
-def _order_events(blk: Block, oids: list[str], t: IntArray, final: np.ndarray) -> list[str]:
-    """Emit the ``order_events`` rows of new orders; returns their status as of ``end_date``."""
+ORDER_STATUS = pa.array(["placed", "completed", "refunded", "cancelled"], type=pa.string())
+
+
+def _order_events(blk: Block, oids: pa.StringArray, t: IntArray, final: np.ndarray) -> pa.StringArray:
+    """Emit the ``order_events`` rows of new orders; returns their status as of ``end_date``.
+
+    Statuses are codes into :data:`ORDER_STATUS` (0 placed, 1 completed, 2 refunded,
+    3 cancelled) until they are written.
+    """
     rng, end = blk.rng, blk.plan.end_us
     n = t.shape[0]
     done = t + np.floor((1 + rng.random(n) * 6) * US_PER_DAY).astype(np.int64)
@@ -311,63 +320,77 @@ def _order_events(blk: Block, oids: list[str], t: IntArray, final: np.ndarray) -
     idx = np.arange(n)
     is_c, is_r = final == "cancelled", final == "refunded"
     ev_o = [idx, idx[~is_c], idx[is_r], idx[is_c]]
-    ev_s = ["placed", "completed", "refunded", "cancelled"]
     ev_t = [t, done[~is_c], refund[is_r], cancel[is_c]]
     o = np.concatenate(ev_o)
     at = np.concatenate(ev_t)
-    st = np.concatenate([np.full(a.shape[0], s) for a, s in zip(ev_o, ev_s, strict=True)])
+    st = np.repeat(np.arange(4, dtype=np.int8), [a.shape[0] for a in ev_o])
     seen = at < end
     o, at, st = o[seen], at[seen], st[seen]
     order = np.lexsort((at, o))
     o, at, st = o[order], at[order], st[order]
-    last = np.full(n, "placed", dtype=object)
+    last = np.zeros(n, dtype=np.int8)
     last[o] = st  # ascending time per order: the last write is the latest event
-    now = np.where(last == "placed", "completed", last)  # placed-but-undelivered counts as completed
-    oid_arr = np.asarray(oids)
+    now = np.where(last == 0, 1, last)  # placed-but-undelivered counts as completed
+    oid_o = oids.take(pa.array(o, type=pa.int64()))
     blk.add(
         "order_events",
         {
-            "event_id": [f"{x}e{k}" for x, k in zip(oid_arr[o].tolist(), _event_seq(o), strict=True)],
-            "order_id": oid_arr[o].tolist(),
-            "status": st.tolist(),
+            "event_id": pc.binary_join_element_wise(
+                oid_o, pc.cast(pa.array(_event_seq(o), type=pa.int64()), pa.string()), "e"
+            ),
+            "order_id": oid_o,
+            "status": ORDER_STATUS.take(pa.array(st, type=pa.int8())),
             "event_at": at,
         },
     )
-    out: list[str] = now.tolist()
+    out: pa.StringArray = ORDER_STATUS.take(pa.array(now, type=pa.int8()))
     return out
 
 
-def _event_seq(o: IntArray) -> list[int]:
+def _event_seq(o: IntArray) -> IntArray:
     """0, 1, 2, ... within each run of equal (sorted) order indices."""
     if o.shape[0] == 0:
-        return []
+        return np.zeros(0, dtype=np.int64)
     start = np.r_[0, np.flatnonzero(np.diff(o)) + 1]
-    seq = np.arange(o.shape[0]) - np.repeat(start, np.diff(np.r_[start, o.shape[0]]))
-    out: list[int] = seq.tolist()
-    return out
+    seq: IntArray = np.arange(o.shape[0]) - np.repeat(start, np.diff(np.r_[start, o.shape[0]]))
+    return seq
 
 
 def reviews_rows(blk: Block, prod: IntArray, buyers: IntArray, t: IntArray, rating: IntArray) -> None:
     """Emit reviews (drops any falling at/after end_date); text is multilingual, often null."""
     keep = t < blk.plan.end_us
     prod, buyers, t, rating = prod[keep], buyers[keep], t[keep], rating[keep]
-    lang = LANG_OF[blk.plan.country[blk.p_m[prod]]].tolist()
+    lang = LANG_OF[blk.plan.country[blk.p_m[prod]]]
     u = blk.rng.random((prod.shape[0], 2))
-    texts: list[str | None] = []
-    for j, r in enumerate(rating.tolist()):
-        pool = tx.REVIEW_POS[lang[j]] if r >= 4 else tx.REVIEW_NEG[lang[j]]
-        texts.append(None if u[j, 0] < 0.4 else pool[int(u[j, 1] * len(pool))])
+    texts = review_texts(lang, rating, u)
     blk.add(
         "reviews",
         {
-            "review_id": make_ids("r", blk.counters.take("reviews", prod.shape[0]), 10),
-            "buyer_id": buyer_ids(buyers),
-            "product_id": product_ids(blk.p_gidx[prod]),
+            "review_id": id_array("r", blk.counters.take("reviews", prod.shape[0]), 10),
+            "buyer_id": id_array("b", buyers, 9),
+            "product_id": id_array("p", blk.p_gidx[prod], 9),
             "rating": rating.astype(np.int32),
             "text": texts,
             "reviewed_at": t,
         },
     )
+
+
+def review_texts(lang: npt.NDArray[np.str_], rating: IntArray, u: FloatArray) -> list[str | None]:
+    """Review text per row: none when ``u[:, 0] < 0.4``, else a positive (rating ≥ 4) or negative line.
+
+    The line is ``pool[int(u[:, 1] * len(pool))]`` of the row's language; picked per
+    (language, polarity) group with array indexing.
+    """
+    out = np.full(lang.shape[0], None, dtype=object)
+    pos = rating >= 4
+    for lg in np.unique(lang).tolist():
+        for polarity, pools in ((True, tx.REVIEW_POS), (False, tx.REVIEW_NEG)):
+            rows = np.flatnonzero((lang == lg) & (pos == polarity) & (u[:, 0] >= 0.4))
+            pool = np.asarray(pools[lg], dtype=object)
+            out[rows] = pool[(u[rows, 1] * len(pool)).astype(np.int64)]
+    texts: list[str | None] = out.tolist()
+    return texts
 
 
 def background_orders(blk: Block) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from fraudmine.synth.scenario import load_scenario, scenario_yaml
 from fraudmine.synth.typologies import plant_all
 from fraudmine.synth.util import KEY_ENV, dataset_keys
 from fraudmine.synth.writer import PartWriter
+
+log = logging.getLogger(__name__)
 
 
 def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None) -> dict[str, Any]:
@@ -57,11 +61,20 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     (out / "truth").mkdir(parents=True)
+    t0 = time.perf_counter()
     plan_ss, creators_ss, brands_ss, labels_ss, blocks_ss = np.random.SeedSequence(seed).spawn(5)
     plan_rng = np.random.default_rng(plan_ss)
     plan = base_plan(sc_obj, sc, plan_rng)
     plan.keys = dataset_keys(seed, os.environ.get(KEY_ENV))
     plant_all(plan, plan_rng)
+    log.info(
+        "generate plan: scale %s, %s merchants, %s creators, scenario %s (%.1fs)",
+        scale,
+        f"{plan.n_merchants:,}",
+        f"{plan.n_creators:,}",
+        sc.name,
+        time.perf_counter() - t0,
+    )
 
     writer = PartWriter(out / "raw")
     for name, table in activity.brands_chunk(plan, np.random.default_rng(brands_ss)).items():
@@ -73,12 +86,23 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
     truth_rows: list[TruthRow] = []
     step = sc_obj.block_merchants
     starts = list(range(0, plan.n_merchants, step))
-    for a, ss in zip(starts, blocks_ss.spawn(len(starts)), strict=True):
+    for k, (a, ss) in enumerate(zip(starts, blocks_ss.spawn(len(starts)), strict=True), start=1):
+        tb = time.perf_counter()
         blk = blocks.Block(plan, a, min(a + step, plan.n_merchants), np.random.default_rng(ss), counters, seed)
         _fill_block(blk)
         for name, tables in blk.out.items():
             writer.write(name, tables)
         truth_rows.extend(blk.truth)
+        rows = sum(t.num_rows for tables in blk.out.values() for t in tables)
+        log.info(
+            "generate block %d/%d: merchants %s..%s, %s rows (%.1fs)",
+            k,
+            len(starts),
+            f"{a:,}",
+            f"{blk.b - 1:,}",
+            f"{rows:,}",
+            time.perf_counter() - tb,
+        )
     writer.write("labels", [labels_table(plan, np.random.default_rng(labels_ss))])
     writer.close()
 
@@ -110,6 +134,12 @@ def generate(scale: str, seed: int, out: Path, scenario_path: Path | None = None
     summary["dataset_id"] = "synth-" + hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()[:16]
     (out / "raw" / "_dataset.json").write_text(json.dumps({"dataset_id": summary["dataset_id"]}) + "\n")
     (out / "truth" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    log.info(
+        "generate done: %s rows in %d tables (%.1fs)",
+        f"{sum(writer.rows.values()):,}",
+        len(writer.rows),
+        time.perf_counter() - t0,
+    )
     return summary
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fraudmine.synth import text as tx
 from fraudmine.synth.blocks import (
@@ -126,20 +127,25 @@ def relistings(blk: Block, d: dict[str, Any]) -> None:
     Draws no random numbers (the raw tables do not change).
     """
     rows = np.flatnonzero(blk.p_kind != 2)
-    titles: list[str] = d["titles"]
+    titles = np.asarray(d["titles"], dtype=object)
     phash: np.ndarray = d["phash"]
-    first: dict[tuple[int, str, int], int] = {}
-    groups: dict[int, list[int]] = {}
-    for j in rows.tolist():
-        key = (int(blk.p_m[j]), titles[j], int(phash[j]))
-        head = first.setdefault(key, j)
-        groups.setdefault(head, []).append(j)
-    for head, members in groups.items():
-        if len(members) < 2:
-            continue
-        group = group_name("relist", int(blk.p_gidx[head]))
-        for pid in product_ids(blk.p_gidx[np.array(members)]):
+    key = pd.DataFrame({"m": blk.p_m[rows], "t": titles[rows], "h": phash[rows], "j": rows})
+    grp = key.groupby(["m", "t", "h"], sort=False)["j"]
+    key["head"] = grp.transform("min")  # the group's first listing (rows ascend)
+    key = key.loc[grp.transform("size").to_numpy() >= 2].sort_values(["head", "j"], kind="stable")
+    heads = key["head"].to_numpy()
+    for start, end in zip(*_runs(heads), strict=True):
+        group = group_name("relist", int(blk.p_gidx[heads[start]]))
+        for pid in product_ids(blk.p_gidx[key["j"].to_numpy()[start:end]]):
             blk.truth.append(("product", pid, "duplicate_listing", group, "relisting"))
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[list[int], list[int]]:
+    """``(starts, ends)`` of the runs of equal values of a sorted array."""
+    if sorted_keys.shape[0] == 0:
+        return [], []
+    cut = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    return np.r_[0, cut].tolist(), np.r_[cut, sorted_keys.shape[0]].tolist()
 
 
 def counterfeit_listings(blk: Block, d: dict[str, Any]) -> None:

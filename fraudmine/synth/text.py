@@ -272,6 +272,10 @@ def listing_texts(
 ) -> tuple[list[str], list[str]]:
     """Vectorised :func:`listing_text` for many listings (one draw per random choice).
 
+    The draws are one ``(n, 5)`` uniform matrix and one year vector; the strings are
+    assembled per language with element-wise array operations, and each distinct
+    description (template, noun, adjective) is formatted once.
+
     Args:
         rng: random generator.
         langs: language code per listing.
@@ -279,25 +283,47 @@ def listing_texts(
         brands: brand name to put in front of the title, or ``None``.
 
     Returns:
-        ``(titles, descriptions)``.
+        ``(titles, descs)``.
     """
     n = len(langs)
     u = rng.random((n, 5))
-    years = rng.integers(2019, 2027, size=n).tolist()
-    titles: list[str] = []
-    descs: list[str] = []
-    for i in range(n):
-        lang, c, b = langs[i], cats[i], brands[i]
-        nouns = NOUNS[lang][c]
-        noun = nouns[int(u[i, 0] * len(nouns))]
-        adj = ADJS[lang][int(u[i, 1] * len(ADJS[lang]))]
-        color = COLORS[lang][int(u[i, 2] * len(COLORS[lang]))]
-        parts = [adj, noun, color]
-        if u[i, 3] < 0.3:
-            parts.append(str(years[i]))
-        if b:
-            parts.insert(0, b)
-        titles.append(sep(lang).join(parts))
-        tm = DESCS[lang]
-        descs.append(tm[int(u[i, 4] * len(tm))].format(n=noun, a=adj))
-    return titles, descs
+    years = rng.integers(2019, 2027, size=n)
+    titles = np.empty(n, dtype=object)
+    descs = np.empty(n, dtype=object)
+    lang_arr = np.asarray(langs, dtype=object)
+    cat_arr = np.asarray(cats, dtype=np.int64)
+    brand_arr = np.asarray(brands, dtype=object)
+    for lang in dict.fromkeys(langs):
+        rows = np.flatnonzero(lang_arr == lang)
+        s = sep(lang)
+        ur = u[rows]
+        adjs, colors, tmpls = ADJS[lang], COLORS[lang], DESCS[lang]
+        adj_i = (ur[:, 1] * len(adjs)).astype(np.int64)
+        adj = np.asarray(adjs, dtype=object)[adj_i]
+        color = np.asarray(colors, dtype=object)[(ur[:, 2] * len(colors)).astype(np.int64)]
+        # nouns depend on the category: pick per (language, category) group
+        noun = np.empty(rows.shape[0], dtype=object)
+        noun_key = np.empty(rows.shape[0], dtype=np.int64)
+        rc = cat_arr[rows]
+        for c in np.unique(rc).tolist():
+            sub = np.flatnonzero(rc == c)
+            nouns = NOUNS[lang][c]
+            k = (ur[sub, 0] * len(nouns)).astype(np.int64)
+            noun[sub] = np.asarray(nouns, dtype=object)[k]
+            noun_key[sub] = c * 1_000 + k
+        year_txt = np.array([s + str(y) for y in range(2019, 2027)], dtype=object)
+        year = np.where(ur[:, 3] < 0.3, year_txt[years[rows] - 2019], "")
+        b = brand_arr[rows]
+        lead = np.full(rows.shape[0], "", dtype=object)
+        has_b = np.flatnonzero([bool(x) for x in b.tolist()])
+        lead[has_b] = [x + s for x in b[has_b].tolist()]
+        sp = [s] * rows.shape[0]
+        cols = (lead.tolist(), adj.tolist(), sp, noun.tolist(), sp, color.tolist(), year.tolist())
+        titles[rows] = list(map("".join, zip(*cols, strict=True)))
+        # one format call per distinct (template, noun, adjective)
+        tmpl_i = (ur[:, 4] * len(tmpls)).astype(np.int64)
+        code = (tmpl_i * 1_000_000 + noun_key) * 1_000 + adj_i
+        _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+        made = np.array([tmpls[int(tmpl_i[j])].format(n=noun[j], a=adj[j]) for j in first.tolist()], dtype=object)
+        descs[rows] = made[inv.reshape(-1)]
+    return titles.tolist(), descs.tolist()

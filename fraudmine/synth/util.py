@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 US_PER_DAY = 86_400_000_000
 US_PER_HOUR = 3_600_000_000
@@ -57,12 +58,38 @@ def make_ids(prefix: str, idx: npt.ArrayLike, width: int, scrambled: bool = True
     return [f"{prefix}{i:0{width}d}" for i in arr.tolist()]
 
 
+def id_array(prefix: str, idx: npt.ArrayLike, width: int, scrambled: bool = True) -> pa.StringArray:
+    """:func:`make_ids` as an Arrow string array, formatted in Arrow's kernels (no Python strings).
+
+    For the large id columns (orders, their events, reviews): equal to
+    ``pa.array(make_ids(prefix, idx, width, scrambled))`` at a fraction of the cost.
+    """
+    arr = scramble(idx, width) if scrambled else np.asarray(idx, dtype=np.int64)
+    digits = pc.utf8_lpad(pc.cast(pa.array(arr, type=pa.int64()), pa.string()), width=width, padding="0")
+    out: pa.StringArray = pc.binary_join_element_wise(prefix, digits, "")
+    return out
+
+
 def hmac_hex(key: bytes, raw_values: Iterable[str]) -> list[str]:
     """Keyed HMAC-SHA256 of each raw identifier value, as 64 lowercase hex chars.
 
-    Raw values never leave this function.
+    Equal to ``hmac.new(key, v, sha256).hexdigest()`` (RFC 2104), about twice as fast:
+    the inner and outer padded-key states are hashed once and copied per value
+    instead of re-deriving them for every value. Raw values never leave this function.
     """
-    return [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in raw_values]
+    block = hashlib.sha256().block_size
+    k = hashlib.sha256(key).digest() if len(key) > block else key
+    k = k.ljust(block, b"\0")
+    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in k))
+    out: list[str] = []
+    for v in raw_values:
+        inner = inner0.copy()
+        inner.update(v.encode())
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        out.append(outer.hexdigest())
+    return out
 
 
 def random_tokens(salt: bytes, slots: Iterable[str]) -> list[str]:

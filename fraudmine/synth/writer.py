@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 from fraudmine.contracts.physical import arrow_schema
 from fraudmine.contracts.raw import RAW_TABLES, table_spec
 
-# a column value: a list (strings, may hold None), an ndarray, or (ndarray, null mask)
-Column = Sequence[Any] | np.ndarray[Any, Any] | tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]
+# a column value: a list (strings, may hold None), an ndarray, an Arrow array, or (ndarray, null mask)
+Column = Sequence[Any] | np.ndarray[Any, Any] | pa.Array | tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]
 
 
 def to_table(name: str, cols: Mapping[str, Any]) -> pa.Table:
@@ -38,7 +38,9 @@ def to_table(name: str, cols: Mapping[str, Any]) -> pa.Table:
     arrays = []
     for f in schema:
         v = cols[f.name]
-        if isinstance(v, tuple):
+        if isinstance(v, pa.Array):
+            arrays.append(v if v.type == f.type else v.cast(f.type))
+        elif isinstance(v, tuple):
             arrays.append(pa.array(v[0], type=f.type, mask=v[1]))
         else:
             arrays.append(pa.array(v, type=f.type))
