@@ -58,11 +58,6 @@ class SparkConfig(_Strict):
         description="driver JVM JIT: 'quick' compiles with C1 only (less start-up CPU, for small inputs), "
         "'full' is the JVM default (C1 then C2); 'auto': quick up to fraudmine.spark.QUICK_JIT_MAX_INPUT_BYTES",
     )
-    adaptive: Literal["auto", "on", "off"] = Field(
-        "auto",
-        description="adaptive query execution; 'auto': off up to fraudmine.spark.STATIC_PLANS_MAX_INPUT_BYTES "
-        "of input (each adaptive stage is a Spark job of its own), on above",
-    )
     log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
     conf: dict[str, str] = Field(default_factory=dict)
 

@@ -1,6 +1,6 @@
 """The one place that builds a SparkSession, sized from the input and the machine.
 
-Local defaults suit a laptop: adaptive execution (off for small inputs), UTC session time zone, UI
+Local defaults suit a laptop: adaptive execution on, UTC session time zone, UI
 off, and Spark's own log4j output silenced unless asked for (``quiet=False``,
 the CLI's ``--verbose``).  ``driver_memory: auto`` and ``shuffle_partitions:
 auto`` (the defaults) are derived by :func:`plan_resources` from the input size
@@ -49,11 +49,6 @@ QUICK_JIT_MAX_INPUT_BYTES = 32 * MiB
 # ("CodeCache is full. Compiler has been disabled.": everything after runs interpreted, several times
 # slower); the tiered default of 240 MiB is kept.
 QUICK_JIT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
-# Small inputs: adaptive query execution off.  With it on, every shuffle and broadcast of a query is a
-# Spark job of its own and the rest of the plan is re-optimised after each (a features write at xs:
-# 56 jobs; off: 20); its benefits (coalescing partitions, switching joins, splitting skew) need data.
-# Measured at xs only (docs/benchmarks.md, "xs fixed cost, second pass"), like the quick JIT.
-STATIC_PLANS_MAX_INPUT_BYTES = 32 * MiB
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,6 @@ class Resources:
         driver_memory: JVM heap of the driver (in local mode it is the executor too), e.g. ``"4g"``.
         shuffle_partitions: ``spark.sql.shuffle.partitions`` (and default parallelism).
         quick_jit: the driver JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``).
-        adaptive: adaptive query execution (``spark.sql.adaptive.enabled``).
         input_bytes: size of the raw input files.
         cores: CPU cores of this machine.
         ram_bytes: physical memory of this machine.
@@ -76,7 +70,6 @@ class Resources:
     cores: int = 1
     ram_bytes: int = 0
     quick_jit: bool = False
-    adaptive: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the manifest."""
@@ -86,7 +79,7 @@ class Resources:
         """One line for the progress log."""
         return (
             f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions, "
-            f"{'quick (C1)' if self.quick_jit else 'full'} JIT, adaptive execution {'on' if self.adaptive else 'off'}; "
+            f"{'quick (C1)' if self.quick_jit else 'full'} JIT; "
             f"input {self.input_bytes / MiB:,.0f} MiB, {self.cores} cores, {self.ram_bytes / GiB:.0f} GiB RAM"
         )
 
@@ -123,8 +116,7 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
     * shuffle partitions: one per 48 MiB of input, at least twice the cores, at most 400
       (adaptive execution coalesces small ones).
 
-    * JIT: C1 only (quick start-up) up to :data:`QUICK_JIT_MAX_INPUT_BYTES` of input;
-    * adaptive execution: off up to :data:`STATIC_PLANS_MAX_INPUT_BYTES` of input.
+    * JIT: C1 only (quick start-up) up to :data:`QUICK_JIT_MAX_INPUT_BYTES` of input.
 
     Explicit values in ``cfg`` are kept.
     """
@@ -140,8 +132,7 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
     else:
         parts = int(cfg.shuffle_partitions)
     quick = cfg.jit == "quick" or (cfg.jit == "auto" and input_bytes <= QUICK_JIT_MAX_INPUT_BYTES)
-    adaptive = cfg.adaptive == "on" or (cfg.adaptive == "auto" and input_bytes > STATIC_PLANS_MAX_INPUT_BYTES)
-    return Resources(driver, parts, input_bytes, cores, ram_bytes, quick, adaptive)
+    return Resources(driver, parts, input_bytes, cores, ram_bytes, quick)
 
 
 def parallel_tables(input_bytes: int, cores: int) -> int:
@@ -166,7 +157,7 @@ def session_conf(
     conf = {
         "spark.sql.shuffle.partitions": str(res.shuffle_partitions),
         "spark.default.parallelism": str(res.shuffle_partitions),
-        "spark.sql.adaptive.enabled": "true" if res.adaptive else "false",
+        "spark.sql.adaptive.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",

@@ -7,15 +7,7 @@ from pathlib import Path
 import pytest
 
 from fraudmine.config import Config, ConfigError, load_config
-from fraudmine.spark import (
-    QUICK_JIT_MAX_INPUT_BYTES,
-    QUICK_JIT_OPTIONS,
-    STATIC_PLANS_MAX_INPUT_BYTES,
-    GiB,
-    MiB,
-    session_conf,
-    size_resources,
-)
+from fraudmine.spark import QUICK_JIT_MAX_INPUT_BYTES, QUICK_JIT_OPTIONS, GiB, MiB, session_conf, size_resources
 
 
 def test_default_config_loads(repo_root: Path) -> None:
@@ -79,7 +71,7 @@ def test_session_conf_suits_small_machines() -> None:
     assert conf["spark.driver.memory"] == "3g"
     assert "log4j2-quiet.properties" in conf["spark.driver.extraJavaOptions"]
     assert "log4j2" not in session_conf(Config().spark, quiet=False).get("spark.driver.extraJavaOptions", "")
-    assert conf["spark.sql.adaptive.enabled"] == "false"  # a 5 MiB input: static plans (see below)
+    assert conf["spark.sql.adaptive.enabled"] == "true"
     assert conf["spark.sql.session.timeZone"] == "UTC"
     extra = session_conf(Config.model_validate({"spark": {"conf": {"spark.jars.packages": "x:y:1"}}}).spark)
     assert extra["spark.jars.packages"] == "x:y:1"
@@ -100,25 +92,6 @@ def test_small_inputs_get_the_quick_jit_and_large_ones_the_full_one() -> None:
     mine = Config.model_validate({"spark": {"conf": {"spark.driver.extraJavaOptions": "-Dx=1"}}}).spark
     opts = session_conf(mine, resources=size_resources(mine, 6 * MiB, 2, 24 * GiB))["spark.driver.extraJavaOptions"]
     assert QUICK_JIT_OPTIONS in opts and "-Dx=1" in opts
-
-
-def test_small_inputs_run_static_plans_and_large_ones_adaptive_execution() -> None:
-    auto = Config().spark
-    small = size_resources(auto, 6 * MiB, 2, 24 * GiB)
-    large = size_resources(auto, STATIC_PLANS_MAX_INPUT_BYTES + 1, 2, 24 * GiB)
-    assert not small.adaptive and large.adaptive
-    assert session_conf(auto, resources=small)["spark.sql.adaptive.enabled"] == "false"
-    assert session_conf(auto, resources=large)["spark.sql.adaptive.enabled"] == "true"
-    assert "adaptive execution off" in small.describe()
-    on = Config.model_validate({"spark": {"adaptive": "on"}}).spark
-    assert size_resources(on, 6 * MiB, 2, 24 * GiB).adaptive
-    off = Config.model_validate({"spark": {"adaptive": "off"}}).spark
-    assert not size_resources(off, 40 * GiB, 2, 24 * GiB).adaptive
-    # an explicit spark.conf key still wins over the derived setting
-    mine = Config.model_validate({"spark": {"conf": {"spark.sql.adaptive.enabled": "true"}}}).spark
-    assert (
-        session_conf(mine, resources=size_resources(mine, 6 * MiB, 2, 24 * GiB))["spark.sql.adaptive.enabled"] == "true"
-    )
 
 
 def test_every_shipped_config_loads(repo_root: Path) -> None:
