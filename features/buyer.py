@@ -16,6 +16,8 @@ from pyspark.sql import functions as F
 
 from fraudmine.features.frames import as_doubles, before, cluster_facts, join_cluster_facts, shared_identifier_links
 from fraudmine.features.merchant import status_as_of
+from fraudmine.graph.algorithms.overlap import max_shared_neighbours
+from fraudmine.graph_config import EngineConfig
 
 BUYER_ID = "buyer_id"
 B = BUYER_ID
@@ -71,6 +73,7 @@ def buyer_features(
     hub_min_degree: int,
     entity_features: DataFrame | None = None,
     max_product_buyers: int = 100,
+    engine: EngineConfig | None = None,
 ) -> DataFrame:
     """All brushing features for buyers with at least one order before ``as_of``.
 
@@ -81,6 +84,9 @@ def buyer_features(
         entity_features: the ``clusters`` stage's per-entity facts as of the same instant, or ``None`` (zeros).
         max_product_buyers: ``product_buyer_overlap`` (the most products shared with one other buyer) looks
             only at products with at most this many buyers.
+        engine: graph engine choice for ``product_buyer_overlap``
+            (:func:`fraudmine.graph.algorithms.overlap.max_shared_neighbours`: local below
+            ``local_max_edges`` buyer-product edges; ``None``: the defaults, a Spark self-join above).
 
     Returns:
         ``[buyer_id, as_of, *BUYER_FEATURES]`` (doubles).
@@ -133,15 +139,8 @@ def buyer_features(
     # products with many buyers are popular, not evidence, and would make the self-join quadratic
     small = per_product.where(F.col("_pn") <= max_product_buyers).select("product_id")
     pairs_bp = bp.select(B, "product_id").join(small, "product_id", "left_semi")
-    other = pairs_bp.withColumnRenamed(B, "_o")
-    overlap = (
-        pairs_bp.join(other, "product_id")
-        .where(F.col("_o") != F.col(B))
-        .groupBy(B, "_o")
-        .agg(F.count(F.lit(1)).alias("_shared"))
-        .groupBy(B)
-        .agg(F.max("_shared").alias("product_buyer_overlap"))
-    )
+    eng = engine or EngineConfig()
+    overlap = max_shared_neighbours(pairs_bp, B, "product_id", "product_buyer_overlap", eng.engine, eng.local_max_edges)
     out = base
     for part in (rev, counts, n_linked, co, overlap):
         out = out.join(part, B, "left")

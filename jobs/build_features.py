@@ -78,6 +78,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     rows |= _write(
         product_features(t, d, linked, *dup, brushing), staging, "product_score", "product_id", str(d.date())
     )
-    rows |= _write(buyer_features(t, d, hub, ef), staging, "buyer_score", "buyer_id", str(d.date()))
+    buyers = buyer_features(t, d, hub, ef, engine=ctx.config.clusters.engine)
+    rows |= _write(buyers, staging, "buyer_score", "buyer_id", str(d.date()))
     rows |= _write(reporter_features(t, d, ef), staging, "reporter_score", "reporter_id", str(d.date()))
     return StageResult(rows_out=rows)

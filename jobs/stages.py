@@ -63,7 +63,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("graph", build_graph.OUTPUT, build_graph.run, ("graph",)),
     Stage("duplicates", duplicates.OUTPUT, duplicates.run, ("dedup", "features.label_window_days")),
     Stage("clusters", clusters.OUTPUT, clusters.run, ("graph", "clusters")),
-    Stage("features", build_features.OUTPUT, build_features.run, ("graph", "features")),
+    Stage("features", build_features.OUTPUT, build_features.run, ("graph", "features", "clusters")),
     Stage("train", train.OUTPUT, train.run, ("model",)),
     Stage("score", score.OUTPUT, score.run, ("scoring",), uses_run_id=True),
     Stage("decide", decide.OUTPUT, decide.run, ("policy_path", "decisions"), uses_run_id=True),

@@ -61,8 +61,10 @@ def test_decisions_carry_reasons_and_evidence(hand_run: Any) -> None:
     assert by_id["q2"]["reason_codes"][:2] == ["LIVE_SELLER_CRITICAL", "SELLER_FRAUD_CRITICAL"]
     # the outcome of q8 (violation on 2026-10-25) labels m2 fraud for this run
     assert "seller m2 labelled fraud on 2026-10-25 (manual_review)" in by_id["q3"]["evidence"]
+    # identifier sharing with rejected merchants needs a seller of medium band or above (m4: 0.30, medium)
     assert by_id["q5"]["evidence"] == [
         "shares a payment instrument with 1 rejected merchant (m5)",
+        "seller m4 fraud risk 0.30 (medium): shared_identifiers",
         "same image as listing p5, removed with its seller m5 (labelled fraud on 2026-10-01)",
     ]
     assert by_id["q4"]["primary_reason"] == "SELLER_LOW_QUALITY"  # seller band low: no counterfeit rule
@@ -127,6 +129,23 @@ def test_rank_rule_risks_fire_band_rules_but_stay_out_of_p_violation(spark: Any,
     # with the rank as a probability it would be 1 - 0.4 * 0.45 * 0.03
     assert q3["p_violation"] == pytest.approx(1 - 0.4 * 0.45)
     assert any("listing p2 fraud risk rank 0.97 (high)" in e for e in q3["evidence"])
+
+
+def test_identifier_sharing_alone_does_not_send_a_low_band_seller_to_review(spark: Any, policy: Any) -> None:
+    # q5: seller m4 shares a payment instrument with the rejected m5; at band medium that is a review reason,
+    # at band low it is not (on a marketplace where honest shops share identifiers, measured at the base rate)
+    from pyspark.sql import functions as F
+
+    low = hand_scores(spark).withColumn(
+        "risk_band", F.when(F.col("entity_id") == "m4", F.lit("low")).otherwise(F.col("risk_band"))
+    )
+    rows = {}
+    for name, scores in (("medium", hand_scores(spark)), ("low", low)):
+        run = decide(DecisionInputs(hand_tables(spark), scores), policy, DecisionsConfig(), AS_OF, "r", "mv1", 25)
+        rows[name] = {r["item_id"]: r for r in _payloads(run.decisions)}["q5"]
+        run.release()
+    assert "payment_shared_with_rejected" in rows["medium"]["matched_rules"]
+    assert "payment_shared_with_rejected" not in rows["low"]["matched_rules"]
 
 
 def _routing_frame(spark: Any) -> Any:

@@ -17,6 +17,8 @@ differ in exactly one place by at most ``max_chars`` characters containing no sp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -39,25 +41,20 @@ def one_word_edit(a: str, b: str, max_chars: int = 12, max_run: int = 6) -> bool
     ta, tb = a.casefold().split(), b.casefold().split()
     if ta == tb:
         return False
-    p = 0
-    n = min(len(ta), len(tb))
-    while p < n and ta[p] == tb[p]:
-        p += 1
-    s = 0
-    while s < n - p and ta[len(ta) - 1 - s] == tb[len(tb) - 1 - s]:
-        s += 1
+    p, s = _common_ends(ta, tb)
     ra, rb = ta[p : len(ta) - s], tb[p : len(tb) - s]
     if len(ra) > 1 or len(rb) > 1:
         return False
     x, y = (ra[0] if ra else ""), (rb[0] if rb else "")
     if NOSPACE_RUN.search(x) or NOSPACE_RUN.search(y):
         # an unspaced phrase is many words: only a short run inside it may differ
-        return _one_run(x, y, max_run)
+        p, s = _common_ends(x, y)
+        return len(x) - p - s <= max_run and len(y) - p - s <= max_run
     return len(x) <= max_chars and len(y) <= max_chars
 
 
-def _one_run(x: str, y: str, max_run: int) -> bool:
-    """Whether ``x`` and ``y`` differ by one run of at most ``max_run`` characters on each side."""
+def _common_ends(x: Sequence[str], y: Sequence[str]) -> tuple[int, int]:
+    """Lengths of the common prefix and of the common suffix after it (words or characters)."""
     p = 0
     n = min(len(x), len(y))
     while p < n and x[p] == y[p]:
@@ -65,7 +62,7 @@ def _one_run(x: str, y: str, max_run: int) -> bool:
     s = 0
     while s < n - p and x[len(x) - 1 - s] == y[len(y) - 1 - s]:
         s += 1
-    return len(x) - p - s <= max_run and len(y) - p - s <= max_run
+    return p, s
 
 
 def variant_pairs(
