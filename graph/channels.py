@@ -29,6 +29,7 @@ from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
 
 CHANNEL, SCORE = "channel", "score"
 U, V = "src", "dst"
@@ -67,17 +68,17 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     # null-model totals, seller sizes and both sides of the self-join), so they are materialised once
     # (recomputed per branch, the orders ⋈ sells join dominated the clusters stage at scale m)
     d = Window.partitionBy("pool")
-    m = (
+    bounded = (
         memberships.select("pool", "seller")
         .distinct()
         .withColumn("_d", F.count(F.lit(1)).over(d))
         .where(F.col("_d") <= max_pool_degree)
-        .localCheckpoint(eager=True)
     )
-    # Σ_p d_p is the number of membership rows and Σ_p d_p (d_p - 1) the sum over rows of (d_p - 1)
-    row = m.agg(F.count(F.lit(1)), F.sum(F.col("_d") - 1)).first()
-    total = float(row[0]) if row and row[0] else 0.0
-    pairs_mass = float(row[1]) if row and row[1] else 0.0
+    # Σ_p d_p is the number of membership rows and Σ_p d_p (d_p - 1) the sum over rows of (d_p - 1),
+    # both observed while the memberships materialise (no job of their own)
+    m, sums = checkpoint_with_counts(bounded, {"mass": F.sum(F.col("_d") - 1)})
+    total = float(sums["rows"])
+    pairs_mass = float(sums["mass"])
     rate = pairs_mass / (total * total) if total > 0 else 0.0
     size = m.groupBy("seller").agg(F.count(F.lit(1)).alias("_n"))
     a = m.select("pool", F.col("seller").alias(U))

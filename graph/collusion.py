@@ -200,7 +200,9 @@ def channel_links(
         pairs = pairs.unionByName(p)
     pairs = pairs.localCheckpoint(eager=True)
     timing = ch.timing_channels(pairs, ch.seller_times(edges, nodes), burst_days)
-    return pairs.unionByName(timing)
+    # materialised: the channel scores are read three times by the standardisation (medians, spreads,
+    # scores), and without this cut each read re-plans the timing channels' joins (a 375-node plan)
+    return pairs.unionByName(timing).localCheckpoint(eager=True)
 
 
 def collusion_clusters(

@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine, choose_engine
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
 from fraudmine.graph.asof import edges_as_of, nodes_as_of
 from fraudmine.graph.cluster_features import entity_features
 from fraudmine.graph.clusters import CLUSTER_ID, member_rows
@@ -50,10 +51,9 @@ class MiningResult:
     seconds: dict[str, float]
 
 
-def _engine(edges: DataFrame, cfg: ClustersConfig) -> GraphEngine:
+def _engine(spark: SparkSession, n_edges: int, cfg: ClustersConfig) -> GraphEngine:
     e = cfg.engine
-    n = edges.count() if e.engine == "auto" else 0
-    return choose_engine(edges.sparkSession, n, e.engine, e.local_max_edges, e.checkpoint_interval)
+    return choose_engine(spark, n_edges, e.engine, e.local_max_edges, e.checkpoint_interval)
 
 
 def mine_clusters(
@@ -84,28 +84,32 @@ def mine_clusters(
     ic = cfg.identity
     ai = account_identifiers(edges, ic.account_types)
     kept, _ = prune_hubs(ai, ic.hub_max_degree)
-    all_links = identity_links(kept, ic.type_weights).localCheckpoint(eager=True)
-    id_links = all_links.where(F.col(S.WEIGHT) >= F.lit(ic.min_link_weight))
-    eng = _engine(id_links, cfg)
+    # the link counts the engine choice needs are observed while the links materialise (no count jobs)
+    strong = F.col(S.WEIGHT) >= F.lit(ic.min_link_weight)
+    all_links, n_links = checkpoint_with_counts(identity_links(kept, ic.type_weights), {"strong": F.count_if(strong)})
+    id_links = all_links.where(strong)
+    spark = edges.sparkSession
+    eng = _engine(spark, n_links["strong"], cfg)
     engines["identity"] = eng.name
     ident, _ = clusters_from_links(id_links, kept, nodes, eng)
-    ident = ident.localCheckpoint(eager=True)
+    ident, n = checkpoint_with_counts(ident)
     secs["identity"] = time.monotonic() - t0
-    log.info("identity: %d clusters (%.1fs, engine %s)", ident.count(), secs["identity"], eng.name)
+    log.info("identity: %d clusters (%.1fs, engine %s)", n["rows"], secs["identity"], eng.name)
 
     t0 = time.monotonic()
-    coll_engine = _engine(all_links, cfg)  # the collusion graph has at most this many links plus pool links
+    # the collusion graph has at most this many links plus pool links
+    coll_engine = _engine(spark, n_links["rows"], cfg)
     engines["collusion"] = coll_engine.name
     coll, _, _ = collusion_clusters(edges, nodes, all_links, coll_engine, cfg.collusion, duplicate_pairs)
-    coll = coll.localCheckpoint(eager=True)
+    coll, n = checkpoint_with_counts(coll)
     secs["collusion"] = time.monotonic() - t0
-    log.info("collusion: %d clusters (%.1fs)", coll.count(), secs["collusion"])
+    log.info("collusion: %d clusters (%.1fs)", n["rows"], secs["collusion"])
 
     t0 = time.monotonic()
     brush, brush_roles = brushing_blocks(edges, nodes, cfg.brushing, as_of)
-    brush = brush.localCheckpoint(eager=True)
+    brush, n = checkpoint_with_counts(brush)
     secs["brushing"] = time.monotonic() - t0
-    log.info("brushing: %d blocks (%.1fs)", brush.count(), secs["brushing"])
+    log.info("brushing: %d blocks (%.1fs)", n["rows"], secs["brushing"])
 
     t0 = time.monotonic()
     rc = cfg.reporter_rings
@@ -115,9 +119,9 @@ def mine_clusters(
     rings, ring_roles = reporter_rings(
         edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share, rc.max_ring_credibility
     )
-    rings = rings.localCheckpoint(eager=True)
+    rings, n = checkpoint_with_counts(rings)
     secs["reporter_rings"] = time.monotonic() - t0
-    log.info("reporter rings: %d rings (%.1fs)", rings.count(), secs["reporter_rings"])
+    log.info("reporter rings: %d rings (%.1fs)", n["rows"], secs["reporter_rings"])
 
     clusters = {"identity": ident, "collusion": coll, "brushing": brush, "reporter_rings": rings}
     roles = {"brushing": brush_roles, "reporter_rings": ring_roles}

@@ -68,6 +68,21 @@ def test_written_schema_equals_what_spark_infers(spark: SparkSession, tmp_path: 
     assert tally.jobs == 0
 
 
+def test_checkpoint_with_counts_costs_no_job_beyond_the_checkpoint(spark: SparkSession) -> None:
+    from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
+
+    df = spark.range(40).withColumn("g", F.col("id") % 7).groupBy("g").agg(F.count(F.lit(1)).alias("n"))
+    with counting_jobs(spark, "plain") as plain:
+        df.localCheckpoint(eager=True)
+    with counting_jobs(spark, "observed") as observed:
+        out, got = checkpoint_with_counts(df, {"big": F.count_if(F.col("n") > 5), "total": F.sum("n")})
+    assert observed.jobs == plain.jobs  # the counts ride on the checkpoint's own job(s)
+    assert got == {"rows": 7, "big": 5, "total": 40}
+    assert sorted(r["g"] for r in out.collect()) == list(range(7))
+    _, empty = checkpoint_with_counts(df.where(F.col("n") > 100), {"total": F.sum("n")})
+    assert empty == {"rows": 0, "total": 0}  # a null sum reads 0
+
+
 def test_validate_and_graph_stages_run_few_spark_jobs_on_tiny_tables(spark: SparkSession, tmp_path: Path) -> None:
     """Validation: per table one write plus the adaptive stages of its duplicate window and FK joins,
     nothing else (no persist, count, input scan or schema inference); graph: no schema-inference or

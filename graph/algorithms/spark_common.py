@@ -19,9 +19,10 @@ which resets the estimate every ``checkpoint_interval`` rounds.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -77,6 +78,28 @@ def indexed_edges(edges: DataFrame, index: DataFrame) -> DataFrame:
         .select(F.least("_s", "_d").alias("a"), F.greatest("_s", "_d").alias("b"), F.col(WEIGHT).alias("w"))
     )
     return e.groupBy("a", "b").agg(F.sum("w").alias("w"))
+
+
+def checkpoint_with_counts(
+    df: DataFrame, extra: Mapping[str, Column] | None = None
+) -> tuple[DataFrame, dict[str, int]]:
+    """``localCheckpoint`` ``df`` and count its rows (and ``extra`` aggregates) in the same Spark job.
+
+    The counts are observed while the checkpoint materialises (:class:`pyspark.sql.Observation`),
+    so a row count for a log line or an engine choice costs no job of its own (a ``count()`` on
+    the checkpointed frame is one or two more jobs).
+
+    Args:
+        df: the frame to materialise.
+        extra: more aggregates by name, e.g. ``{"strong": F.count_if(F.col("weight") >= 0.5)}``.
+
+    Returns:
+        ``(checkpointed frame, {"rows": n, **extra})``, every value an int (0 for a null aggregate).
+    """
+    obs = Observation(f"checkpoint-{uuid.uuid4().hex}")
+    aggs = [F.count(F.lit(1)).alias("rows"), *[c.alias(name) for name, c in (extra or {}).items()]]
+    out = df.observe(obs, *aggs).localCheckpoint(eager=True)
+    return out, {k: int(v or 0) for k, v in obs.get.items()}
 
 
 def cut_lineage(df: DataFrame, round_no: int, checkpoint_interval: int) -> DataFrame:
