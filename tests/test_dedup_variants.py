@@ -96,3 +96,37 @@ def test_text_only_pairs_are_trusted_by_the_confirmation_of_their_own_stratum() 
     assert not own[n_cross + n_same]  # cross-shop: equal titles are not confirmed by the pictures
     assert own[n_cross + n_same + 1]  # one shop: they are
     assert own[: n_cross + n_same].all()  # pairs with two images are always trusted
+
+
+def test_find_duplicates_does_not_depend_on_the_row_order() -> None:
+    rng = np.random.default_rng(3)
+    base = ["ultra slim phone case galaxy s21", "garden hose 20 m", "wooden chess board", "ceramic mug 350ml"]
+    rows = []
+    for k in range(120):
+        t = base[k % 4] + " " + ["black", "red", "blue", "green", "pro", "new"][int(rng.integers(6))]
+        ph = f"{(k % 4) * 0x1111111111111111 ^ int(rng.integers(0, 4)):016x}"
+        rows.append((f"p{k:03d}", f"m{k % 9}", t, None, float(10 + k % 7), None, ph, f"2026-10-{1 + k % 28:02d}"))
+    listings = pd.DataFrame(
+        rows,
+        columns=[
+            "product_id",
+            "merchant_id",
+            "title",
+            "description",
+            "price",
+            "brand_name",
+            "image_phash",
+            "created_at",
+        ],
+    )
+    listings["created_at"] = pd.to_datetime(listings["created_at"], utc=True)
+    params = DedupConfig(minhash_bands=32, threshold_sample=1_000)
+    a = find_duplicates(listings, params)
+    b = find_duplicates(listings.sample(frac=1.0, random_state=1), params)
+    assert a.report["threshold"] == b.report["threshold"]
+    assert not a.members.empty
+    pd.testing.assert_frame_equal(a.members, b.members)
+    key = ["src", "dst"]
+    pd.testing.assert_frame_equal(
+        a.edges.sort_values(key).reset_index(drop=True), b.edges.sort_values(key).reset_index(drop=True)
+    )

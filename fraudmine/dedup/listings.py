@@ -64,7 +64,9 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         last[0] = now
         log.info("dedup %s: %d rows (%.1fs)", step, rows, steps[step])
 
-    listings = listings.reset_index(drop=True)
+    # one canonical row order: the seeded samples below (threshold fit) depend on it, and a Spark
+    # collect returns rows in an order that depends on the partitioning (so on the machine's cores)
+    listings = listings.sort_values("product_id", kind="stable").reset_index(drop=True)
     corpus = build_corpus(
         listings["product_id"].tolist(),
         listings["title"].tolist(),
