@@ -25,11 +25,12 @@ import time
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from scipy import sparse
+
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, to_pandas
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +88,14 @@ def max_shared_neighbours(
     """
     t0 = time.monotonic()
     edges = edges.select(src, dst)
+    local = engine == "local"
     if engine == "auto":
-        # counted, then collected or joined: materialise the (usually derived) edges once
-        edges = edges.persist(StorageLevel.MEMORY_AND_DISK)
-    n = edges.count() if engine == "auto" else -1
-    if engine == "local" or (engine == "auto" and n <= local_max_edges):
-        pdf: pd.DataFrame = edges.toPandas()
-        if engine == "auto":
-            edges.unpersist()
+        # materialised once, counted in the same job: collected below the limit, read by both sides
+        # of the self-join above it
+        edges, n = checkpoint_with_counts(edges)
+        local = n["rows"] <= local_max_edges
+    if local:
+        pdf = to_pandas(edges)
         lc, lu = pd.factorize(pdf[src], sort=True)
         rc, _ = pd.factorize(pdf[dst], sort=True)
         best = max_shared_local(lc.astype(np.int64), rc.astype(np.int64), len(lu))
@@ -111,8 +112,6 @@ def max_shared_neighbours(
             time.monotonic() - t0,
         )
         return df
-    if engine == "auto":
-        edges.unpersist()  # above the limit the join re-reads its input rather than pin it in memory
     other = edges.select(F.col(src).alias("_o"), F.col(dst))
     return (
         edges.join(other, dst)
