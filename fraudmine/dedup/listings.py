@@ -123,13 +123,11 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     cut = image_conflict_cut(feats["image_hamming"].to_numpy(), null_feats["image_hamming"].to_numpy(), params.seed)
     report["image_conflict_bits"] = cut
     cannot = CannotLink(corpus.phash, corpus.has_phash, cut) if cut is not None else None
-    merchant_codes = pd.factorize(listings["merchant_id"])[0] if "merchant_id" in listings else None
-    same_shop = None
-    if merchant_codes is not None:
-        same_shop = ((merchant_codes[res.i] == merchant_codes[res.j]) & (merchant_codes[res.i] >= 0)).astype(np.int64)
+    shop = pd.factorize(listings["merchant_id"])[0]
+    same_shop = ((shop[res.i] == shop[res.j]) & (shop[res.i] >= 0)).astype(np.int64)
     use = trusted_pairs(feats, cut, same_shop)
     report["text_only_pairs_untrusted"] = int((~use & (score >= threshold)).sum())
-    if params.variants and "merchant_id" in listings:
+    if params.variants:
         variant = variant_pairs(
             res.i, res.j, listings["merchant_id"], listings["price"], listings["description"], listings["title"]
         )
