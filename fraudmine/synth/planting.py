@@ -133,19 +133,9 @@ def relistings(blk: Block, d: dict[str, Any]) -> None:
     grp = key.groupby(["m", "t", "h"], sort=False)["j"]
     key["head"] = grp.transform("min")  # the group's first listing (rows ascend)
     key = key.loc[grp.transform("size").to_numpy() >= 2].sort_values(["head", "j"], kind="stable")
-    heads = key["head"].to_numpy()
-    for start, end in zip(*_runs(heads), strict=True):
-        group = group_name("relist", int(blk.p_gidx[heads[start]]))
-        for pid in product_ids(blk.p_gidx[key["j"].to_numpy()[start:end]]):
-            blk.truth.append(("product", pid, "duplicate_listing", group, "relisting"))
-
-
-def _runs(sorted_keys: np.ndarray) -> tuple[list[int], list[int]]:
-    """``(starts, ends)`` of the runs of equal values of a sorted array."""
-    if sorted_keys.shape[0] == 0:
-        return [], []
-    cut = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    return np.r_[0, cut].tolist(), np.r_[cut, sorted_keys.shape[0]].tolist()
+    pids = product_ids(blk.p_gidx[key["j"].to_numpy()])
+    groups = [group_name("relist", int(g)) for g in blk.p_gidx[key["head"].to_numpy()].tolist()]
+    blk.truth.extend(("product", pid, "duplicate_listing", g, "relisting") for pid, g in zip(pids, groups, strict=True))
 
 
 def counterfeit_listings(blk: Block, d: dict[str, Any]) -> None:
