@@ -14,8 +14,8 @@ import pytest
 
 from fraudmine.contracts.raw import CATEGORIES
 from fraudmine.synth import text as tx
-from fraudmine.synth.blocks import review_texts
 from fraudmine.synth.entities import BRANDS
+from fraudmine.synth.orders import review_texts
 from fraudmine.synth.util import hmac_hex, id_array, make_ids
 
 

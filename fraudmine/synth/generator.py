@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fraudmine.contracts.typologies import TYPOLOGIES
-from fraudmine.synth import activity, blocks, planting
+from fraudmine.synth import activity, blocks, orders, planting
 from fraudmine.synth.entities import base_plan
 from fraudmine.synth.labels import TruthRow, labels_table, truth_frames
 from fraudmine.synth.scales import get_scale
@@ -156,7 +156,7 @@ def _fill_block(blk: blocks.Block) -> None:
     planting.counterfeit_listings(blk, listing)
     planting.relistings(blk, listing)
     blocks.emit_products(blk, listing)
-    blocks.background_orders(blk)
+    orders.background_orders(blk)
     planting.brushing(blk)
     blocks.background_reports(blk)
     planting.malicious_reporting(blk)

@@ -23,12 +23,11 @@ from fraudmine.synth.blocks import (
     Block,
     buyer_ids,
     merchant_ids,
-    orders_rows,
     product_ids,
     reports_rows,
-    reviews_rows,
 )
 from fraudmine.synth.entities import BRAND_CAT, BRANDS, PROTECTED_IDX
+from fraudmine.synth.orders import orders_rows, reviews_rows
 from fraudmine.synth.util import US_PER_DAY, US_PER_HOUR, IntArray, flip_bits, uniform_between
 
 
