@@ -30,6 +30,11 @@ C = CREATOR_ID
 
 CREATOR_CLUSTER_COLUMNS: tuple[str, ...] = CLUSTER_COLUMNS[:6]  # identity and collusion facts
 
+TRAIN_CLUSTER_KINDS: tuple[str, ...] = ("identity", "collusion")
+"""Cluster kinds whose ``entity_features`` columns the training-date features read: the only train frame
+that joins cluster facts is the creators' (:data:`CREATOR_CLUSTER_COLUMNS` and the promoted merchants'
+collusion facts), so the ``clusters`` stage mines only these kinds at the training cut-off."""
+
 CREATOR_FEATURES: tuple[str, ...] = (
     "account_age_days",
     "log_followers",

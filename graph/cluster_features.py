@@ -10,6 +10,7 @@ never feed its features.  Everything else is label-free graph evidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pyspark.sql import Column, DataFrame
@@ -45,6 +46,29 @@ ENTITY_FEATURES_SCHEMA = T.StructType(
         T.StructField("reporter_n_reviewed", T.LongType(), False),
     ]
 )
+
+KIND_COLUMN_PREFIX: dict[str, str] = {
+    "identity": "identity_",
+    "collusion": "collusion_",
+    "brushing": "brushing_",
+    "reporter_rings": "reporter_",
+}
+"""Prefix of the :data:`ENTITY_FEATURES_SCHEMA` columns each cluster kind gives (``reporter_rings``: rings and
+reporter credibility)."""
+
+
+def entity_features_schema(kinds: Sequence[str] = tuple(KIND_COLUMN_PREFIX)) -> T.StructType:
+    """:data:`ENTITY_FEATURES_SCHEMA` restricted to the key columns and those of ``kinds``.
+
+    Raises:
+        ValueError: an unknown kind (naming the known ones).
+    """
+    unknown = [k for k in kinds if k not in KIND_COLUMN_PREFIX]
+    if unknown:
+        raise ValueError(f"entity_features: unknown cluster kind(s) {unknown}; kinds are {list(KIND_COLUMN_PREFIX)}")
+    prefixes = tuple(KIND_COLUMN_PREFIX[k] for k in kinds)
+    fields = ENTITY_FEATURES_SCHEMA.fields
+    return T.StructType(fields[:4] + [f for f in fields[4:] if f.name.startswith(prefixes)])
 
 
 def latest_bad_labels(labels: DataFrame, as_of: datetime) -> DataFrame:
@@ -106,51 +130,78 @@ def _cluster_facts(clusters: DataFrame, members: DataFrame, prefix: str) -> Data
 def entity_features(
     clusters: dict[str, DataFrame],
     members: dict[str, DataFrame],
-    credibility: DataFrame,
+    credibility: DataFrame | None,
     labels: DataFrame,
     as_of: datetime,
     n_folds: int,
     seed: int = 0,
 ) -> DataFrame:
-    """The per-entity feature table (schema :data:`ENTITY_FEATURES_SCHEMA`).
+    """The per-entity feature table (schema :func:`entity_features_schema` of the kinds in ``clusters``).
+
+    With all four kinds this is :data:`ENTITY_FEATURES_SCHEMA`; a kind left out of ``clusters`` (the
+    training-date mining needs identity and collusion only) leaves out its columns, and its members do not
+    add rows.
 
     Args:
-        clusters: cluster rows by kind (``identity``, ``collusion``, ``brushing``, ``reporter_rings``).
+        clusters: cluster rows by kind (``identity``, ``collusion``, ``brushing``, ``reporter_rings``; any subset
+            in that order).
         members: ``[cluster_id, node_id]`` by kind (only members of reported clusters).
-        credibility: output of :func:`fraudmine.graph.reporters.reporter_credibility`.
+        credibility: output of :func:`fraudmine.graph.reporters.reporter_credibility` (required with
+            ``reporter_rings``, unused without).
         labels: clean ``labels`` table; only labels before ``as_of`` are read.
         as_of: the date the features describe.
         n_folds, seed: out-of-fold split of the label counts.
+
+    Raises:
+        ValueError: an unknown kind, or ``reporter_rings`` without ``credibility``.
     """
+    schema = entity_features_schema(list(clusters))
     bad = latest_bad_labels(labels, as_of)
-    ident = _cluster_facts(clusters["identity"], members["identity"], "identity").join(
-        oof_member_counts(members["identity"], bad, n_folds, seed, "identity"), S.NODE_ID, "left"
-    )
-    coll = _cluster_facts(clusters["collusion"], members["collusion"], "collusion").drop(
-        "collusion_registration_spread_days"
-    )
-    coll = coll.join(oof_member_counts(members["collusion"], bad, n_folds, seed, "collusion"), S.NODE_ID, "left")
-    brush = (
-        members["brushing"]
-        .join(clusters["brushing"].select(CLUSTER_ID, "risk"), CLUSTER_ID)
-        .groupBy(S.NODE_ID)
-        .agg(F.count(F.lit(1)).alias("brushing_blocks"), F.max("risk").alias("brushing_max_risk"))
-    )
-    ring = (
-        members["reporter_rings"]
-        .join(clusters["reporter_rings"].select(CLUSTER_ID, "size", "risk"), CLUSTER_ID)
-        .groupBy(S.NODE_ID)
-        .agg(F.max("size").alias("reporter_ring_size"), F.max("risk").alias("reporter_ring_risk"))
-    )
-    cred = credibility.select(
-        S.NODE_ID, F.col("credibility").alias("reporter_credibility"), F.col("n_reviewed").alias("reporter_n_reviewed")
-    )
-    out = ident.join(coll, S.NODE_ID, "full")
-    for part in (brush, ring, cred):
+    parts: list[DataFrame] = []
+    if "identity" in clusters:
+        parts.append(
+            _cluster_facts(clusters["identity"], members["identity"], "identity").join(
+                oof_member_counts(members["identity"], bad, n_folds, seed, "identity"), S.NODE_ID, "left"
+            )
+        )
+    if "collusion" in clusters:
+        coll = _cluster_facts(clusters["collusion"], members["collusion"], "collusion").drop(
+            "collusion_registration_spread_days"
+        )
+        parts.append(
+            coll.join(oof_member_counts(members["collusion"], bad, n_folds, seed, "collusion"), S.NODE_ID, "left")
+        )
+    if "brushing" in clusters:
+        parts.append(
+            members["brushing"]
+            .join(clusters["brushing"].select(CLUSTER_ID, "risk"), CLUSTER_ID)
+            .groupBy(S.NODE_ID)
+            .agg(F.count(F.lit(1)).alias("brushing_blocks"), F.max("risk").alias("brushing_max_risk"))
+        )
+    if "reporter_rings" in clusters:
+        if credibility is None:
+            raise ValueError("entity_features: the reporter_rings columns need the reporter credibility")
+        parts.append(
+            members["reporter_rings"]
+            .join(clusters["reporter_rings"].select(CLUSTER_ID, "size", "risk"), CLUSTER_ID)
+            .groupBy(S.NODE_ID)
+            .agg(F.max("size").alias("reporter_ring_size"), F.max("risk").alias("reporter_ring_risk"))
+        )
+        parts.append(
+            credibility.select(
+                S.NODE_ID,
+                F.col("credibility").alias("reporter_credibility"),
+                F.col("n_reviewed").alias("reporter_n_reviewed"),
+            )
+        )
+    if not parts:
+        raise ValueError(f"entity_features: no cluster kind given; kinds are {list(KIND_COLUMN_PREFIX)}")
+    out = parts[0]
+    for part in parts[1:]:
         out = out.join(part, S.NODE_ID, "full")
     fill: dict[str, bool | float | int | str] = {
         f.name: 0
-        for f in ENTITY_FEATURES_SCHEMA.fields[4:]
+        for f in schema.fields[4:]
         if f.name not in ("identity_registration_spread_days", "reporter_credibility")
     }
     out = out.fillna(fill)
@@ -159,6 +210,6 @@ def entity_features(
         F.regexp_extract(S.NODE_ID, r"^([a-z_]+):", 1).alias("entity_type"),
         F.regexp_extract(S.NODE_ID, r"^[a-z_]+:(.*)$", 1).alias("entity_id"),
         F.lit(as_of).cast("timestamp").alias("as_of"),
-        *[F.col(f.name).cast(f.dataType) for f in ENTITY_FEATURES_SCHEMA.fields[4:]],
+        *[F.col(f.name).cast(f.dataType) for f in schema.fields[4:]],
     )
-    return S.check_schema(out, ENTITY_FEATURES_SCHEMA, "clusters.entity_features")
+    return S.check_schema(out, schema, "clusters.entity_features")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from fraudmine.graph.algorithms.engine import GraphEngine, choose_engine
 from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
 from fraudmine.graph.asof import edges_as_of, nodes_as_of
 from fraudmine.graph.cluster_features import entity_features
-from fraudmine.graph.clusters import CLUSTER_ID, member_rows
+from fraudmine.graph.clusters import CLUSTER_ID, CLUSTER_KINDS, member_rows
 from fraudmine.graph.collusion import collusion_clusters
 from fraudmine.graph.dense import brushing_blocks
 from fraudmine.graph.identity import account_identifiers, clusters_from_links, identity_links, prune_hubs
@@ -64,8 +65,14 @@ def mine_clusters(
     as_of: datetime,
     cfg: ClustersConfig,
     duplicate_pairs: DataFrame | None = None,
+    kinds: Sequence[str] = CLUSTER_KINDS,
 ) -> MiningResult:
     """Identity clusters, collusion communities, brushing blocks, reporter rings and entity features.
+
+    ``kinds`` restricts the mining to some detectors (in :data:`~fraudmine.graph.clusters.CLUSTER_KINDS`):
+    the result then has only their clusters and members, and the entity features only their columns
+    (:func:`~fraudmine.graph.cluster_features.entity_features_schema`).  The ``clusters`` stage mines
+    identity and collusion alone at the training cut-off, the only columns the training features read.
 
     Args:
         nodes: typed nodes (graph stage output).
@@ -75,7 +82,14 @@ def mine_clusters(
         as_of: cut-off instant.
         cfg: the ``clusters`` config section.
         duplicate_pairs: optional near-duplicate product pairs ``[src, dst(, score)]``.
+        kinds: the detectors to run (default: all four).
+
+    Raises:
+        ValueError: an unknown kind (naming the known ones).
     """
+    unknown = [k for k in kinds if k not in CLUSTER_KINDS]
+    if unknown:
+        raise ValueError(f"mine_clusters: unknown cluster kind(s) {unknown}; kinds are {list(CLUSTER_KINDS)}")
     secs: dict[str, float] = {}
     engines: dict[str, str] = {}
     t0 = time.monotonic()
@@ -96,38 +110,42 @@ def mine_clusters(
     secs["identity"] = time.monotonic() - t0
     log.info("identity: %d clusters (%.1fs, engine %s)", n["rows"], secs["identity"], eng.name)
 
-    t0 = time.monotonic()
-    # the collusion graph has at most this many links plus pool links
-    coll_engine = _engine(spark, n_links["rows"], cfg)
-    engines["collusion"] = coll_engine.name
-    coll, _, _ = collusion_clusters(edges, nodes, all_links, coll_engine, cfg.collusion, duplicate_pairs)
-    coll, n = checkpoint_with_counts(coll)
-    secs["collusion"] = time.monotonic() - t0
-    log.info("collusion: %d clusters (%.1fs)", n["rows"], secs["collusion"])
+    clusters = {"identity": ident}
+    roles: dict[str, DataFrame] = {}
+    cred = None
+    if "collusion" in kinds:
+        t0 = time.monotonic()
+        # the collusion graph has at most this many links plus pool links
+        coll_engine = _engine(spark, n_links["rows"], cfg)
+        engines["collusion"] = coll_engine.name
+        coll, _, _ = collusion_clusters(edges, nodes, all_links, coll_engine, cfg.collusion, duplicate_pairs)
+        clusters["collusion"], n = checkpoint_with_counts(coll)
+        secs["collusion"] = time.monotonic() - t0
+        log.info("collusion: %d clusters (%.1fs)", n["rows"], secs["collusion"])
 
-    t0 = time.monotonic()
-    brush, brush_roles = brushing_blocks(edges, nodes, cfg.brushing, as_of)
-    brush, n = checkpoint_with_counts(brush)
-    secs["brushing"] = time.monotonic() - t0
-    log.info("brushing: %d blocks (%.1fs)", n["rows"], secs["brushing"])
+    if "brushing" in kinds:
+        t0 = time.monotonic()
+        brush, roles["brushing"] = brushing_blocks(edges, nodes, cfg.brushing, as_of)
+        clusters["brushing"], n = checkpoint_with_counts(brush)
+        secs["brushing"] = time.monotonic() - t0
+        log.info("brushing: %d blocks (%.1fs)", n["rows"], secs["brushing"])
 
-    t0 = time.monotonic()
-    rc = cfg.reporter_rings
-    cred = reporter_credibility(edges, reports, as_of, rc.credibility_prior, rc.credibility_strength).localCheckpoint(
-        eager=True
-    )
-    rings, ring_roles = reporter_rings(
-        edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share, rc.max_ring_credibility
-    )
-    rings, n = checkpoint_with_counts(rings)
-    secs["reporter_rings"] = time.monotonic() - t0
-    log.info("reporter rings: %d rings (%.1fs)", n["rows"], secs["reporter_rings"])
+    if "reporter_rings" in kinds:
+        t0 = time.monotonic()
+        rc = cfg.reporter_rings
+        cred = reporter_credibility(
+            edges, reports, as_of, rc.credibility_prior, rc.credibility_strength
+        ).localCheckpoint(eager=True)
+        rings, roles["reporter_rings"] = reporter_rings(
+            edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share, rc.max_ring_credibility
+        )
+        clusters["reporter_rings"], n = checkpoint_with_counts(rings)
+        secs["reporter_rings"] = time.monotonic() - t0
+        log.info("reporter rings: %d rings (%.1fs)", n["rows"], secs["reporter_rings"])
 
-    clusters = {"identity": ident, "collusion": coll, "brushing": brush, "reporter_rings": rings}
-    roles = {"brushing": brush_roles, "reporter_rings": ring_roles}
     members = {k: member_rows(k, v, roles.get(k)) for k, v in clusters.items()}
     all_members = members["identity"]
-    for k in ("collusion", "brushing", "reporter_rings"):
+    for k in list(clusters)[1:]:
         all_members = all_members.unionByName(members[k])
     feats = entity_features(
         clusters, {k: m.select(CLUSTER_ID, S.NODE_ID) for k, m in members.items()}, cred, labels, as_of, cfg.label_folds

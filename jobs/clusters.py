@@ -5,7 +5,9 @@ Reads the committed typed graph (nodes, events, report attributes), the clean la
 channel of the collusion projection: the ``duplicates`` stage runs before this one);
 writes ``clusters/{identity,collusion,brushing,reporter_rings}`` (schema ``CLUSTERS_SCHEMA``),
 ``clusters/members`` and ``clusters/entity_features`` (as of D), plus
-``clusters/entity_features_train`` (as of D - label window) when ``clusters.train_features``.
+``clusters/entity_features_train`` (as of D - label window) when ``clusters.train_features``: that one
+mines only the kinds the training features read (:data:`~fraudmine.features.creator.TRAIN_CLUSTER_KINDS`)
+and has only their columns.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from fraudmine.features.creator import TRAIN_CLUSTER_KINDS
 from fraudmine.graph.mining import mine_clusters
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.parquet import parquet_rows, read_parquet
@@ -46,7 +49,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     res.features.orderBy("node_id").write.parquet(str(staging / "entity_features"))
     rows["entity_features"] = parquet_rows(staging / "entity_features")
     if cfg.train_features:
-        train = mine_clusters(nodes, events, reports, labels, ctx.train_as_of, cfg, dup)
+        train = mine_clusters(nodes, events, reports, labels, ctx.train_as_of, cfg, dup, TRAIN_CLUSTER_KINDS)
         train.features.orderBy("node_id").write.parquet(str(staging / "entity_features_train"))
         rows["entity_features_train"] = parquet_rows(staging / "entity_features_train")
     return StageResult(

@@ -145,6 +145,30 @@ def test_creator_features_point_in_time(spark: Any) -> None:
 
 
 @pytest.mark.spark
+def test_creator_features_need_only_the_training_cluster_kinds(spark: Any) -> None:
+    """The clusters stage mines only TRAIN_CLUSTER_KINDS at the training cut-off: creators read nothing else."""
+    from pyspark.sql import functions as F
+
+    from fraudmine.features.creator import TRAIN_CLUSTER_KINDS, creator_features
+    from fraudmine.graph.cluster_features import ENTITY_FEATURES_SCHEMA, entity_features_schema
+
+    def row(node: str, v: float) -> tuple[Any, ...]:
+        et, eid = node.split(":")
+        vals = [int(v) if f.dataType.simpleString() == "bigint" else v for f in ENTITY_FEATURES_SCHEMA.fields[4:]]
+        return (node, et, eid, AS_OF, *vals)
+
+    ef = spark.createDataFrame(
+        [row("creator:c1", 3.0), row("merchant:m1", 5.0), row("merchant:m2", 0.5)], ENTITY_FEATURES_SCHEMA
+    )
+    t = _market(spark)
+    full = creator_features(t, AS_OF, 20, ef).collect()
+    train_cols = [f.name for f in entity_features_schema(TRAIN_CLUSTER_KINDS).fields]
+    assert "brushing_blocks" not in train_cols and "collusion_cluster_risk" in train_cols
+    projected = creator_features(t, AS_OF, 20, ef.select(*[F.col(c) for c in train_cols])).collect()
+    assert projected == full and full[0]["promoted_max_collusion_risk"] == 5.0
+
+
+@pytest.mark.spark
 def test_product_features_point_in_time(spark: Any) -> None:
     from fraudmine.features.buyer import linked_buyers
     from fraudmine.features.product import PRODUCT_FEATURES, product_features
