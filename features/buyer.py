@@ -8,6 +8,8 @@ identifiers with other buyers, and the ``clusters`` stage's FRAUDAR brushing blo
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -17,10 +19,12 @@ from pyspark.sql import functions as F
 from fraudmine.features.frames import as_doubles, before, cluster_facts, join_cluster_facts, shared_identifier_links
 from fraudmine.features.merchant import status_as_of
 from fraudmine.graph.algorithms.overlap import max_shared_neighbours
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
 from fraudmine.graph_config import EngineConfig
 
 BUYER_ID = "buyer_id"
 B = BUYER_ID
+log = logging.getLogger(__name__)
 
 BUYER_CLUSTER_COLUMNS: tuple[str, ...] = ("brushing_blocks", "brushing_max_risk")
 
@@ -92,7 +96,20 @@ def buyer_features(
         ``[buyer_id, as_of, *BUYER_FEATURES]`` (doubles).
     """
     pm = before(t["products"], "created_at", as_of).select("product_id", "merchant_id")
-    orders = status_as_of(before(t["orders"], "ordered_at", as_of), t.get("order_events"), as_of).join(pm, "product_id")
+    t0 = time.monotonic()
+    orders = (
+        status_as_of(before(t["orders"], "ordered_at", as_of), t.get("order_events"), as_of)
+        .join(pm, "product_id")
+        .select(B, "product_id", "merchant_id", "status", "ordered_at", "amount")
+    )
+    # materialised once: the overlap's own job and the final plan (aggregates, 2-hop share) both read it
+    orders, n = checkpoint_with_counts(orders)
+    log.info(
+        "buyer features: %s orders as of %s with their status (%.1fs)",
+        f"{n['rows']:,}",
+        as_of.date(),
+        time.monotonic() - t0,
+    )
     base = orders.groupBy(B).agg(
         ((F.max("ordered_at").cast("long") - F.min("ordered_at").cast("long")) / 86400.0).alias("active_days"),
         F.count(F.lit(1)).alias("n_orders"),

@@ -24,24 +24,29 @@ from fraudmine.graph.build import identifier_degrees
 M = MERCHANT_ID
 
 
-def _product_merchant(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
-    return before(t["products"], "created_at", as_of).select("product_id", M)
+def _only(df: DataFrame, merchants: DataFrame | None) -> DataFrame:
+    """Rows of ``df`` whose ``merchant_id`` is in ``merchants`` (all rows when ``None``)."""
+    return df if merchants is None else df.join(merchants, M, "left_semi")
 
 
-def listing_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
-    """Account age, listing volume, category spread and price profile per merchant."""
-    products = before(t["products"], "created_at", as_of)
+def _product_merchant(t: Mapping[str, DataFrame], as_of: datetime, merchants: DataFrame | None = None) -> DataFrame:
+    return _only(before(t["products"], "created_at", as_of).select("product_id", M), merchants)
+
+
+def listing_features(t: Mapping[str, DataFrame], as_of: datetime, merchants: DataFrame | None = None) -> DataFrame:
+    """Account age, listing volume, category spread and price profile per merchant (of ``merchants`` if given)."""
+    products = _only(before(t["products"], "created_at", as_of), merchants)
     prod = products.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_products"),
         F.countDistinct("category").alias("n_categories"),
         F.avg(F.log1p("price")).alias("log_price_mean"),
         F.coalesce(F.stddev_samp(F.log1p("price")), F.lit(0.0)).alias("log_price_std"),
     )
-    merchants = before(t["merchants"], "registered_at", as_of).select(
+    registered = _only(before(t["merchants"], "registered_at", as_of), merchants).select(
         M,
         ((F.lit(as_of).cast("long") - F.col("registered_at").cast("long")) / 86400.0).alias("account_age_days"),
     )
-    return merchants.join(prod, M, "left")
+    return registered.join(prod, M, "left")
 
 
 def status_as_of(orders: DataFrame, events: DataFrame | None, as_of: datetime) -> DataFrame:
@@ -62,14 +67,20 @@ def status_as_of(orders: DataFrame, events: DataFrame | None, as_of: datetime) -
     return orders.join(last, "order_id", "left").withColumn("status", F.coalesce(asof, F.col("status"))).drop("_status")
 
 
-def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int) -> DataFrame:
+def order_features(
+    t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int, merchants: DataFrame | None = None
+) -> DataFrame:
     """Order volume, refund/cancel rates, buyer concentration and the share of orders from linked buyers.
 
     A *linked buyer* shares a non-hub identifier (device, payment, ...) with another
-    buyer: dense blocks of such accounts are the footprint of brushing farms.
+    buyer: dense blocks of such accounts are the footprint of brushing farms.  With
+    ``merchants``, only their orders and those orders' status events are read.
     """
-    orders = before(t["orders"], "ordered_at", as_of).join(_product_merchant(t, as_of), "product_id")
-    orders = status_as_of(orders, t.get("order_events"), as_of)
+    orders = before(t["orders"], "ordered_at", as_of).join(_product_merchant(t, as_of, merchants), "product_id")
+    events = t.get("order_events")
+    if merchants is not None and events is not None:  # every event of a kept order is kept: same status
+        events = events.join(F.broadcast(orders.select("order_id")), "order_id", "left_semi")
+    orders = status_as_of(orders, events, as_of)
     buyer_ids = before(t["identities"], "first_seen", as_of).where(F.col("entity_type") == "buyer")
     deg = identifier_degrees(buyer_ids, hub_min_degree).where((F.col("degree") >= 2) & ~F.col("is_hub"))
     linked_buyers = (
@@ -89,9 +100,9 @@ def order_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: 
     )
 
 
-def review_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
+def review_features(t: Mapping[str, DataFrame], as_of: datetime, merchants: DataFrame | None = None) -> DataFrame:
     """Review volume, mean rating and five-star share per merchant."""
-    reviews = before(t["reviews"], "reviewed_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    reviews = before(t["reviews"], "reviewed_at", as_of).join(_product_merchant(t, as_of, merchants), "product_id")
     return reviews.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_reviews"),
         F.avg("rating").cast("double").alias("mean_rating"),
@@ -99,11 +110,11 @@ def review_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     )
 
 
-def report_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
+def report_features(t: Mapping[str, DataFrame], as_of: datetime, merchants: DataFrame | None = None) -> DataFrame:
     """Reports against the merchant or its products; outcomes only when reviewed before ``as_of``."""
     reports = before(t["reports"], "reported_at", as_of)
-    pm = _product_merchant(t, as_of)
-    direct = reports.where(F.col("target_type") == "merchant").withColumnRenamed("target_id", M)
+    pm = _product_merchant(t, as_of, merchants)
+    direct = _only(reports.where(F.col("target_type") == "merchant").withColumnRenamed("target_id", M), merchants)
     via_product = (
         reports.where(F.col("target_type") == "product")
         .join(pm, F.col("target_id") == F.col("product_id"))
@@ -119,13 +130,21 @@ def report_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
     )
 
 
-def identity_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int) -> DataFrame:
-    """Identifier sharing: shared non-hub identifiers, linked shops and linked creators per merchant."""
+def identity_features(
+    t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int, merchants: DataFrame | None = None
+) -> DataFrame:
+    """Identifier sharing: shared non-hub identifiers, linked shops and linked creators per merchant.
+
+    Degrees and linked accounts are over every account; ``merchants`` only restricts whose rows are computed.
+    """
     idt = before(t["identities"], "first_seen", as_of)
     deg = identifier_degrees(idt, hub_min_degree)
     idt = idt.join(deg, ["identifier_type", "identifier_hash"])
-    mine = idt.where(F.col("entity_type") == "merchant").select(
-        F.col("entity_id").alias(M), "identifier_type", "identifier_hash", "degree", "is_hub"
+    mine = _only(
+        idt.where(F.col("entity_type") == "merchant").select(
+            F.col("entity_id").alias(M), "identifier_type", "identifier_hash", "degree", "is_hub"
+        ),
+        merchants,
     )
     base = mine.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_identifiers"),
@@ -144,7 +163,7 @@ def identity_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degre
         F.countDistinct(F.when(F.col("entity_type") == "creator", F.col("other_id"))).alias("n_linked_creators"),
     )
     creator_links = pairs.where(F.col("entity_type") == "creator").select(M, F.col("other_id").alias("creator_id"))
-    promos = before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    promos = before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of, merchants), "product_id")
     by_linked = (
         promos.join(creator_links.distinct(), [M, "creator_id"], "left_semi")
         .groupBy(M)
@@ -153,20 +172,26 @@ def identity_features(t: Mapping[str, DataFrame], as_of: datetime, hub_min_degre
     return base.join(linked, M, "left").join(by_linked, M, "left")
 
 
-def promotion_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
+def promotion_features(t: Mapping[str, DataFrame], as_of: datetime, merchants: DataFrame | None = None) -> DataFrame:
     """Promotion volume and views per unit of attributed GMV (fake engagement inflates views)."""
-    promos = before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of), "product_id")
+    promos = before(t["promotions"], "started_at", as_of).join(_product_merchant(t, as_of, merchants), "product_id")
     return promos.groupBy(M).agg(
         F.count(F.lit(1)).alias("n_promotions"),
         (F.log1p(F.sum("views")) - F.log1p(F.sum("gmv"))).alias("log_views_per_gmv"),
     )
 
 
-def listing_abuse_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataFrame:
-    """Exact duplicate images across shops, duplicate titles in a shop, unauthorised protected-brand claims."""
-    products = before(t["products"], "created_at", as_of)
+def listing_abuse_features(
+    t: Mapping[str, DataFrame], as_of: datetime, merchants: DataFrame | None = None
+) -> DataFrame:
+    """Exact duplicate images across shops, duplicate titles in a shop, unauthorised protected-brand claims.
+
+    The shops per image are counted over every shop; ``merchants`` only restricts whose rows are computed.
+    """
+    every = before(t["products"], "created_at", as_of)
+    products = _only(every, merchants)
     phash_shops = (
-        products.where(F.col("image_phash").isNotNull()).groupBy("image_phash").agg(F.countDistinct(M).alias("_shops"))
+        every.where(F.col("image_phash").isNotNull()).groupBy("image_phash").agg(F.countDistinct(M).alias("_shops"))
     )
     cross = (
         products.join(phash_shops.where(F.col("_shops") >= 2), "image_phash")
@@ -197,9 +222,13 @@ def listing_abuse_features(t: Mapping[str, DataFrame], as_of: datetime) -> DataF
 
 
 def merchant_features(
-    t: Mapping[str, DataFrame], as_of: datetime, hub_min_degree: int, duplicates: DataFrame | None = None
+    t: Mapping[str, DataFrame],
+    as_of: datetime,
+    hub_min_degree: int,
+    duplicates: DataFrame | None = None,
+    merchants: DataFrame | None = None,
 ) -> DataFrame:
-    """All baseline features for merchants registered before ``as_of``.
+    """All baseline features for merchants registered before ``as_of`` (and in ``merchants`` if given).
 
     Args:
         t: clean contract tables by name.
@@ -207,19 +236,24 @@ def merchant_features(
         hub_min_degree: identifiers shared by at least this many accounts are hubs (not evidence).
         duplicates: ``[merchant_id, *DUPLICATE_FEATURES]`` as of the same instant (the ``duplicates``
             stage's ``merchant_features[_train]``); missing merchants and a missing table give 0.
+        merchants: ``[merchant_id]``: compute only these merchants' rows (the training frame needs the
+            labelled ones only; meant for a small share: their orders' ids are broadcast).  Every value of
+            a kept merchant is the same as without it: counts over other accounts (identifier degrees,
+            linked shops, shops per image) still see every account.
 
     Returns:
         DataFrame ``[merchant_id, as_of, *FEATURE_COLUMNS]``; counts are 0 and rates
         null where the merchant has no events of that kind (LightGBM handles nulls).
     """
-    out = listing_features(t, as_of)
+    only = merchants
+    out = listing_features(t, as_of, only)
     for part in (
-        order_features(t, as_of, hub_min_degree),
-        review_features(t, as_of),
-        report_features(t, as_of),
-        identity_features(t, as_of, hub_min_degree),
-        promotion_features(t, as_of),
-        listing_abuse_features(t, as_of),
+        order_features(t, as_of, hub_min_degree, only),
+        review_features(t, as_of, only),
+        report_features(t, as_of, only),
+        identity_features(t, as_of, hub_min_degree, only),
+        promotion_features(t, as_of, only),
+        listing_abuse_features(t, as_of, only),
     ):
         out = out.join(part, M, "left")
     if duplicates is not None:

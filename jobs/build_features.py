@@ -55,12 +55,16 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     labels = labels_with_outcomes(t["labels"], t.get("moderation_outcomes"), d)
     rows: dict[str, int] = {}
 
+    def targets(entity_type: str, key: str) -> DataFrame:
+        return binary_targets(latest_labels(labels, d, entity_type)).withColumnRenamed("entity_id", key)
+
     def labelled(x: DataFrame, entity_type: str, key: str) -> DataFrame:
-        targets = binary_targets(latest_labels(labels, d, entity_type)).withColumnRenamed("entity_id", key)
-        return x.join(targets, key)
+        return x.join(targets(entity_type, key), key)
 
     m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"))
-    m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"))
+    # the training frame keeps labelled merchants only: compute only their rows (same values)
+    m_labelled = targets("merchant", "merchant_id").select("merchant_id")
+    m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"), m_labelled)
     rows |= _write(m_score, staging, "merchant_score", "merchant_id", str(d.date()))
     rows |= _write(
         labelled(m_train, "merchant", "merchant_id"), staging, "merchant_train", "merchant_id", str(dt.date())

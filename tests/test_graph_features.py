@@ -76,6 +76,14 @@ def test_relational_features(t: dict[str, Any]) -> None:
     assert f["m1"]["refund_rate"] == 0.5
 
 
+def test_features_of_some_merchants_equal_their_rows_of_all(spark: Any, t: dict[str, Any]) -> None:
+    """The training frame computes labelled merchants only: their values must not change (m1 is linked to m2,
+    shares an image with another shop and has a refunded order)."""
+    full = {r["merchant_id"]: r for r in merchant_features(t, ts(1, 11), 3).collect()}
+    some = merchant_features(t, ts(1, 11), 3, merchants=spark.createDataFrame([("m1",)], "merchant_id string"))
+    assert [r.asDict() for r in some.collect()] == [full["m1"].asDict()]
+
+
 def test_feature_frame_schema(t: dict[str, Any]) -> None:
     df = merchant_features(t, ts(1, 11), 3)
     assert df.columns == ["merchant_id", "as_of", *FEATURE_COLUMNS]
