@@ -46,7 +46,8 @@ def cluster_facts(
     """The ``clusters`` stage's per-entity facts of one entity type, keyed by its raw id.
 
     Args:
-        entity_features: ``clusters/entity_features[_train]`` (``ENTITY_FEATURES_SCHEMA``) or ``None``.
+        entity_features: ``clusters/entity_features[_train]`` (``ENTITY_FEATURES_SCHEMA``; ``_train`` has only the
+            identity and collusion columns) or ``None``.
         entity_type: node type whose rows to keep (``buyer`` for reporters too).
         id_col: name of the raw id column in the result.
         cols: columns of :data:`CLUSTER_COLUMNS` to keep.

@@ -40,7 +40,7 @@ class MiningResult:
     Attributes:
         clusters: cluster rows (:data:`~fraudmine.graph.clusters.CLUSTERS_SCHEMA`) by kind.
         members: member rows (:data:`~fraudmine.graph.clusters.MEMBERS_SCHEMA`) of every kind.
-        features: per-entity features (:data:`~fraudmine.graph.cluster_features.ENTITY_FEATURES_SCHEMA`).
+        features: per-entity features (:func:`~fraudmine.graph.cluster_features.entity_features_schema` of the kinds).
         engines: engine used per step.
         seconds: wall time per step.
     """
@@ -71,7 +71,8 @@ def mine_clusters(
 
     ``kinds`` restricts the mining to some detectors (in :data:`~fraudmine.graph.clusters.CLUSTER_KINDS`):
     the result then has only their clusters and members, and the entity features only their columns
-    (:func:`~fraudmine.graph.cluster_features.entity_features_schema`).  The ``clusters`` stage mines
+    (:func:`~fraudmine.graph.cluster_features.entity_features_schema`); identity always runs (the collusion
+    graph is built on its links) and is always in the result.  The ``clusters`` stage mines
     identity and collusion alone at the training cut-off, the only columns the training features read.
 
     Args:
