@@ -14,9 +14,7 @@ pytestmark = pytest.mark.spark
 def test_exact_sum_does_not_depend_on_row_order(spark: Any) -> None:
     values = [0.134, 0.847, 0.764, 0.255, 0.495, 0.449]
     assert sum(values) != sum(reversed(values))  # plain float addition depends on the order
-    frames = [
-        spark.createDataFrame([(v,) for v in order], "x double").coalesce(1) for order in (values, values[::-1])
-    ]
+    frames = [spark.createDataFrame([(v,) for v in order], "x double").coalesce(1) for order in (values, values[::-1])]
     plain = [f.agg({"x": "sum"}).first()[0] for f in frames]
     exact = [f.select(exact_sum("x").alias("s"), exact_avg("x").alias("m")).first() for f in frames]
     assert plain[0] != plain[1]  # Spark's sum of doubles follows the row order too
