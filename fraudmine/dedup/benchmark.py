@@ -57,6 +57,7 @@ class BenchOptions:
     right_id: str | None = None
     text_cols: tuple[str, ...] = ()
     train: Path | None = None
+    test: Path | None = None
     k: int = 5
     bucket_cap: int = 20
     embeddings: bool = True
@@ -250,14 +251,24 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         ti, tj, ty = implied_negatives(ti, tj, ty, blocking.i, blocking.j)
         # features of training pairs are computed together with the candidates, so the context
         # features (rank and gap among a record's candidates) mean the same at fit and predict time
-        ui, uj = union([(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)], len(corpus))
+        given = [(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)]
+        test = read_training_pairs(opts.test, corpus, n_left, frames, roles) if opts.test is not None else None
+        if test is not None:
+            given.append(canonical(test[0], test[1], len(corpus), corpus.side))
+        ui, uj = union(given, len(corpus))
         all_feats = pair_features(corpus, ui, uj, tfidf, emb)
         code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
-        lo, hi = np.minimum(ti, tj), np.maximum(ti, tj)
-        model = PairMatcher(random_state=opts.seed).fit(all_feats.iloc[code[lo * len(corpus) + hi].to_numpy()], ty)
-        score = model.predict_proba(all_feats.iloc[code[blocking.i * len(corpus) + blocking.j].to_numpy()])
+
+        def rows(a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+            return all_feats.iloc[code[np.minimum(a, b) * len(corpus) + np.maximum(a, b)].to_numpy()]
+
+        model = PairMatcher(random_state=opts.seed).fit(rows(ti, tj), ty)
+        score = model.predict_proba(rows(blocking.i, blocking.j))
         threshold = 0.5
         details["mode"] = "supervised"
+        if test is not None:
+            details["given_test_pairs"] = given_pairs_quality(model.predict_proba(rows(test[0], test[1])), test[2])
+            log.info("given test pairs %s: %s", opts.test, details["given_test_pairs"])
     else:
         score = unsupervised_score(feats)
         small_is_left = n_left <= len(corpus) - n_left
@@ -290,6 +301,17 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         "seconds": time.perf_counter() - start,
         "details": details,
     }
+
+
+def given_pairs_quality(score: np.ndarray, label: np.ndarray, threshold: float = 0.5) -> dict[str, float | int]:
+    """Pairwise precision, recall and F1 (percent) of ``score >= threshold`` on labelled pairs someone else
+    blocked (the DeepMatcher protocol: a classifier over given candidate pairs, no one-to-one assignment)."""
+    pred = score >= threshold
+    tp = int((pred & (label == 1)).sum())
+    p = tp / max(int(pred.sum()), 1)
+    r = tp / max(int((label == 1).sum()), 1)
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {"pairs": len(label), "positives": int((label == 1).sum()), "precision": p, "recall": r, "f1": f1}
 
 
 def implied_negatives(
