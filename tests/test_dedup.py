@@ -324,3 +324,14 @@ def test_bench_dedup_scores_given_test_pairs(tmp_path: Path, capsys: pytest.Capt
     given = res["given_test_pairs"]
     assert (given["pairs"], given["positives"]) == (4, 2)
     assert 0.0 <= given["f1"] <= 1.0
+
+
+def test_best_f1_threshold_picks_the_cut_that_maximises_f1() -> None:
+    from fraudmine.dedup.benchmark import best_f1_threshold
+
+    label = np.array([1, 1, 1, 0, 0, 0])
+    # cut 0.3 takes the tied pair too: P 3/4, R 1, F1 0.857 beats cut 0.8 (F1 0.8)
+    assert best_f1_threshold(np.array([0.9, 0.8, 0.3, 0.3, 0.2, 0.1]), label) == 0.3
+    # a cut inside a run of ties is not possible: 0.3 would take four pairs (F1 0.667), so 0.8
+    assert best_f1_threshold(np.array([0.9, 0.8, 0.3, 0.3, 0.3, 0.3]), label) == 0.8
+    assert best_f1_threshold(np.array([0.4, 0.2]), np.array([0, 0])) == 0.5  # no positive: the default

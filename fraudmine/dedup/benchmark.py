@@ -58,6 +58,7 @@ class BenchOptions:
     text_cols: tuple[str, ...] = ()
     train: Path | None = None
     test: Path | None = None
+    valid: Path | None = None
     k: int = 5
     bucket_cap: int = 20
     embeddings: bool = True
@@ -253,8 +254,10 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         # features (rank and gap among a record's candidates) mean the same at fit and predict time
         given = [(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)]
         test = read_training_pairs(opts.test, corpus, n_left, frames, roles) if opts.test is not None else None
-        if test is not None:
-            given.append(canonical(test[0], test[1], len(corpus), corpus.side))
+        valid = read_training_pairs(opts.valid, corpus, n_left, frames, roles) if opts.valid is not None else None
+        for extra in (test, valid):
+            if extra is not None:
+                given.append(canonical(extra[0], extra[1], len(corpus), corpus.side))
         ui, uj = union(given, len(corpus))
         all_feats = pair_features(corpus, ui, uj, tfidf, emb)
         code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
@@ -267,7 +270,8 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         threshold = 0.5
         details["mode"] = "supervised"
         if test is not None:
-            details["given_test_pairs"] = given_pairs_quality(model.predict_proba(rows(test[0], test[1])), test[2])
+            cut = 0.5 if valid is None else best_f1_threshold(model.predict_proba(rows(valid[0], valid[1])), valid[2])
+            details["given_test_pairs"] = given_pairs_quality(model.predict_proba(rows(test[0], test[1])), test[2], cut)
             log.info("given test pairs %s: %s", opts.test, details["given_test_pairs"])
     else:
         score = unsupervised_score(feats)
@@ -311,7 +315,28 @@ def given_pairs_quality(score: np.ndarray, label: np.ndarray, threshold: float =
     p = tp / max(int(pred.sum()), 1)
     r = tp / max(int((label == 1).sum()), 1)
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"pairs": len(label), "positives": int((label == 1).sum()), "precision": p, "recall": r, "f1": f1}
+    return {
+        "pairs": len(label),
+        "positives": int((label == 1).sum()),
+        "threshold": float(threshold),
+        "precision": p,
+        "recall": r,
+        "f1": f1,
+    }
+
+
+def best_f1_threshold(score: np.ndarray, label: np.ndarray) -> float:
+    """The score cut that maximises pairwise F1 on labelled validation pairs (ties: the highest cut)."""
+    order = np.argsort(-score, kind="stable")
+    s, y = score[order], label[order] == 1
+    tp = np.cumsum(y)
+    k = np.arange(1, len(s) + 1)
+    f1 = 2 * tp / (k + max(int(y.sum()), 1))
+    last = np.r_[s[1:] != s[:-1], True]  # a cut can only fall after the last of a run of equal scores
+    if not last.any() or not y.any():
+        return 0.5
+    best = int(np.flatnonzero(last)[np.argmax(f1[last])])
+    return float(s[best])
 
 
 def implied_negatives(

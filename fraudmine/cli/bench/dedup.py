@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         text_cols=tuple(args.text_cols or ()),
         train=args.train,
         test=args.test,
+        valid=args.valid,
         k=args.k,
         embeddings=use_embed,
         seed=args.seed,
@@ -90,6 +91,11 @@ def add_parser(sub: Any) -> None:
         type=Path,
         help="with --train: also score these labelled pairs (DeepMatcher's test split: a classifier over given pairs) "
         "and report details.given_test_pairs",
+    )
+    p.add_argument(
+        "--valid",
+        type=Path,
+        help="with --test: labelled pairs whose best-F1 score cut is applied to the test pairs (default cut 0.5)",
     )
     p.add_argument("--k", type=int, default=5, help="neighbours per record per k-NN generator (default 5)")
     p.add_argument("--no-embeddings", action="store_true", help="skip the MiniLM embedding generator and feature")
