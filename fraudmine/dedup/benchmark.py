@@ -252,26 +252,23 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         ti, tj, ty = implied_negatives(ti, tj, ty, blocking.i, blocking.j)
         # features of training pairs are computed together with the candidates, so the context
         # features (rank and gap among a record's candidates) mean the same at fit and predict time
-        given = [(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)]
-        test = read_training_pairs(opts.test, corpus, n_left, frames, roles) if opts.test is not None else None
-        valid = read_training_pairs(opts.valid, corpus, n_left, frames, roles) if opts.valid is not None else None
-        for extra in (test, valid):
-            if extra is not None:
-                given.append(canonical(extra[0], extra[1], len(corpus), corpus.side))
-        ui, uj = union(given, len(corpus))
-        all_feats = pair_features(corpus, ui, uj, tfidf, emb)
-        code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
-
-        def rows(a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
-            return all_feats.iloc[code[np.minimum(a, b) * len(corpus) + np.maximum(a, b)].to_numpy()]
-
+        base = [(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)]
+        rows = _pair_rows(corpus, base, tfidf, emb)
         model = PairMatcher(random_state=opts.seed).fit(rows(ti, tj), ty)
         score = model.predict_proba(rows(blocking.i, blocking.j))
         threshold = 0.5
         details["mode"] = "supervised"
-        if test is not None:
-            cut = 0.5 if valid is None else best_f1_threshold(model.predict_proba(rows(valid[0], valid[1])), valid[2])
-            details["given_test_pairs"] = given_pairs_quality(model.predict_proba(rows(test[0], test[1])), test[2], cut)
+        if opts.test is not None:
+            # the given pairs are featurised in a union of their own, so they never change the candidates'
+            # context features (rank and gap among a record's candidates) and the headline figures
+            test = read_training_pairs(opts.test, corpus, n_left, frames, roles)
+            valid = read_training_pairs(opts.valid, corpus, n_left, frames, roles) if opts.valid else None
+            extra = [canonical(p[0], p[1], len(corpus), corpus.side) for p in (test, valid) if p is not None]
+            grows = _pair_rows(corpus, base + extra, tfidf, emb)
+            cut = 0.5 if valid is None else best_f1_threshold(model.predict_proba(grows(valid[0], valid[1])), valid[2])
+            details["given_test_pairs"] = given_pairs_quality(
+                model.predict_proba(grows(test[0], test[1])), test[2], cut
+            )
             log.info("given test pairs %s: %s", opts.test, details["given_test_pairs"])
     else:
         score = unsupervised_score(feats)
@@ -305,6 +302,20 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         "seconds": time.perf_counter() - start,
         "details": details,
     }
+
+
+def _pair_rows(
+    corpus: Corpus, pairs: list[tuple[np.ndarray, np.ndarray]], tfidf: Any, emb: np.ndarray | None
+) -> Callable[[np.ndarray, np.ndarray], pd.DataFrame]:
+    """Features of the union of ``pairs`` (context features computed over that union) and a row picker."""
+    ui, uj = union(pairs, len(corpus))
+    feats = pair_features(corpus, ui, uj, tfidf, emb)
+    code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
+
+    def rows(a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+        return feats.iloc[code[np.minimum(a, b) * len(corpus) + np.maximum(a, b)].to_numpy()]
+
+    return rows
 
 
 def given_pairs_quality(score: np.ndarray, label: np.ndarray, threshold: float = 0.5) -> dict[str, float | int]:
