@@ -192,7 +192,7 @@ def test_a_failing_lookup_is_answered_by_fastapi(
     def broken(*_: object) -> None:
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(reader, "risk_json", broken)
+    monkeypatch.setattr(reader, "risk_body", broken)
     fell_back.clear()
     with pytest.raises(RuntimeError, match="disk gone"):  # FastAPI's ServerErrorMiddleware re-raises after its 500
         call(fast, "GET", "/v1/risk/merchant/m0000001")
