@@ -42,7 +42,6 @@ from fraudmine.api.routers.risk import (
     batch_body,
     batch_too_large,
     not_scored_detail,
-    risk_body,
 )
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest
 from fraudmine.api.stores.base import RiskStore, SnapshotReader
@@ -162,7 +161,7 @@ class HotRoutes:
         if reader is None:
             return None
         try:
-            body = risk_body(reader, entity_type, entity_id)
+            body = reader.risk_body(entity_type, entity_id)
             if body is None:
                 return _NOT_FOUND, _problem(not_scored_detail(reader.info, entity_type, entity_id))
         except Exception:  # FastAPI answers it (its 500 and error logging)

@@ -52,6 +52,9 @@ class SqliteSnapshot:
         )
         self._con.execute("PRAGMA mmap_size = 1073741824")
         self._con.execute("PRAGMA query_only = 1")
+        # One read transaction for the connection's life: the file never changes, and a lookup then
+        # skips the begin/commit of an autocommit statement.
+        self._con.execute("BEGIN")
         self._cursor = self._con.cursor()
         meta = dict(self._con.execute("SELECT key, value FROM meta").fetchall())
         self._info = SnapshotInfo.from_meta(path.name.removesuffix(S.SNAPSHOT_SUFFIX), meta)
@@ -73,6 +76,9 @@ class SqliteSnapshot:
 
     def risk_body(self, entity_type: str, entity_id: str) -> bytes | None:
         """See :meth:`SnapshotReader.risk_body`: the stored document with the snapshot stamp appended."""
+        if self._docs:  # the hot path, inlined: one primary-key read
+            row = self._cursor.execute(_DOC_SQL, (f"{entity_type}/{entity_id}",)).fetchone()
+            return None if row is None else row[0][:-1] + self._suffix  # type: ignore[no-any-return]
         doc = self._doc(entity_type, entity_id)
         return None if doc is None else doc[:-1] + self._suffix
 
