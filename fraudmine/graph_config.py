@@ -97,7 +97,7 @@ class BrushingConfig(_Strict):
 
     ``window_days``, ``max_span_days``, ``expand_slack_days``, ``min_buyers`` and ``attach_min_excess``
     were chosen on synthetic seeds 7 and 8 (realistic default scenario of 2026-12-07, scale s), not on the
-    reported seeds.
+    reported seeds; ``attach_min_outside_days`` and ``attach_new_max_ratio`` on seeds 4, 5 and 6.
     """
 
     min_buyer_products: int = Field(
@@ -118,6 +118,18 @@ class BrushingConfig(_Strict):
         le=1,
         description="a target product's buyers in the block's span join when at most 1 - this share of them is "
         "expected from the product's traffic outside the span (<= 0: every buyer in the span joins)",
+    )
+    attach_min_outside_days: float = Field(
+        7.0,
+        ge=0,
+        description="a target product observed for fewer days outside the block's span has no outside rate "
+        "for attach_min_excess (a popular new listing) ...",
+    )
+    attach_new_max_ratio: float | None = Field(
+        3.0,
+        gt=0,
+        description="... and its span buyers join only when at most this many times the block's core buyers on it "
+        "(null: the excess test on whatever outside time there is, the rule before 2026-12-07)",
     )
     max_blocks_per_component: int = Field(20, ge=1)
     column_weight_c: float = Field(5.0, gt=0, description="FRAUDAR column weight 1 / log(degree + c)")

@@ -136,6 +136,26 @@ def test_campaign_buyers_skip_products_whose_campaign_traffic_is_ordinary() -> N
     assert every >= got and "buyer:p105" in every and "buyer:q_old" not in every
 
 
+def test_campaign_buyers_popular_new_listing_does_not_join_a_star_does() -> None:
+    """Two listings first sold inside the block's span (no outside rate): a popular new listing with 40
+    buyers in the span, 2 of them the block's core, adds none; a new listing whose 6 span buyers are
+    3 core buyers and 3 one-off buyers (a star around the core) adds all of them."""
+    from fraudmine.graph.dense import campaign_buyers
+
+    lo, hi = pd.Timestamp(T0) + pd.Timedelta(days=100), pd.Timestamp(T0) + pd.Timedelta(days=118)
+    end = hi + pd.Timedelta(days=3)
+    rows = [(f"buyer:h{i}", "product:popular_new", lo + pd.Timedelta(hours=10 * i)) for i in range(40)]
+    rows += [(f"buyer:c{i}", "product:popular_new", lo + pd.Timedelta(days=1)) for i in range(2)]
+    rows += [(f"buyer:c{i}", "product:star", lo + pd.Timedelta(days=2 * i)) for i in range(3)]
+    rows += [(f"buyer:s{i}", "product:star", lo + pd.Timedelta(days=2 * i + 1)) for i in range(3)]
+    touches = pd.DataFrame(rows, columns=["buyer", "product", "first_ts"])
+    core = [f"buyer:c{i}" for i in range(3)]
+    got = set(campaign_buyers(touches, ["product:popular_new", "product:star"], lo, hi, 1.0, 0.75, end, core, 7.0, 3.0))
+    assert got == set(core) | {f"buyer:s{i}" for i in range(3)}
+    old = set(campaign_buyers(touches, ["product:popular_new", "product:star"], lo, hi, 1.0, 0.75, end, core, 7.0, None))
+    assert "buyer:h7" in old  # the rule before: no outside traffic, so every span buyer counted as excess
+
+
 def test_peel_blocks_stops_at_first_rejected_block() -> None:
     r, c, nb, npr, br, _ = _bipartite_with_block(0, camouflage=False)
     deg = np.bincount(c, minlength=npr)
