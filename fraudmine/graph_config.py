@@ -141,6 +141,13 @@ class ReporterRingsConfig(_Strict):
     window_days: float = Field(7.0, gt=0, description="co-reports of one target within this window link reporters")
     min_reporters: int = Field(4, ge=2, description="smallest ring")
     burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
+    min_secondary_reporters: int | None = Field(
+        2,
+        ge=2,
+        description="later report waves on a burst's target (peeled windows of the reports left) need this many "
+        "reporters and are Poisson-tested against the reports outside every wave; null: first burst only "
+        "(chosen on synthetic seeds 4-6)",
+    )
     max_ring_credibility: float = Field(0.5, ge=0, le=1, description="rings of reporters more credible are dropped")
     credibility_prior: float = Field(0.3, ge=0, le=1, description="prior upheld rate (Beta prior mean)")
     credibility_strength: float = Field(2.0, gt=0, description="prior pseudo-count")

@@ -117,7 +117,14 @@ def mine_clusters(
         eager=True
     )
     rings, ring_roles = reporter_rings(
-        edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share, rc.max_ring_credibility
+        edges,
+        nodes,
+        cred,
+        rc.window_days,
+        rc.min_reporters,
+        rc.burst_share,
+        rc.max_ring_credibility,
+        min_secondary_reporters=rc.min_secondary_reporters,
     )
     rings, n = checkpoint_with_counts(rings)
     secs["reporter_rings"] = time.monotonic() - t0

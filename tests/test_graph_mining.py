@@ -173,6 +173,24 @@ def test_reporter_burst_found_and_spread_reports_ignored() -> None:
     assert b["reporters"].iloc[0] == sorted(r for r, _, _ in ring)
 
 
+def test_reporter_ring_in_two_waves_found_whole() -> None:
+    """A ring of 12 reporting one victim in two waves a month apart (6 + 6) among 7 honest reports spread
+    over four months: counting the second wave as background, the first wave alone is not improbable
+    enough (the rule before finds nothing); peeled as a later wave, both waves are bursts.  A busy target
+    with spread reports still has none."""
+    ring = [(f"r{i:02d}", "merchant:victim", T0 + timedelta(hours=20 * i)) for i in range(6)]
+    ring += [(f"r{i:02d}", "merchant:victim", T0 + timedelta(days=30, hours=20 * (i - 6))) for i in range(6, 12)]
+    days = (-50, -28, -12, 15, 45, 55, 62)
+    honest = [(f"v{i:02d}", "merchant:victim", T0 + timedelta(days=d)) for i, d in enumerate(days)]
+    busy = [(f"h{i:02d}", "merchant:busy", T0 + timedelta(days=9 * i)) for i in range(20)]
+    frame = pd.DataFrame(ring + honest + busy, columns=["reporter", "target", "ts"])
+    old = bursts(frame, window_days=7, min_reporters=4, burst_share=0.3, max_p_value=1e-4)
+    assert old.empty
+    b = bursts(frame, window_days=7, min_reporters=4, burst_share=0.3, max_p_value=1e-4, min_secondary_reporters=2)
+    assert b["target"].tolist() == ["merchant:victim", "merchant:victim"]
+    assert sorted(r for rs in b["reporters"] for r in rs) == sorted(r for r, _, _ in ring)
+
+
 def _edges_frame(spark, rows):  # type: ignore[no-untyped-def]
     from fraudmine.graph import schemas as S
 
