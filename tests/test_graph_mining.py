@@ -150,9 +150,10 @@ def test_campaign_buyers_popular_new_listing_does_not_join_a_star_does() -> None
     rows += [(f"buyer:s{i}", "product:star", lo + pd.Timedelta(days=2 * i + 1)) for i in range(3)]
     touches = pd.DataFrame(rows, columns=["buyer", "product", "first_ts"])
     core = [f"buyer:c{i}" for i in range(3)]
-    got = set(campaign_buyers(touches, ["product:popular_new", "product:star"], lo, hi, 1.0, 0.75, end, core, 7.0, 3.0))
+    both = ["product:popular_new", "product:star"]
+    got = set(campaign_buyers(touches, both, lo, hi, 1.0, 0.75, end, core, 7.0, 3.0))
     assert got == set(core) | {f"buyer:s{i}" for i in range(3)}
-    old = set(campaign_buyers(touches, ["product:popular_new", "product:star"], lo, hi, 1.0, 0.75, end, core, 7.0, None))
+    old = set(campaign_buyers(touches, both, lo, hi, 1.0, 0.75, end, core, 7.0, None))
     assert "buyer:h7" in old  # the rule before: no outside traffic, so every span buyer counted as excess
 
 
