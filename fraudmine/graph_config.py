@@ -89,6 +89,15 @@ class CollusionConfig(_Strict):
     )
     partial_min_links: int = Field(2, ge=1, description="... over at least this many of its members")
     partial_min_link: float = Field(1.0, gt=0, description="weakest combined link counted by the partial attachment")
+    pooled_min_surprise: float = Field(
+        0.0,
+        ge=0,
+        description="a seller outside every community joins one whose pooled buyers it shares surprisingly often "
+        "(Poisson tail, -log10; 0 turns the pooled attachment off) ...",
+    )
+    pooled_min_link: float = Field(
+        0.3, gt=0, description="... when one of its combined links to the community's members weighs at least this"
+    )
     seed: int = 0
 
 

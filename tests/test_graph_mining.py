@@ -352,6 +352,28 @@ def test_attach_partial_needs_weak_ties_to_several_members(spark) -> None:  # ty
     assert got == {("merchant:x", "ring", 2), ("merchant:t0", "ring", 2)}
 
 
+@pytest.mark.spark
+def test_attach_pooled_needs_the_community_s_buyers_and_a_second_tie(spark) -> None:  # type: ignore[no-untyped-def]
+    """Ring shops r0-r2 are bought from by the operator's accounts o0-o3.  Shop x shares one operator account
+    with each member (one per pair: no pair link) and has a weak combined link to r0: it joins.  Shop y has
+    the same buyers but no second tie; shop h (a busy honest shop) shares one operator account among 40
+    buyers: neither joins.  400 background buyers set the null model's rate."""
+    from fraudmine.graph.collusion import attach_pooled
+
+    members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(3)], "node_id string, cluster_id string")
+    rows = [(f"o{j}", f"merchant:r{i}") for i in range(3) for j in range(4) if (i + j) % 3 != 0]
+    rows += [(f"o{j}", "merchant:x") for j in range(3)] + [(f"o{j}", "merchant:y") for j in range(3)]
+    rows += [("o0", "merchant:h")] + [(f"hb{j}", "merchant:h") for j in range(39)]
+    rows += [(f"bg{j}", f"merchant:s{(j * 7 + k) % 150}") for j in range(400) for k in (0, 1)]
+    memberships = spark.createDataFrame(rows, "pool string, seller string")
+    weak = spark.createDataFrame(
+        [("merchant:r0", "merchant:x", 0.5), ("merchant:r1", "merchant:h", 0.5)], "src string, dst string, weight double"
+    )
+    got = attach_pooled(members, memberships, weak, 3, 50, 2, 3.0, 0.3).collect()
+    assert [(r["node_id"], r["cluster_id"], r["k"]) for r in got] == [("merchant:x", "ring", 3)]
+    assert got[0]["surprise"] >= 3.0
+
+
 def _order(buyer: str, product: str, ts: datetime) -> tuple[str, str, str, float, int, datetime, datetime]:
     return (f"buyer:{buyer}", f"product:{product}", "buyer__ordered__product", 1.0, 1, ts, ts)
 
