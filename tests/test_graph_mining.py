@@ -366,9 +366,8 @@ def test_attach_pooled_needs_the_community_s_buyers_and_a_second_tie(spark) -> N
     rows += [("o0", "merchant:h")] + [(f"hb{j}", "merchant:h") for j in range(39)]
     rows += [(f"bg{j}", f"merchant:s{(j * 7 + k) % 150}") for j in range(400) for k in (0, 1)]
     memberships = spark.createDataFrame(rows, "pool string, seller string")
-    weak = spark.createDataFrame(
-        [("merchant:r0", "merchant:x", 0.5), ("merchant:r1", "merchant:h", 0.5)], "src string, dst string, weight double"
-    )
+    ties = [("merchant:r0", "merchant:x", 0.5), ("merchant:r1", "merchant:h", 0.5)]
+    weak = spark.createDataFrame(ties, "src string, dst string, weight double")
     got = attach_pooled(members, memberships, weak, 3, 50, 2, 3.0, 0.3).collect()
     assert [(r["node_id"], r["cluster_id"], r["k"]) for r in got] == [("merchant:x", "ring", 3)]
     assert got[0]["surprise"] >= 3.0
