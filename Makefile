@@ -13,7 +13,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-heavy test-fast lint format bench contract clean
+.PHONY: help setup demo test test-heavy test-fast lint format bench contract features-doc clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench: setup ## wall time and peak memory of generate + nightly (SCALES="xs s");
 
 contract: setup ## regenerate docs/data-contract.md from the code
 	$(BIN)/fraudmine contract > docs/data-contract.md
+
+features-doc: setup ## regenerate docs/feature-dictionary.md from the code
+	$(BIN)/python -m fraudmine.features.dictionary > docs/feature-dictionary.md
 
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf data out

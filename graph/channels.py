@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
-from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_sum
 
 CHANNEL, SCORE = "channel", "score"
 U, V = "src", "dst"
@@ -151,7 +151,7 @@ def duplicate_channel(edges: DataFrame, duplicate_pairs: DataFrame) -> DataFrame
     )
     j = j.where(F.col("ma") != F.col("mb"))
     return j.groupBy(F.least("ma", "mb").alias(U), F.greatest("ma", "mb").alias(V)).agg(
-        F.lit("duplicate").alias(CHANNEL), (F.lit(1.0) - F.exp(F.sum(F.log1p(-F.col("_s"))))).alias(SCORE)
+        F.lit("duplicate").alias(CHANNEL), (F.lit(1.0) - F.exp(exact_sum(F.log1p(-F.col("_s"))))).alias(SCORE)
     )
 
 

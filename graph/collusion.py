@@ -40,7 +40,7 @@ from pyspark.sql import functions as F
 from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine
-from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_avg, exact_sum
 from fraudmine.graph.clusters import CLUSTER_ID, assemble_clusters
 from fraudmine.graph.identity import cluster_id_col
 from fraudmine.graph_config import CollusionConfig
@@ -103,7 +103,7 @@ def combine_channels(
     fam = F.when(F.col(ch.CHANNEL).isin(*ch.TIMING_CHANNELS), F.lit("timing")).otherwise(F.col(ch.CHANNEL))
     capped = weighted.groupBy(ch.U, ch.V, fam.alias(ch.CHANNEL)).agg(F.max("_c").alias("_c"))
     comb = capped.groupBy(ch.U, ch.V).agg(
-        F.sum("_c").alias(S.WEIGHT),
+        exact_sum("_c").alias(S.WEIGHT),
         F.count(F.lit(1)).alias("n_channels"),
         F.map_from_entries(F.sort_array(F.collect_list(F.struct(ch.CHANNEL, F.round("_c", 4))))).alias("channels"),
     )
@@ -168,7 +168,7 @@ def attach_partial(members: DataFrame, weak: DataFrame, min_size: int, min_score
         both.join(big, S.NODE_ID)
         .join(big.select(F.col(S.NODE_ID).alias("_x")), "_x", "left_anti")
         .groupBy("_x", CLUSTER_ID)
-        .agg(F.countDistinct(S.NODE_ID).alias("k"), F.sum(S.WEIGHT).alias("score"))
+        .agg(F.countDistinct(S.NODE_ID).alias("k"), exact_sum(S.WEIGHT).alias("score"))
         .where((F.col("k") >= min_links) & (F.col("score") >= min_score))
     )
     best = Window.partitionBy("_x").orderBy(F.col("score").desc(), F.col(CLUSTER_ID))
@@ -369,13 +369,13 @@ def collusion_clusters(
     per_channel = (
         inside.select(CLUSTER_ID, F.explode("channels").alias("channel", "s"))
         .groupBy(CLUSTER_ID, "channel")
-        .agg(F.count(F.lit(1)).alias("links"), F.round(F.sum("s"), 3).alias("score"))
+        .agg(F.count(F.lit(1)).alias("links"), F.round(exact_sum("s"), 3).alias("score"))
     )
     chan = per_channel.groupBy(CLUSTER_ID).agg(
         F.count(F.lit(1)).alias("_nch"),
         F.map_from_entries(F.sort_array(F.collect_list(F.struct("channel", F.struct("links", "score"))))).alias("_ch"),
     )
-    stats = inside.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_nl"), F.avg(S.WEIGHT).alias("_mean"))
+    stats = inside.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_nl"), exact_avg(S.WEIGHT).alias("_mean"))
     fams = {"timing" if c in ch.TIMING_CHANNELS else c for c in ALL_CHANNELS if cfg.channel_weights.get(c, 0) > 0}
     n_avail = len([c for c in fams if c != "duplicate" or duplicate_pairs is not None])
     risk = (F.lit(1.0) - F.exp(-F.col("_mean"))) * F.sqrt(F.col("_nch") / F.lit(max(n_avail, 1)))

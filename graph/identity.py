@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine
+from fraudmine.graph.algorithms.spark_common import exact_avg, exact_sum
 
 ACCOUNT, IDENTIFIER, ID_TYPE = "account", "identifier", "identifier_type"
 CLUSTER_ID = "cluster_id"
@@ -93,7 +94,7 @@ def identity_links(kept: DataFrame, type_weights: Mapping[str, float]) -> DataFr
     b = kept.select(IDENTIFIER, F.col(ACCOUNT).alias("v"), F.col("first_ts").alias("tv"))
     pairs = a.join(b, IDENTIFIER).where(F.col("u") < F.col("v")).withColumn("_w", w)
     return pairs.groupBy(F.col("u").alias(S.SRC), F.col("v").alias(S.DST)).agg(
-        (F.lit(1.0) - F.exp(F.sum(F.log1p(-F.col("_w"))))).alias(S.WEIGHT),
+        (F.lit(1.0) - F.exp(exact_sum(F.log1p(-F.col("_w"))))).alias(S.WEIGHT),
         F.count(F.lit(1)).alias("n_shared"),
         F.sort_array(
             F.collect_list(F.struct(F.col(ID_TYPE), F.col(IDENTIFIER), F.greatest("tu", "tv").alias("since")))
@@ -176,7 +177,7 @@ def clusters_from_links(
     stats = (
         links.join(members.withColumnRenamed(S.NODE_ID, S.SRC), S.SRC)
         .groupBy(CLUSTER_ID)
-        .agg(F.count(F.lit(1)).alias("n_links"), F.avg(S.WEIGHT).alias("mean_link_weight"))
+        .agg(F.count(F.lit(1)).alias("n_links"), exact_avg(S.WEIGHT).alias("mean_link_weight"))
     )
     top = F.transform(
         "_top",

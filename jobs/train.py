@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from fraudmine.features.columns import FEATURE_COLUMNS, TABULAR_FEATURES
+from fraudmine.features.dictionary import render_markdown
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.models import champion as gate
 from fraudmine.models.bundle import load_bundle, train_bundle, write_meta
@@ -56,6 +57,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     registry = make_registry(ctx.config.model.registry, ctx.out_dir, ctx.config.scoring)
     meta.update(run_id=ctx.run_id, train_as_of=ctx.train_as_of.isoformat(), labels_before=ctx.as_of.isoformat())
     write_meta(staging, meta)  # the registered artifacts carry their label cut-off (the gate needs it)
+    (staging / "feature_dictionary.md").write_text(render_markdown())  # logged with the model version
     version = registry.register(staging, ctx.run_id, params, metrics)
     meta["model_version"] = version
     registry.promote(version, CHALLENGER_ALIAS)

@@ -4,7 +4,8 @@ Merchants keep their calibrated LightGBM heads (``models/bundle.py``).  Creators
 LightGBM fraud head when the labels known before the run date are enough (``model.min_*_labels``),
 else the creator rule below.  Listings, buyers and reporters have no labels in the contract (the
 ``labels`` table labels merchants and creators), so they are scored by their rules
-(:mod:`fraudmine.models.rank_score`, ``calibrated=false``).
+(:mod:`fraudmine.models.rank_score`, ``calibrated=false``); the listing rule is evidence-first per typology
+(:mod:`fraudmine.models.evidence_rule`).
 
 Reporters are buyers in their role of report filers: entity type ``reporter``, the buyer's raw id.
 """
@@ -17,7 +18,8 @@ from fraudmine.features.buyer import BUYER_FEATURES, BUYER_ID
 from fraudmine.features.creator import CREATOR_FEATURES, CREATOR_ID
 from fraudmine.features.product import PRODUCT_FEATURES, PRODUCT_ID
 from fraudmine.features.reporter import REPORTER_FEATURES, REPORTER_ID
-from fraudmine.models.rank_score import RankRule
+from fraudmine.models.evidence_rule import EvidencePart, EvidenceRule
+from fraudmine.models.rank_score import RankRule, ScoringRule
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class EntitySpec:
     entity_type: str
     id_col: str
     features: tuple[str, ...]
-    fraud_rule: RankRule
-    low_quality_rule: RankRule | None = None
+    fraud_rule: ScoringRule
+    low_quality_rule: ScoringRule | None = None
     trainable: bool = False
 
 
@@ -66,22 +68,51 @@ PRODUCT = EntitySpec(
     "product",
     PRODUCT_ID,
     PRODUCT_FEATURES,
-    RankRule(
-        "listing_abuse_v1",
+    EvidenceRule(
+        "listing_abuse_v2",
         (
-            ("dup_cluster_shops", 2.0),
-            ("dup_is_copy", 1.0),
-            ("dup_cluster_size", 1.0),
-            ("n_brand_violation_evidence", 2.0),
-            ("unauthorised_protected_claim", 1.0),
-            ("brushing_target_risk", 2.0),
-            ("brushing_target_blocks", 1.0),
-            ("linked_buyer_order_share", 1.0),
-            ("n_same_title_in_shop", 1.0),
-            ("n_image_shops", 1.0),
-            ("log_price_vs_category", -1.0),
-            ("seller_age_days", -0.5),
-            ("n_reports_upheld", 1.0),
+            EvidencePart(
+                RankRule(
+                    "duplicate",
+                    (
+                        ("dup_cluster_shops", 2.0),
+                        ("dup_is_copy", 1.0),
+                        ("dup_cluster_size", 1.0),
+                        ("n_same_title_in_shop", 1.0),
+                        ("n_image_shops", 1.0),
+                        ("n_reports_upheld", 1.0),
+                    ),
+                ),
+                (("dup_cluster_size", 2.0),),
+            ),
+            EvidencePart(
+                RankRule(
+                    "counterfeit",
+                    (
+                        ("n_brand_violation_evidence", 2.0),
+                        ("unauthorised_protected_claim", 1.0),
+                        ("log_price_vs_category", -1.0),
+                        ("seller_age_days", -0.5),
+                        ("n_reports_upheld", 1.0),
+                    ),
+                ),
+                (("n_brand_violation_evidence", 1.0), ("unauthorised_protected_claim", 1.0)),
+            ),
+            EvidencePart(
+                RankRule(
+                    "brushing",
+                    (
+                        ("brushing_target_risk", 2.0),
+                        ("brushing_target_blocks", 1.0),
+                        ("linked_buyer_order_share", 1.0),
+                        ("n_orders", 1.0),
+                        ("five_star_share", 0.5),
+                        ("reviews_per_order", 0.5),
+                        ("n_reports_upheld", 1.0),
+                    ),
+                ),
+                (("brushing_target_blocks", 1.0),),
+            ),
         ),
     ),
     RankRule(

@@ -9,7 +9,8 @@ named after the entity type (itself a bundle folder, :mod:`fraudmine.models.bund
 
 An entry is ``{"kind": "lightgbm", "dir": "creator", "heads": {head: {n_pos, n_neg, val_auroc} | null}}``
 or ``{"kind": "rank_rule", "fraud_rule": {...}, "low_quality_rule": {...} | null, "why": "..."}``
-(:class:`fraudmine.models.rank_score.RankRule` as data).  The whole folder is registered as one MLflow
+(a :class:`fraudmine.models.rank_score.RankRule` or an
+:class:`fraudmine.models.evidence_rule.EvidenceRule` as data).  The whole folder is registered as one MLflow
 model version, so every score row of a run carries the same ``model_version``.
 """
 
@@ -29,7 +30,8 @@ from fraudmine.contracts.outputs import SCORES_DDL
 from fraudmine.features.columns import reason_codes
 from fraudmine.models.bundle import NotEnoughLabels, load_bundle, train_bundle
 from fraudmine.models.entities import ENTITY_SPECS
-from fraudmine.models.rank_score import RankRule, score_rank_rules
+from fraudmine.models.evidence_rule import rule_from_json
+from fraudmine.models.rank_score import score_rank_rules
 from fraudmine.models.scoring import score_spark
 
 log = logging.getLogger(__name__)
@@ -113,9 +115,9 @@ def score_entities(
             )
             continue
         # rank rules need the whole population (percentile ranks): one driver-side pass
-        fraud = RankRule.from_json(entry["fraud_rule"])
-        lq = RankRule.from_json(entry["low_quality_rule"]) if entry.get("low_quality_rule") else None
-        cols = sorted({spec.id_col, *(f for f, _ in fraud.terms), *(f for f, _ in (lq.terms if lq else ()))})
+        fraud = rule_from_json(entry["fraud_rule"])
+        lq = rule_from_json(entry["low_quality_rule"]) if entry.get("low_quality_rule") else None
+        cols = sorted({spec.id_col, *fraud.features, *(lq.features if lq else ())})
         pdf = feats.select(*cols).toPandas().sort_values(spec.id_col, kind="stable")
         scored = score_rank_rules(pdf, etype, spec.id_col, fraud, lq, reason_codes(etype), cfg, version, run_id, as_of)
         out.append(feats.sparkSession.createDataFrame(scored, schema=SCORES_DDL))

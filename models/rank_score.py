@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,11 @@ class RankRule:
     name: str
     terms: tuple[tuple[str, float], ...]
 
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Every feature the rule reads."""
+        return tuple(f for f, _ in self.terms)
+
     def to_json(self) -> dict[str, Any]:
         """The rule as plain data (for ``model.json`` and the MLflow artefact)."""
         return {"name": self.name, "terms": [[f, w] for f, w in self.terms]}
@@ -52,6 +57,59 @@ class RankRule:
     def from_json(cls, d: Mapping[str, Any]) -> RankRule:
         """Inverse of :meth:`to_json`."""
         return cls(str(d["name"]), tuple((str(f), float(w)) for f, w in d["terms"]))
+
+    def rank(self, x: pd.DataFrame) -> RankedRows:
+        """Score every row of ``x`` (see :class:`ScoringRule`)."""
+        risk, weighted = rank_rule_score(x, self)
+        return _RankRuleRows(risk, x, self, weighted)
+
+
+class RankedRows(Protocol):
+    """The rows a rule scored: their risk and, on demand, the reasons of some of them."""
+
+    @property
+    def risk(self) -> NDArray[np.float64]:
+        """Rank-normalised risk in ``(0, 1]`` per row."""
+        ...
+
+    def reasons(self, rows: NDArray[np.int64], codes: Mapping[str, str], k: int) -> list[list[str]]:
+        """Top-``k`` distinct reason codes of each row of ``rows``, strongest first."""
+        ...
+
+
+class ScoringRule(Protocol):
+    """A label-free rule :func:`score_rank_rules` applies: :class:`RankRule` or
+    :class:`fraudmine.models.evidence_rule.EvidenceRule`."""
+
+    @property
+    def name(self) -> str:
+        """Rule name (recorded in ``model.json``)."""
+        ...
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Every feature the rule reads."""
+        ...
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as plain data."""
+        ...
+
+    def rank(self, x: pd.DataFrame) -> RankedRows:
+        """Rank-normalised risk in ``(0, 1]`` of every row of ``x`` (one row per entity)."""
+        ...
+
+
+@dataclass(frozen=True)
+class _RankRuleRows:
+    risk: NDArray[np.float64]
+    x: pd.DataFrame
+    rule: RankRule
+    weighted: NDArray[np.float64]
+
+    def reasons(self, rows: NDArray[np.int64], codes: Mapping[str, str], k: int) -> list[list[str]]:
+        ranks = term_ranks(self.x, self.rule)
+        return rank_reasons(ranks[rows], self.weighted[rows], self.rule, codes, k)
 
 
 def term_ranks(x: pd.DataFrame, rule: RankRule) -> NDArray[np.float64]:
@@ -127,8 +185,8 @@ def score_rank_rules(
     pdf: pd.DataFrame,
     entity_type: str,
     id_col: str,
-    fraud: RankRule,
-    low_quality: RankRule | None,
+    fraud: ScoringRule,
+    low_quality: ScoringRule | None,
     codes: Mapping[str, str],
     cfg: ScoringConfig,
     model_version: str,
@@ -148,17 +206,15 @@ def score_rank_rules(
         model_version, run_id, as_of: stamped on every row.
     """
     x = pdf.reset_index(drop=True)
-    risk, weighted = rank_rule_score(x, fraud)
-    bands = rank_band(risk, cfg)
+    scored = fraud.rank(x)
+    bands = rank_band(scored.risk, cfg)
     reasons: list[list[str]] = [[] for _ in range(len(x))]
-    need = np.flatnonzero(np.isin(bands, RISK_BANDS[RISK_BANDS.index(cfg.reasons_min_band) :]))
+    need = np.flatnonzero(np.isin(bands, RISK_BANDS[RISK_BANDS.index(cfg.reasons_min_band) :])).astype(np.int64)
     if len(need):
-        ranks = term_ranks(x, fraud)
-        for i, got in zip(
-            need, rank_reasons(ranks[need], weighted[need], fraud, codes, cfg.reasons_top_k), strict=True
-        ):
+        for i, got in zip(need, scored.reasons(need, codes, cfg.reasons_top_k), strict=True):
             reasons[i] = got
-    lq = rank_rule_score(x, low_quality)[0] if low_quality is not None else np.full(len(x), np.nan)
+    lq = low_quality.rank(x).risk if low_quality is not None else np.full(len(x), np.nan)
+    risk = scored.risk
     return pd.DataFrame(
         {
             "entity_type": entity_type,

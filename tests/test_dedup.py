@@ -292,3 +292,46 @@ def test_bench_dedup_rejects_a_truth_file_of_other_ids(tmp_path: Path) -> None:
     (tmp_path / "gold.csv").write_text("x,y\n1,1\n2,2\n")
     with pytest.raises(ValueError, match="not \\(left ids, right ids\\)"):
         run_benchmark(tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "gold.csv", BenchOptions(embeddings=False))
+
+
+def test_given_pairs_quality_counts_a_classifier_over_given_pairs() -> None:
+    from fraudmine.dedup.benchmark import given_pairs_quality
+
+    q = given_pairs_quality(np.array([0.9, 0.8, 0.2, 0.7, 0.1]), np.array([1, 0, 1, 1, 0]))
+    assert (q["pairs"], q["positives"]) == (5, 3)
+    assert q["precision"] == pytest.approx(2 / 3) and q["recall"] == pytest.approx(2 / 3)
+    assert q["f1"] == pytest.approx(2 / 3)
+    assert given_pairs_quality(np.zeros(2), np.array([1, 0]))["f1"] == 0.0
+
+
+def test_bench_dedup_scores_given_test_pairs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fraudmine.cli import main
+
+    lamps = ["red lamp LX100", "blue chair BC2", "green mug GM3", "old radio OR4", "steel kettle SK5", "oak desk OD6"]
+    (tmp_path / "a.csv").write_text("id,name\n" + "".join(f"{k},{t}\n" for k, t in enumerate(lamps, 1)))
+    (tmp_path / "b.csv").write_text(
+        "id,name\n" + "".join(f"{k + 10},{t.lower()} new\n" for k, t in enumerate(lamps, 1))
+    )
+    (tmp_path / "gold.csv").write_text("a,b\n" + "".join(f"{k},{k + 10}\n" for k in range(1, 7)))
+    (tmp_path / "train.csv").write_text("ltable_id,rtable_id,label\n1,11,1\n2,12,1\n3,13,1\n1,12,0\n2,13,0\n3,11,0\n")
+    (tmp_path / "test.csv").write_text("ltable_id,rtable_id,label\n4,14,1\n5,15,1\n4,15,0\n6,14,0\n")
+    args = ["bench", "dedup", "--left", str(tmp_path / "a.csv"), "--right", str(tmp_path / "b.csv")]
+    args += ["--truth", str(tmp_path / "gold.csv"), "--no-embeddings", "--json"]
+    with pytest.raises(SystemExit, match="--test needs --train"):
+        main([*args, "--test", str(tmp_path / "test.csv")])
+    assert main([*args, "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv")]) == 0
+    res = json.loads(capsys.readouterr().out)
+    given = res["given_test_pairs"]
+    assert (given["pairs"], given["positives"]) == (4, 2)
+    assert 0.0 <= given["f1"] <= 1.0
+
+
+def test_best_f1_threshold_picks_the_cut_that_maximises_f1() -> None:
+    from fraudmine.dedup.benchmark import best_f1_threshold
+
+    label = np.array([1, 1, 1, 0, 0, 0])
+    # cut 0.3 takes the tied pair too: P 3/4, R 1, F1 0.857 beats cut 0.8 (F1 0.8)
+    assert best_f1_threshold(np.array([0.9, 0.8, 0.3, 0.3, 0.2, 0.1]), label) == 0.3
+    # a cut inside a run of ties is not possible: 0.3 would take four pairs (F1 0.667), so 0.8
+    assert best_f1_threshold(np.array([0.9, 0.8, 0.3, 0.3, 0.3, 0.3]), label) == 0.8
+    assert best_f1_threshold(np.array([0.4, 0.2]), np.array([0, 0])) == 0.5  # no positive: the default

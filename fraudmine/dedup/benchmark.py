@@ -57,6 +57,8 @@ class BenchOptions:
     right_id: str | None = None
     text_cols: tuple[str, ...] = ()
     train: Path | None = None
+    test: Path | None = None
+    valid: Path | None = None
     k: int = 5
     bucket_cap: int = 20
     embeddings: bool = True
@@ -250,14 +252,24 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         ti, tj, ty = implied_negatives(ti, tj, ty, blocking.i, blocking.j)
         # features of training pairs are computed together with the candidates, so the context
         # features (rank and gap among a record's candidates) mean the same at fit and predict time
-        ui, uj = union([(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)], len(corpus))
-        all_feats = pair_features(corpus, ui, uj, tfidf, emb)
-        code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
-        lo, hi = np.minimum(ti, tj), np.maximum(ti, tj)
-        model = PairMatcher(random_state=opts.seed).fit(all_feats.iloc[code[lo * len(corpus) + hi].to_numpy()], ty)
-        score = model.predict_proba(all_feats.iloc[code[blocking.i * len(corpus) + blocking.j].to_numpy()])
+        base = [(blocking.i, blocking.j), canonical(ti, tj, len(corpus), corpus.side)]
+        rows = _pair_rows(corpus, base, tfidf, emb)
+        model = PairMatcher(random_state=opts.seed).fit(rows(ti, tj), ty)
+        score = model.predict_proba(rows(blocking.i, blocking.j))
         threshold = 0.5
         details["mode"] = "supervised"
+        if opts.test is not None:
+            # the given pairs are featurised in a union of their own, so they never change the candidates'
+            # context features (rank and gap among a record's candidates) and the headline figures
+            test = read_training_pairs(opts.test, corpus, n_left, frames, roles)
+            valid = read_training_pairs(opts.valid, corpus, n_left, frames, roles) if opts.valid else None
+            extra = [canonical(p[0], p[1], len(corpus), corpus.side) for p in (test, valid) if p is not None]
+            grows = _pair_rows(corpus, base + extra, tfidf, emb)
+            cut = 0.5 if valid is None else best_f1_threshold(model.predict_proba(grows(valid[0], valid[1])), valid[2])
+            details["given_test_pairs"] = given_pairs_quality(
+                model.predict_proba(grows(test[0], test[1])), test[2], cut
+            )
+            log.info("given test pairs %s: %s", opts.test, details["given_test_pairs"])
     else:
         score = unsupervised_score(feats)
         small_is_left = n_left <= len(corpus) - n_left
@@ -290,6 +302,52 @@ def run_benchmark(left: Path, right: Path, truth: Path, opts: BenchOptions) -> d
         "seconds": time.perf_counter() - start,
         "details": details,
     }
+
+
+def _pair_rows(
+    corpus: Corpus, pairs: list[tuple[np.ndarray, np.ndarray]], tfidf: Any, emb: np.ndarray | None
+) -> Callable[[np.ndarray, np.ndarray], pd.DataFrame]:
+    """Features of the union of ``pairs`` (context features computed over that union) and a row picker."""
+    ui, uj = union(pairs, len(corpus))
+    feats = pair_features(corpus, ui, uj, tfidf, emb)
+    code = pd.Series(np.arange(len(ui)), index=ui * len(corpus) + uj)
+
+    def rows(a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+        return feats.iloc[code[np.minimum(a, b) * len(corpus) + np.maximum(a, b)].to_numpy()]
+
+    return rows
+
+
+def given_pairs_quality(score: np.ndarray, label: np.ndarray, threshold: float = 0.5) -> dict[str, float | int]:
+    """Pairwise precision, recall and F1 (percent) of ``score >= threshold`` on labelled pairs someone else
+    blocked (the DeepMatcher protocol: a classifier over given candidate pairs, no one-to-one assignment)."""
+    pred = score >= threshold
+    tp = int((pred & (label == 1)).sum())
+    p = tp / max(int(pred.sum()), 1)
+    r = tp / max(int((label == 1).sum()), 1)
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "pairs": len(label),
+        "positives": int((label == 1).sum()),
+        "threshold": float(threshold),
+        "precision": p,
+        "recall": r,
+        "f1": f1,
+    }
+
+
+def best_f1_threshold(score: np.ndarray, label: np.ndarray) -> float:
+    """The score cut that maximises pairwise F1 on labelled validation pairs (ties: the highest cut)."""
+    order = np.argsort(-score, kind="stable")
+    s, y = score[order], label[order] == 1
+    tp = np.cumsum(y)
+    k = np.arange(1, len(s) + 1)
+    f1 = 2 * tp / (k + max(int(y.sum()), 1))
+    last = np.r_[s[1:] != s[:-1], True]  # a cut can only fall after the last of a run of equal scores
+    if not last.any() or not y.any():
+        return 0.5
+    best = int(np.flatnonzero(last)[np.argmax(f1[last])])
+    return float(s[best])
 
 
 def implied_negatives(

@@ -22,7 +22,15 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
-from fraudmine.graph.algorithms.spark_common import ID, NODE, cut_lineage, indexed_edges, node_index, weighted_edges
+from fraudmine.graph.algorithms.spark_common import (
+    ID,
+    NODE,
+    cut_lineage,
+    exact_sum,
+    indexed_edges,
+    node_index,
+    weighted_edges,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +67,7 @@ def label_propagation(
     while steps < max_iter:
         steps += 1
         msgs = adj.join(labels.select(F.col("a").alias("b"), F.col("label").alias("nl")), "b")
-        score = msgs.groupBy("a", "nl").agg(F.sum("w").alias("s"))
+        score = msgs.groupBy("a", "nl").agg(exact_sum("w").alias("s"))
         cur = labels.select("a", F.col("label").alias("cur"))
         score = score.join(cur, "a").withColumn("own", (F.col("nl") == F.col("cur")).cast("int"))
         tie = F.xxhash64(F.col("a"), F.col("nl"), F.lit(steps), F.lit(seed))

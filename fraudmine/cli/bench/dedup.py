@@ -31,14 +31,20 @@ def run(args: argparse.Namespace) -> int:
         right_id=args.right_id,
         text_cols=tuple(args.text_cols or ()),
         train=args.train,
+        test=args.test,
+        valid=args.valid,
         k=args.k,
         embeddings=use_embed,
         seed=args.seed,
         cache_dir=args.embedding_cache,
     )
+    if args.test is not None and args.train is None:
+        raise SystemExit("bench dedup: --test needs --train (the matcher it scores is the supervised one)")
     res = run_benchmark(args.left, args.right, args.truth, opts)
+    given = res["details"].get("given_test_pairs")
     if args.json:
-        sys.stdout.write(json.dumps({k: res[k] for k in _HEADLINE}) + "\n")
+        extra = {"given_test_pairs": given} if given is not None else {}
+        sys.stdout.write(json.dumps({k: res[k] for k in _HEADLINE} | extra) + "\n")
     else:
         for k in _HEADLINE:
             sys.stdout.write(f"{k:<24}{round(res[k], 4)}\n")
@@ -48,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(
             f"{'baseline exact title':<24}F1 {base['f1']:.4f} P {base['precision']:.4f} R {base['recall']:.4f}\n"
         )
+        if given is not None:
+            sys.stdout.write(
+                f"{'given test pairs':<24}F1 {given['f1']:.4f} P {given['precision']:.4f} R {given['recall']:.4f} "
+                f"({given['pairs']} pairs, {given['positives']} positive)\n"
+            )
         for name, g in details["generators"].items():
             sys.stdout.write(
                 f"  {name:<22}{g['pairs']} pairs, completeness {g['pair_completeness']:.4f}, {g['seconds']:.1f} s\n"
@@ -75,6 +86,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--right-id", help="id column of the right table (default: detected)")
     p.add_argument("--text-cols", nargs="+", help="text columns to match on (default: detected free-text columns)")
     p.add_argument("--train", type=Path, help="labelled pairs ltable_id,rtable_id,label (DeepMatcher style)")
+    p.add_argument(
+        "--test",
+        type=Path,
+        help="with --train: also score these labelled pairs (DeepMatcher's test split: a classifier over given pairs) "
+        "and report details.given_test_pairs",
+    )
+    p.add_argument(
+        "--valid",
+        type=Path,
+        help="with --test: labelled pairs whose best-F1 score cut is applied to the test pairs (default cut 0.5)",
+    )
     p.add_argument("--k", type=int, default=5, help="neighbours per record per k-NN generator (default 5)")
     p.add_argument("--no-embeddings", action="store_true", help="skip the MiniLM embedding generator and feature")
     p.add_argument("--seed", type=int, default=0)
