@@ -151,11 +151,12 @@ class ReporterRingsConfig(_Strict):
     min_reporters: int = Field(4, ge=2, description="smallest ring")
     burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
     min_secondary_reporters: int | None = Field(
-        2,
+        None,
         ge=2,
         description="later report waves on a burst's target (peeled windows of the reports left) need this many "
-        "reporters and are Poisson-tested against the reports outside every wave; null: first burst only "
-        "(chosen on synthetic seeds 4-6)",
+        "reporters and are Poisson-tested against the reports outside every wave; null (default): first burst only. "
+        "2 raised member F1 on dev seeds 4-6 but dropped member precision below 0.9 on 3 of 4 report seeds "
+        "(docs/benchmarks.md), so it is off",
     )
     max_ring_credibility: float = Field(0.5, ge=0, le=1, description="rings of reporters more credible are dropped")
     credibility_prior: float = Field(0.3, ge=0, le=1, description="prior upheld rate (Beta prior mean)")
