@@ -78,7 +78,12 @@ class CollusionConfig(_Strict):
     resolution: float = Field(1.0, gt=0, description="Leiden resolution")
     min_size: int = Field(3, ge=2, description="smallest community reported as a collusion cluster")
     attach_min_share: float = Field(
-        0.5, gt=0, le=1, description="a creator joins a community when it promotes at least this share of it ..."
+        0.1,
+        gt=0,
+        le=1,
+        description="a creator joins a community when it promotes at least this share of it ... (0.5 before "
+        "2026-12-07; ring creators promote 2-4 of 3-15 shops: 0.1 chosen on dev seed 4, ARI 0.733 -> 0.867, "
+        "precision 1.000)",
     )
     attach_min_links: int = Field(2, ge=1, description="... and at least this many of its members")
     partial_min_score: float = Field(
