@@ -29,21 +29,19 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import FastAPI
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudmine.api.auth import key_matches
-from fraudmine.api.metrics import ApiMetrics
+from fraudmine.api.metrics import ApiMetrics, Count, Latency
 from fraudmine.api.routers.risk import (
     BATCH_ROUTE,
     RISK_ROUTE,
     batch_body,
     batch_too_large,
     not_scored_detail,
-    risk_body,
 )
 from fraudmine.api.schemas import ID_PATTERN, BatchRequest
 from fraudmine.api.stores.base import RiskStore, SnapshotReader
@@ -52,6 +50,7 @@ from fraudmine.contracts.ids import ScoredType
 _RISK_PREFIX = "/v1/risk/"
 _KEY_HEADER = b"x-api-key"
 _JSON_HEADERS = b"application/json"
+_CONTENT_TYPE = (b"content-type", _JSON_HEADERS)
 _TYPES = frozenset(t.value for t in ScoredType)  # what the FastAPI route accepts (else its 422)
 _ID = re.compile(ID_PATTERN.removeprefix("^").removesuffix("$"))  # used with fullmatch
 _MAX_BODY = 1 << 20  # larger batch bodies are left to FastAPI
@@ -60,7 +59,7 @@ _NOT_FOUND = 404
 
 def _json_response(status: int, body: bytes) -> tuple[Message, Message]:
     """The two ASGI messages Starlette's ``Response(body, media_type="application/json")`` sends."""
-    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON_HEADERS)]
+    headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
     return (
         {"type": "http.response.start", "status": status, "headers": headers},
         {"type": "http.response.body", "body": body},
@@ -88,6 +87,11 @@ class _Replay:
 class HotRoutes:
     """The fast path: answers the hot routes' happy cases, hands everything else to ``fallback``.
 
+    A single lookup is: a prefix test and split of the path, the type and id checks
+    FastAPI would make, the key check, one read of the stored risk document
+    (:meth:`SnapshotReader.risk_body`), two ``send`` calls and two metric updates on
+    series this object holds on to.
+
     Args:
         fallback: the full FastAPI application (its ``__call__`` without this fast path).
         store: the snapshot store (the same object as ``app.state.store``).
@@ -104,8 +108,8 @@ class HotRoutes:
         self.digests = digests
         self.metrics = metrics
         self.max_batch = max_batch
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._latency = {route: metrics.latency.labels(route) for route in (RISK_ROUTE, BATCH_ROUTE)}
+        self._counts: dict[tuple[str, int], Count] = {}
+        self._latency: dict[str, Latency] = {}
 
     def _authorised(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
@@ -114,48 +118,55 @@ class HotRoutes:
         return False
 
     def _record(self, method: str, route: str, status: int, t0: float) -> None:
-        counter = self._counters.get((method, route, status))
-        if counter is None:  # created on first use, like the middleware's (no zero-valued series up front)
-            counter = self._counters[(method, route, status)] = self.metrics.requests.labels(method, route, str(status))
-        counter.inc()
-        self._latency[route].observe(time.perf_counter() - t0)
+        """Count the answer and observe its latency (series created on first use, like the middleware's)."""
+        count = self._counts.get((route, status))
+        if count is None:
+            count = self._counts[(route, status)] = self.metrics.requests.count(method, route, str(status))
+        count.value += 1
+        latency = self._latency.get(route)
+        if latency is None:
+            latency = self._latency[route] = self.metrics.requests.latency(route)
+        latency.observe(time.perf_counter() - t0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a hot route's happy case, or pass the request on to FastAPI."""
         if scope["type"] == "http" and not scope.get("root_path"):
-            path: str = scope["path"]
             method: str = scope["method"]
-            if method == "GET" and path.startswith(_RISK_PREFIX):
-                if await self._single(scope, send, path):
+            if method == "GET":
+                t0 = time.perf_counter()
+                answer = self._single(scope)
+                if answer is not None:
+                    status, body = answer
+                    headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
+                    await send({"type": "http.response.start", "status": status, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    self._record("GET", RISK_ROUTE, status, t0)
                     return
-            elif method == "POST" and path == BATCH_ROUTE:
+            elif method == "POST" and scope["path"] == BATCH_ROUTE:
                 rest = await self._batch(scope, receive, send)
                 if rest is None:
                     return
                 receive = rest
         await self.fallback(scope, receive, send)
 
-    async def _single(self, scope: Scope, send: Send, path: str) -> bool:
-        t0 = time.perf_counter()
+    def _single(self, scope: Scope) -> tuple[int, bytes] | None:
+        """Status and body of a single lookup, or ``None`` when FastAPI must answer."""
+        path: str = scope["path"]
+        if not path.startswith(_RISK_PREFIX):
+            return None
         entity_type, sep, entity_id = path[len(_RISK_PREFIX) :].partition("/")
         if not (sep and entity_type in _TYPES and _ID.fullmatch(entity_id) and self._authorised(scope)):
-            return False
+            return None
         reader: SnapshotReader | None = self.store.current()
         if reader is None:
-            return False
+            return None
         try:
-            body = risk_body(reader, entity_type, entity_id)
+            body = reader.risk_body(entity_type, entity_id)
             if body is None:
-                status, body = _NOT_FOUND, _problem(not_scored_detail(reader.info, entity_type, entity_id))
-            else:
-                status = 200
+                return _NOT_FOUND, _problem(not_scored_detail(reader.info, entity_type, entity_id))
         except Exception:  # FastAPI answers it (its 500 and error logging)
-            return False
-        start, message = _json_response(status, body)
-        await send(start)
-        await send(message)
-        self._record("GET", RISK_ROUTE, status, t0)
-        return True
+            return None
+        return 200, body
 
     async def _batch(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """``None`` when answered; else the ``receive`` FastAPI must use (replaying what was read)."""

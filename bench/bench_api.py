@@ -4,6 +4,9 @@ and the serving-snapshot build time and size.
 Servers (each its own uvicorn process, uvloop + httptools, one worker, pinned to CPU 0):
 
 - ``bare``: a raw ASGI callable returning a constant (the server's ceiling);
+- ``bare-sized``: the same with a body as long as the mean lookup body of the sampled ids and the
+  lookup's two headers (an extra row: the ceiling for an answer of a lookup's size; the targets are
+  still read against ``bare``);
 - ``fastapi-constant``: FastAPI with the API's middleware and key check returning a constant
   (the framework's ceiling: everything except the lookup);
 - ``api``: ``fraudmine serve`` over the given output folder's current snapshot (with the raw-ASGI
@@ -96,13 +99,14 @@ def constant_script(path: str) -> str:
     )
 
 
-def start(kind: str, port: int, out: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+def start(kind: str, port: int, out: Path, workers: int = 1, body_bytes: int = 330) -> subprocess.Popen[bytes]:
     """Start one server process (pinned to the server CPU unless it has several workers); wait until it answers."""
     py = sys.executable
     uv = [py, "-m", "uvicorn", "--app-dir", str(REPO / "bench"), "--loop", "uvloop", "--http", "httptools"]
     uv += ["--no-access-log", "--log-level", "warning", "--port", str(port)]
     cmd = {
         "bare": [*uv, "asgi_ceiling:bare"],
+        "bare-sized": [*uv, "asgi_ceiling:bare_sized"],
         "fastapi-constant": [*uv, "--factory", "asgi_ceiling:fastapi_constant"],
         "api": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
         "fastapi-route": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
@@ -111,6 +115,7 @@ def start(kind: str, port: int, out: Path, workers: int = 1) -> subprocess.Popen
     if kind == "api-workers":
         cmd += ["--workers", str(workers)]
     env = {**os.environ, "FRAUDMINE_API_KEYS": KEY, "FRAUDMINE_FAST_PATH": str(kind != "fastapi-route").lower()}
+    env["BENCH_BODY_BYTES"] = str(body_bytes)
     pin = [] if kind == "api-workers" else ["taskset", "-c", SERVER_CPU]
     proc = subprocess.Popen([*pin, *cmd], env=env, cwd=REPO, stderr=subprocess.PIPE)
     probe = "/readyz" if kind in ("api", "fastapi-route", "api-workers") else "/v1/risk/merchant/x"
@@ -200,19 +205,34 @@ def sample_entities(out: Path, n: int = 10_000) -> list[tuple[str, str]]:
     return rows[:n]
 
 
+def mean_body_bytes(out: Path, entities: list[tuple[str, str]]) -> int:
+    """Mean length of the single-lookup bodies of ``entities`` (for the size-matched constant)."""
+    from fraudmine.api.stores.sqlite import SqliteStore
+
+    store = SqliteStore(out)
+    reader = store.current()
+    assert reader is not None, f"{out}: no current snapshot"
+    sizes = [len(reader.risk_body(et, eid) or b"") for et, eid in entities]
+    store.close()
+    return round(sum(sizes) / max(1, len(sizes)))
+
+
 def load_test(
     out: Path, concurrency: list[int], seconds: float, batch_size: int, port: int, fastapi_route: bool, workers: int
 ) -> list[dict[str, Any]]:
     """Run every (target, concurrency) pair; returns one row per pair."""
     entities = sample_entities(out)
+    body_bytes = mean_body_bytes(out, entities)
+    print(f"mean single-lookup body: {body_bytes} bytes (the size of bare-sized's body)", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     scripts = {
         "bare": constant_script("/"),
+        "bare-sized": constant_script("/"),
         "fastapi-constant": constant_script("/v1/risk/merchant/m0000001"),
         "api single": single_script(entities),
         f"api batch {batch_size}": batch_script(entities, min(batch_size, len(entities))),
     }
-    servers = ["bare", "fastapi-constant", "api"]
+    servers = ["bare", "bare-sized", "fastapi-constant", "api"]
     if fastapi_route:
         servers.append("fastapi-route")
         scripts["fastapi-route single"] = scripts["api single"]
@@ -225,7 +245,7 @@ def load_test(
         (tmp / f"{name.replace(' ', '_')}.lua").write_text(text)
     rows = []
     for server in servers:
-        proc = start(server, port, out, workers)
+        proc = start(server, port, out, workers, body_bytes)
         try:
             targets = [t for t in scripts if t.split(" ")[0] == server]
             for target in targets:
@@ -236,6 +256,8 @@ def load_test(
                     r = wrk(port, script, c, seconds, proc.pid)
                     after = Path("/proc/loadavg").read_text().split()[:3]
                     r.update(target=target, concurrency=c, loadavg_before=" ".join(load), loadavg_after=" ".join(after))
+                    if target == "bare-sized":
+                        r["body_bytes"] = body_bytes
                     if " batch " in target:
                         r["ids_per_s"] = round(r["rps"] * batch_size, 1)
                     rows.append(r)
@@ -252,7 +274,8 @@ def load_test(
 
 
 def in_process(out: Path, rounds: int = 15) -> list[dict[str, Any]]:
-    """CPU time per request with the ASGI apps called directly (no socket, no HTTP parsing), min over rounds.
+    """CPU time per request with the ASGI apps called directly (no socket, no HTTP parsing), min over rounds,
+    then through uvicorn's HTTP protocol (:func:`through_uvicorn`).
 
     Not a load test: it isolates what the app itself costs per request (framework, auth,
     lookup, serialisation), which a shared machine disturbs far less than wall-clock load.
@@ -311,10 +334,28 @@ def in_process(out: Path, rounds: int = 15) -> list[dict[str, Any]]:
 
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     best = asyncio.run(run())
+    best.update(through_uvicorn(api, entities))
     rows = [{"target": k, "cpu_us_per_request": round(v, 1), "loadavg_before": load} for k, v in best.items()]
     for r in rows:
         print(f"in-process {r['target']:<18} {r['cpu_us_per_request']:>8.1f} us CPU/request", flush=True)
     return rows
+
+
+def through_uvicorn(api: Any, entities: list[tuple[str, str]]) -> dict[str, float]:
+    """CPU per request through uvicorn's HTTP protocol without a socket (``asgi_protocol``): the two ceilings
+    and single lookups cycling through ``entities``."""
+    import asgi_ceiling
+    from asgi_protocol import cpu_per_request, request
+
+    paths = [request(f"/v1/risk/{et}/{eid}", KEY) for et, eid in entities]
+    out: dict[str, float] = {}
+    for name, app, requests in (
+        ("bare (uvicorn protocol)", asgi_ceiling.bare, [request("/", KEY)]),
+        ("bare-sized (uvicorn protocol)", asgi_ceiling.bare_sized, [request("/", KEY)]),
+        (f"api single, {len(paths)} ids (uvicorn protocol)", api, paths),
+    ):
+        out[name] = cpu_per_request(app, requests)[0]
+    return out
 
 
 def synthetic_run(root: Path, merchants: int) -> Path:
@@ -422,18 +463,19 @@ def markdown(result: dict[str, Any]) -> str:
         by = {(r["target"], r["concurrency"]): r for r in result["load"]}
         lines += [
             "",
-            "| concurrency | api single / bare (req/s) | FastAPI route single / bare (req/s) | api single / fastapi-constant (req/s) | api single / bare, by server CPU per request |",
-            "|---|---|---|---|---|",
+            "| concurrency | api single / bare (req/s) | FastAPI route single / bare (req/s) | api single / fastapi-constant (req/s) | api single / bare, by server CPU per request | api single / bare-sized (req/s) |",
+            "|---|---|---|---|---|---|",
         ]
         for c in sorted({r["concurrency"] for r in result["load"]}):
             a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
-            route = by.get(("fastapi-route single", c))
+            route, sized = by.get(("fastapi-route single", c)), by.get(("bare-sized", c))
             if a and b and f:
                 cpu = a["server_cpu_us_per_request"]
                 slow = f"{route['rps'] / b['rps']:.0%}" if route else "-"
+                same_size = f"{a['rps'] / sized['rps']:.0%}" if sized else "-"
                 lines.append(
                     f"| {c} | {a['rps'] / b['rps']:.0%} | {slow} | {a['rps'] / f['rps']:.0%} | "
-                    f"{b['server_cpu_us_per_request'] / cpu:.0%} |"
+                    f"{b['server_cpu_us_per_request'] / cpu:.0%} | {same_size} |"
                 )
     if result.get("in_process"):
         lines += ["", "| in process (no HTTP) | CPU µs / request | load avg |", "|---|---|---|"]

@@ -42,10 +42,22 @@ MERCHANT_FEATURE_REASONS: dict[str, str] = {
     "n_dup_listings": "DUPLICATE_LISTINGS",
     "dup_max_cluster_size": "DUPLICATE_CLUSTER_SIZE",
     "n_dup_clusters": "DUPLICATE_LISTINGS",
+    # brand violations of the ``duplicates`` stage (typo-squats, homoglyphs, price far below, copied image)
+    "n_brand_violations": "BRAND_VIOLATION",
+    "n_counterfeit_patterns": "COUNTERFEIT_PATTERN",
+    "max_violation_evidence": "BRAND_VIOLATION",
 }
 
 # Columns of the per-merchant duplicate table joined by ``merchant_features(..., duplicates=...)``.
-DUPLICATE_FEATURES: tuple[str, ...] = ("dup_cross_share", "n_dup_listings", "dup_max_cluster_size", "n_dup_clusters")
+DUPLICATE_FEATURES: tuple[str, ...] = (
+    "dup_cross_share",
+    "n_dup_listings",
+    "dup_max_cluster_size",
+    "n_dup_clusters",
+    "n_brand_violations",
+    "n_counterfeit_patterns",
+    "max_violation_evidence",
+)
 
 FEATURE_COLUMNS: tuple[str, ...] = tuple(MERCHANT_FEATURE_REASONS)
 """The merchant model's features, in model order."""

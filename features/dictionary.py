@@ -65,6 +65,9 @@ MEANINGS: dict[str, str] = {
     "log_price_vs_category": "listing's log price minus its category's median log price",
     "log_views_per_gmv": "log views minus log GMV of the {e}'s promotions (audience without sales)",
     "mean_rating": "mean review rating of the {e}",
+    "n_brand_violations": "merchant's listings with a brand violation (unauthorised claim or counterfeit pattern)",
+    "n_counterfeit_patterns": "merchant's listings with counterfeit evidence beyond the claim (typo-squat, price)",
+    "max_violation_evidence": "most brand-violation evidence on one of the merchant's listings",
     "n_brand_violation_evidence": "brand-violation evidence on the listing (typo-squat, homoglyph, price, image)",
     "n_categories": "distinct categories of the merchant's listings",
     "n_cross_shop_image_dups": "merchant's listings whose exact image hash appears in another shop",
@@ -134,6 +137,10 @@ _DUP = (
 )
 _DUP_AT_D = "duplicate clusters found as of D"
 _BRAND = "brand violations found as of D with the authorisations valid at D"
+_BRAND_MERCHANT = (
+    "brand violations found as of D with the authorisations valid at D; the training table keeps only listings "
+    "created before its cut-off"
+)
 _SCORE_ONLY = "scored at D only (no labels for this entity type, so no training table)"
 
 LEAKAGE: dict[str, str] = {
@@ -154,6 +161,9 @@ LEAKAGE: dict[str, str] = {
     "dup_cluster_size": _DUP,
     "dup_is_copy": _DUP,
     "n_brand_violation_evidence": _BRAND,
+    "n_brand_violations": _BRAND_MERCHANT,
+    "n_counterfeit_patterns": _BRAND_MERCHANT,
+    "max_violation_evidence": _BRAND_MERCHANT,
     "unauthorised_protected_claim": _BRAND,
 }
 _CLUSTER_PREFIXES = ("collusion_", "identity_", "brushing_", "reporter_ring_", "promoted_")
@@ -179,6 +189,7 @@ _SOURCE_FILES = (
     "features/frames.py",
     "graph/cluster_features.py",
     "dedup/listings.py",
+    "dedup/violations.py",
 )
 
 
@@ -199,7 +210,7 @@ def _sources() -> dict[str, str]:
 
 _OWN = {e: f"features/{e}.py" for e in ("merchant", "creator", "product", "buyer", "reporter")}
 _SHARED = ("features/frames.py", "graph/cluster_features.py")
-_SHARED_BY = {"merchant": ("dedup/listings.py",)}  # the duplicates stage's per-merchant table
+_SHARED_BY = {"merchant": ("dedup/listings.py", "dedup/violations.py")}  # the duplicates stage's per-merchant table
 _COMPUTED_BY_HELPER = {"product_buyer_overlap": "`features/buyer.py` (through `graph/algorithms/overlap.py`)"}
 
 

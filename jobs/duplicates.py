@@ -23,7 +23,12 @@ from pyspark.sql import functions as F
 
 from fraudmine.dedup.brands import utc_series
 from fraudmine.dedup.listings import find_duplicates, merchant_duplicate_features
-from fraudmine.dedup.violations import ViolationParams, brand_violations
+from fraudmine.dedup.violations import (
+    VIOLATION_FEATURES,
+    ViolationParams,
+    brand_violations,
+    merchant_violation_features,
+)
 from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "duplicates"
@@ -44,6 +49,19 @@ def write_parquet(frame: pd.DataFrame, folder: Path) -> None:
             typed[c] = utc_series(typed[c]).astype("datetime64[us, UTC]")
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pandas(typed, preserve_index=False), folder / "part-00000.parquet")
+
+
+def _merchant_features(
+    members: pd.DataFrame, violations: pd.DataFrame, listings: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Duplicate and brand-violation features per merchant, over listings created before ``as_of``."""
+    dup = merchant_duplicate_features(members, listings, as_of)
+    brand = merchant_violation_features(violations, listings, as_of)
+    out = dup.merge(brand, on="merchant_id", how="outer")
+    counts = ["n_dup_listings", "dup_max_cluster_size", "n_dup_clusters", *VIOLATION_FEATURES]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    out["dup_cross_share"] = out["dup_cross_share"].fillna(0.0).astype("float64")
+    return out
 
 
 def run(ctx: StageContext, staging: Path) -> StageResult:
@@ -74,8 +92,8 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         "members": dup.members,
         "edges": dup.edges,
         "brand_violations": violations,
-        "merchant_features": merchant_duplicate_features(dup.members, listings, as_of),
-        "merchant_features_train": merchant_duplicate_features(dup.members, listings, pd.Timestamp(ctx.train_as_of)),
+        "merchant_features": _merchant_features(dup.members, violations, listings, as_of),
+        "merchant_features_train": _merchant_features(dup.members, violations, listings, pd.Timestamp(ctx.train_as_of)),
     }
     rows: dict[str, int] = {}
     for name, frame in outputs.items():

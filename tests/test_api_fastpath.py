@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from fraudmine.api.fastpath import RiskApi
 from fraudmine.api.routers.risk import RISK_ROUTE
 from fraudmine.api.settings import ApiSettings
 from fraudmine.api.stores.sqlite import SqliteStore
+from fraudmine.contracts.serving import SCHEMA_VERSION
 from tests.serving_runs import publish, write_run
 
 KEY = "fast-key"
@@ -192,7 +194,7 @@ def test_a_failing_lookup_is_answered_by_fastapi(
     def broken(*_: object) -> None:
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(reader, "risk_json", broken)
+    monkeypatch.setattr(reader, "risk_body", broken)
     fell_back.clear()
     with pytest.raises(RuntimeError, match="disk gone"):  # FastAPI's ServerErrorMiddleware re-raises after its 500
         call(fast, "GET", "/v1/risk/merchant/m0000001")
@@ -206,3 +208,32 @@ def test_a_body_too_large_to_buffer_is_replayed_to_fastapi(apps: tuple[RiskApi, 
     got = call(fast, "POST", "/v1/risk:batch", body=body, ctype=JSON)
     assert got[0] == 200 and got == call(slow, "POST", "/v1/risk:batch", body=body, ctype=JSON)
     assert fell_back == ["/v1/risk:batch"]
+
+
+def _as_version_1(out: Path, dest: Path) -> None:
+    """Copy ``out``'s current snapshot under the same name into ``dest`` as a schema-1 file (no ``risk_docs``)."""
+    snap = (out / "serving" / "current").resolve()
+    copy = dest / "serving" / "snapshots" / snap.name
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(snap.read_bytes())
+    con = sqlite3.connect(copy)
+    con.execute("DROP TABLE risk_docs")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    (dest / "serving" / "current").symlink_to(Path("snapshots") / snap.name)
+
+
+def test_a_version_1_snapshot_is_served_with_the_same_bytes(
+    apps: tuple[RiskApi, RiskApi, list[str]], tmp_path: Path
+) -> None:
+    fast, _, _ = apps
+    out = fast.state.settings.output
+    _as_version_1(out, tmp_path)
+    old = create_app(ApiSettings(output=tmp_path, api_keys=(KEY,), max_batch=3), SqliteStore(tmp_path))
+    reader = old.state.store.current()
+    assert reader is not None and reader.info.schema_version == 1
+    assert fast.state.store.current().info.schema_version == SCHEMA_VERSION == 2
+    for method, path, key, body, ctype, status, _ in CASES:
+        if status in (200, 404):
+            assert call(old, method, path, key, body, ctype) == call(fast, method, path, key, body, ctype), path

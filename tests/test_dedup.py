@@ -335,3 +335,30 @@ def test_best_f1_threshold_picks_the_cut_that_maximises_f1() -> None:
     # a cut inside a run of ties is not possible: 0.3 would take four pairs (F1 0.667), so 0.8
     assert best_f1_threshold(np.array([0.9, 0.8, 0.3, 0.3, 0.3, 0.3]), label) == 0.8
     assert best_f1_threshold(np.array([0.4, 0.2]), np.array([0, 0])) == 0.5  # no positive: the default
+
+
+def test_merchant_violation_features_count_listings_created_before_the_cut_off() -> None:
+    import pandas as pd
+
+    from fraudmine.dedup.violations import merchant_violation_features
+
+    violations = pd.DataFrame(
+        {
+            "product_id": ["p1", "p1", "p2", "p3", "p4"],
+            "merchant_id": ["m1", "m1", "m1", "m2", "m2"],
+            "n_evidence": [2, 3, 0, 1, 4],
+            "level": ["counterfeit_pattern", "counterfeit_pattern", "unauthorised_claim", "counterfeit_pattern",
+                      "counterfeit_pattern"],
+        }
+    )  # fmt: skip
+    listings = pd.DataFrame(
+        {
+            "product_id": ["p1", "p2", "p3", "p4"],
+            "created_at": pd.to_datetime(["2026-09-01", "2026-09-02", "2026-09-03", "2026-10-20"], utc=True),
+        }
+    )
+    got = merchant_violation_features(violations, listings, pd.Timestamp("2026-10-01", tz="UTC")).set_index(
+        "merchant_id"
+    )
+    assert got.loc["m1"].tolist() == [2, 1, 3]  # two listings (p1 twice counts once), one with a pattern
+    assert got.loc["m2"].tolist() == [1, 1, 1]  # p4 was created after the cut-off

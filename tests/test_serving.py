@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fraudmine.cli import main as cli_main
-from fraudmine.contracts.serving import CURRENT, SCHEMA_VERSION, SERVING_DIR
+from fraudmine.contracts.serving import CURRENT, RISK_COLUMNS, SCHEMA_VERSION, SERVING_DIR, risk_doc_key, risk_json
 from fraudmine.serving import (
     RollbackError,
     SnapshotSourceError,
@@ -73,6 +73,19 @@ def test_snapshot_holds_every_scored_type_reasons_clusters_and_decisions(tmp_pat
     decision = _rows(snap, "SELECT item_id, action, reason_codes FROM decisions ORDER BY item_id")
     assert decision == [("q00000000", "reject", '["CRITICAL_FRAUD"]'), ("q00000001", "approve", '["NO_RISK_SIGNAL"]')]
     assert _rows(snap, "PRAGMA index_list(cluster_members)"), "members must be indexed by entity"
+
+
+def test_risk_docs_hold_each_scored_entity_document_as_bytes(tmp_path: Path) -> None:
+    snap = build_snapshot(write_run(tmp_path, "2026-11-01", "2026-11-01-aaaa"), tmp_path)
+    rows = _rows(snap, f"SELECT {', '.join(RISK_COLUMNS)} FROM scores")
+    docs = dict(_rows(snap, "SELECT key, doc FROM risk_docs"))
+    assert docs == {risk_doc_key(str(r[0]), str(r[1])): risk_json(r).encode() for r in rows}
+    doc = json.loads(docs["merchant/m0000001"])  # type: ignore[arg-type]
+    assert list(doc) == [
+        "entity_type", "entity_id", "risks", "band", "calibrated", "reasons", "clusters", "model_version"
+    ]  # fmt: skip
+    assert doc["risks"] == {"fraud": 0.97, "low_quality": 0.30} and doc["calibrated"] is True
+    assert [c["cluster_id"] for c in doc["clusters"]] == ["collusion-0017", "identity-0001"]
 
 
 def test_same_outputs_give_the_same_bytes_whatever_the_part_file_order(tmp_path: Path) -> None:

@@ -42,10 +42,7 @@ def not_scored_detail(info: SnapshotInfo, entity_type: str, entity_id: str) -> s
 
 def risk_body(reader: SnapshotReader, entity_type: str, entity_id: str) -> bytes | None:
     """The 200 body of one lookup (``RiskResponse`` as JSON), or ``None`` when the entity is not scored."""
-    row = reader.risk_json(entity_type, entity_id)
-    if row is None:
-        return None
-    return f"{row[:-1]},{reader.info.stamp_json}}}".encode()
+    return reader.risk_body(entity_type, entity_id)
 
 
 def batch_body(reader: SnapshotReader, keys: Sequence[tuple[str, str]]) -> bytes:

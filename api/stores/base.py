@@ -9,6 +9,8 @@ when a new one is swapped in meanwhile.
 
 Shapes (JSON text or plain dicts; lists keep the snapshot's order):
 
+- risk body (bytes, the 200 answer of a single lookup): the risk JSON object below with the
+  snapshot stamp (:attr:`SnapshotInfo.stamp_json`) as its last members;
 - risk (JSON object text, compact, returned to clients as is):
   ``{"entity_type": str, "entity_id": str, "risks": {name: float | None},
   "band": str | None, "calibrated": bool | None, "reasons": [str],
@@ -76,6 +78,16 @@ class SnapshotInfo:
             separators=(",", ":"),
         )[1:-1]
 
+    @functools.cached_property
+    def body_suffix(self) -> bytes:
+        """What follows a risk document's members in a lookup's body: ``,<stamp>}`` as bytes."""
+        return f",{self.stamp_json}}}".encode()
+
+    def risk_body(self, risk_json: str | bytes) -> bytes:
+        """A risk document (JSON object text or bytes) with the stamp spliced in before its closing brace."""
+        doc = risk_json.encode() if isinstance(risk_json, str) else risk_json
+        return doc[:-1] + self.body_suffix
+
     @classmethod
     def from_meta(cls, snapshot_id: str, meta: Mapping[str, str]) -> SnapshotInfo:
         """Parse a ``meta`` table (key → text value).
@@ -112,6 +124,10 @@ class SnapshotReader(Protocol):
 
     def risk_json(self, entity_type: str, entity_id: str) -> str | None:
         """The risk of one entity as JSON object text, or ``None`` if it is not scored."""
+        ...
+
+    def risk_body(self, entity_type: str, entity_id: str) -> bytes | None:
+        """The 200 body of a single lookup (see the module docstring), or ``None`` if it is not scored."""
         ...
 
     def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:

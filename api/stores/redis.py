@@ -31,8 +31,9 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from fraudmine.api.stores.base import IncompatibleSnapshot, SnapshotInfo
-from fraudmine.api.stores.sqlite import SqliteSnapshot, risk_json
+from fraudmine.api.stores.sqlite import SqliteSnapshot
 from fraudmine.contracts import serving as S
+from fraudmine.contracts.serving import risk_json
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ def load_snapshot(client: Any, snapshot: Path, prefix: str, keep: int = 2) -> st
     con = sqlite3.connect(f"file:{snapshot}?mode=ro&immutable=1", uri=True)
     try:
         client.unlink(f"{ns}:risk", f"{ns}:cluster", f"{ns}:decision", f"{ns}:meta")
-        cur = con.execute(
-            "SELECT entity_type, entity_id, risks, risk_band, calibrated, reasons, clusters, model_version FROM scores"
-        )
+        cur = con.execute(f"SELECT {', '.join(S.RISK_COLUMNS)} FROM scores")
         while rows := cur.fetchmany(_CHUNK):
             client.hset(f"{ns}:risk", mapping={_key(r[0], r[1]): risk_json(r) for r in rows})
         for (cid,) in con.execute("SELECT cluster_id FROM clusters").fetchall():
@@ -111,6 +110,11 @@ class RedisSnapshot:
     def risk_json(self, entity_type: str, entity_id: str) -> str | None:
         """See ``SnapshotReader.risk_json``."""
         return _text(self._c.hget(f"{self._ns}:risk", _key(entity_type, entity_id)))
+
+    def risk_body(self, entity_type: str, entity_id: str) -> bytes | None:
+        """See ``SnapshotReader.risk_body``."""
+        doc = self._c.hget(f"{self._ns}:risk", _key(entity_type, entity_id))
+        return None if doc is None else self._info.risk_body(doc)
 
     def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
         """See ``SnapshotReader.risks_json`` (one ``HMGET``)."""

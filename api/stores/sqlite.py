@@ -5,7 +5,12 @@ detection: the file never changes once published) and memory-mapped.  A swap
 opens the new file, checks its schema version, then replaces one reference;
 requests that already hold the old reader finish on it, and its connection is
 closed when the last reference goes.  Lookups are primary-key reads of a few
-tens of microseconds, so they run inline on the event loop.
+microseconds, so they run inline on the event loop.
+
+A single lookup reads the entity's ready-made risk document from ``risk_docs``
+(schema version 2) and appends the snapshot stamp: one indexed read, no JSON
+work.  Version 1 snapshots (built before ``risk_docs`` existed, e.g. after a
+rollback) are served too, by building the same document from ``scores``.
 """
 
 from __future__ import annotations
@@ -20,33 +25,13 @@ from typing import Any
 
 from fraudmine.api.stores.base import IncompatibleSnapshot, SnapshotInfo, parse_evidence
 from fraudmine.contracts import serving as S
+from fraudmine.contracts.serving import risk_json
 
 log = logging.getLogger(__name__)
 
-_RISK_SQL = (
-    "SELECT entity_type, entity_id, risks, risk_band, calibrated, reasons, clusters, model_version "
-    "FROM scores WHERE entity_type = ? AND entity_id = ?"
-)
+_RISK_SQL = f"SELECT {', '.join(S.RISK_COLUMNS)} FROM scores WHERE entity_type = ? AND entity_id = ?"
+_DOC_SQL = "SELECT doc FROM risk_docs WHERE key = ?"
 _BATCH_CHUNK = 400  # bound variables per IN (...) list
-_quote = json.encoder.encode_basestring  # what JSONEncoder(ensure_ascii=False).encode does for a str, minus a call
-
-
-def _dumps(value: str | None) -> str:
-    return "null" if value is None else _quote(value)
-
-
-def risk_json(row: tuple[Any, ...]) -> str:
-    """A ``scores`` row (``_RISK_SQL`` column order) → the risk JSON object (see the store shapes).
-
-    The JSON columns of the snapshot (risks, reasons, clusters) are spliced in as
-    they are, not parsed and re-serialised: this is the hot path of the API.
-    """
-    et, eid, risks, band, calibrated, reasons, clusters, mv = row
-    cal = "null" if calibrated is None else ("true" if calibrated else "false")
-    return (
-        f'{{"entity_type":{_dumps(et)},"entity_id":{_dumps(eid)},"risks":{risks},"band":{_dumps(band)},'
-        f'"calibrated":{cal},"reasons":{reasons},"clusters":{clusters},"model_version":{_dumps(mv)}}}'
-    )
 
 
 class SqliteSnapshot:
@@ -66,22 +51,46 @@ class SqliteSnapshot:
             f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False, cached_statements=32
         )
         self._con.execute("PRAGMA mmap_size = 1073741824")
+        self._con.execute("PRAGMA query_only = 1")
+        # One read transaction for the connection's life: the file never changes, and a lookup then
+        # skips the begin/commit of an autocommit statement.
+        self._con.execute("BEGIN")
         self._cursor = self._con.cursor()
         meta = dict(self._con.execute("SELECT key, value FROM meta").fetchall())
         self._info = SnapshotInfo.from_meta(path.name.removesuffix(S.SNAPSHOT_SUFFIX), meta)
+        self._docs = self._info.schema_version >= S.RISK_DOCS_SINCE
+        self._suffix = self._info.body_suffix
 
     @property
     def info(self) -> SnapshotInfo:
         """The snapshot's metadata."""
         return self._info
 
-    def risk_json(self, entity_type: str, entity_id: str) -> str | None:
-        """See :meth:`SnapshotReader.risk_json` (one cursor reused: lookups never interleave on the event loop)."""
+    def _doc(self, entity_type: str, entity_id: str) -> bytes | None:
+        """The risk document's bytes (one cursor reused: lookups never interleave on the event loop)."""
+        if self._docs:
+            row = self._cursor.execute(_DOC_SQL, (f"{entity_type}/{entity_id}",)).fetchone()
+            return None if row is None else row[0]  # type: ignore[no-any-return]
         row = self._cursor.execute(_RISK_SQL, (entity_type, entity_id)).fetchone()
-        return None if row is None else risk_json(row)
+        return None if row is None else risk_json(row).encode()
+
+    def risk_body(self, entity_type: str, entity_id: str) -> bytes | None:
+        """See :meth:`SnapshotReader.risk_body`: the stored document with the snapshot stamp appended."""
+        if self._docs:  # the hot path, inlined: one primary-key read
+            row = self._cursor.execute(_DOC_SQL, (f"{entity_type}/{entity_id}",)).fetchone()
+            return None if row is None else row[0][:-1] + self._suffix  # type: ignore[no-any-return]
+        doc = self._doc(entity_type, entity_id)
+        return None if doc is None else doc[:-1] + self._suffix
+
+    def risk_json(self, entity_type: str, entity_id: str) -> str | None:
+        """See :meth:`SnapshotReader.risk_json`."""
+        doc = self._doc(entity_type, entity_id)
+        return None if doc is None else doc.decode()
 
     def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
-        """See :meth:`SnapshotReader.risks_json` (one ``IN`` query per entity type and chunk)."""
+        """See :meth:`SnapshotReader.risks_json` (one ``IN`` query per chunk, and per entity type for version 1)."""
+        if self._docs:
+            return self._docs_json(keys)
         found: dict[tuple[str, str], str] = {}
         by_type: dict[str, list[str]] = {}
         for et, eid in keys:
@@ -94,6 +103,16 @@ class SqliteSnapshot:
                 for row in self._con.execute(sql, (et, *chunk)):
                     found[(row[0], row[1])] = risk_json(row)
         return [found.get((et, eid)) for et, eid in keys]
+
+    def _docs_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        wanted = [S.risk_doc_key(et, eid) for et, eid in keys]
+        unique = sorted(set(wanted))
+        found: dict[str, str] = {}
+        for i in range(0, len(unique), _BATCH_CHUNK):
+            chunk = unique[i : i + _BATCH_CHUNK]
+            sql = f"SELECT key, doc FROM risk_docs WHERE key IN ({', '.join('?' * len(chunk))})"
+            found.update((k, doc.decode()) for k, doc in self._con.execute(sql, chunk))
+        return [found.get(k) for k in wanted]
 
     def cluster(self, cluster_id: str, limit: int) -> dict[str, Any] | None:
         """See :meth:`SnapshotReader.cluster`."""

@@ -38,14 +38,36 @@ Tables (``SNAPSHOT_DDL``); list-valued and nested fields are JSON text:
     ``item_type``, ``action``, ``reason_codes`` JSON list, ``evidence`` (text; JSON when
     the run wrote JSON), ``merchant_id``, ``creator_id``, ``product_id``,
     ``policy_version``, ``model_version``.
+``risk_docs(key)`` (schema version 2)
+    ``key`` is ``"<entity_type>/<entity_id>"`` (:func:`risk_doc_key`), ``doc`` the
+    entity's risk document, exactly as the API answers it before the snapshot stamp:
+    the UTF-8 bytes of :func:`risk_json` of its ``scores`` row.  Redundant with
+    ``scores`` (about as large again) so that a lookup is one primary-key read
+    returning the bytes to send; the snapshot is immutable, so the copy cannot drift.
+
+The risk document (:func:`risk_json`), compact JSON with its keys in this order::
+
+    {"entity_type": str, "entity_id": str, "risks": {name: float | None},
+     "band": str | None, "calibrated": bool | None, "reasons": [str],
+     "clusters": [{"cluster_id", "kind", "risk", "role", "size"}], "model_version": str | None}
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
-"""Bump when a table or column changes meaning; readers refuse a version they do not know."""
+from json.encoder import encode_basestring
+from typing import Any
 
-SUPPORTED_SCHEMA_VERSIONS: frozenset[int] = frozenset({1})
+SCHEMA_VERSION = 2
+"""Bump when a table or column changes meaning; readers refuse a version they do not know.
+
+Version 2 added ``risk_docs``; readers serve version 1 files (no ``risk_docs``) by
+building the document from ``scores``, so a rollback to an older snapshot still serves.
+"""
+
+SUPPORTED_SCHEMA_VERSIONS: frozenset[int] = frozenset({1, 2})
+
+RISK_DOCS_SINCE = 2
+"""First schema version whose snapshots hold ``risk_docs``."""
 
 SERVING_DIR = "serving"
 SNAPSHOTS_DIR = "snapshots"
@@ -70,6 +92,7 @@ SNAPSHOT_DDL: tuple[str, ...] = (
     " item_id TEXT PRIMARY KEY, item_type TEXT, action TEXT NOT NULL, reason_codes TEXT NOT NULL,"
     " evidence TEXT, merchant_id TEXT, creator_id TEXT, product_id TEXT,"
     " policy_version TEXT, model_version TEXT) WITHOUT ROWID",
+    "CREATE TABLE risk_docs (key TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID",
 )
 
 SNAPSHOT_INDEXES: tuple[str, ...] = (
@@ -88,6 +111,18 @@ SCORE_COLUMNS = (
     "clusters",
     "model_version",
 )
+RISK_COLUMNS = (
+    "entity_type",
+    "entity_id",
+    "risks",
+    "risk_band",
+    "calibrated",
+    "reasons",
+    "clusters",
+    "model_version",
+)
+"""The ``scores`` columns a risk document is built from, in :func:`risk_json`'s row order."""
+
 CLUSTER_COLUMNS = ("cluster_id", "kind", "size", "risk", "evidence")
 MEMBER_COLUMNS = ("cluster_id", "entity_type", "entity_id", "role")
 DECISION_COLUMNS = (
@@ -114,3 +149,27 @@ META_KEYS = (
     "row_counts",
     "sources",
 )
+
+
+def risk_doc_key(entity_type: str, entity_id: str) -> str:
+    """The ``risk_docs`` key of an entity: ``"<entity_type>/<entity_id>"`` (as in the API path)."""
+    return f"{entity_type}/{entity_id}"
+
+
+def _quoted(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def risk_json(row: tuple[Any, ...]) -> str:
+    """A ``scores`` row (:data:`RISK_COLUMNS` order) → the risk document as JSON text.
+
+    The JSON columns (risks, reasons, clusters) are spliced in as stored, not parsed
+    and re-serialised.  The snapshot builder writes this into ``risk_docs``; readers of
+    version 1 snapshots build it per lookup; so both give the same bytes.
+    """
+    et, eid, risks, band, calibrated, reasons, clusters, mv = row
+    cal = "null" if calibrated is None else ("true" if calibrated else "false")
+    return (
+        f'{{"entity_type":{_quoted(et)},"entity_id":{_quoted(eid)},"risks":{risks},"band":{_quoted(band)},'
+        f'"calibrated":{cal},"reasons":{reasons},"clusters":{clusters},"model_version":{_quoted(mv)}}}'
+    )

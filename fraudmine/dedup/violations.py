@@ -142,3 +142,32 @@ def brand_violations(
     text = ("product_id", "merchant_id", "brand_id", "source", "kind", "seen", "level", "evidence")
     out = rows[list(VIOLATION_COLUMNS)].reset_index(drop=True)
     return out.astype({c: "string" for c in text} | {"price_ratio": "float64", "shop_age_days": "float64"})
+
+
+VIOLATION_FEATURES: tuple[str, ...] = ("n_brand_violations", "n_counterfeit_patterns", "max_violation_evidence")
+"""Per-merchant columns of :func:`merchant_violation_features` (joined into the merchant features)."""
+
+
+def merchant_violation_features(violations: pd.DataFrame, listings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per-merchant brand-violation counts over listings created before ``as_of``.
+
+    Args:
+        violations: output of :func:`brand_violations` (found as of the run date).
+        listings: ``product_id, created_at`` of the listings the violations were found on.
+        as_of: only listings created before it count (the training table's cut-off keeps later listings out).
+
+    Returns:
+        ``merchant_id, n_brand_violations`` (listings with any violation), ``n_counterfeit_patterns`` (with
+        counterfeit evidence beyond the claim), ``max_violation_evidence`` (most evidence on one listing).
+    """
+    created = listings.set_index("product_id")["created_at"]
+    when = pd.to_datetime(violations["product_id"].map(created), utc=True)
+    v = violations[when < as_of]
+    per_listing = v.groupby(["merchant_id", "product_id"]).agg(
+        ev=("n_evidence", "max"), pat=("level", lambda s: bool((s == "counterfeit_pattern").any()))
+    )
+    agg = per_listing.groupby("merchant_id").agg(
+        n_brand_violations=("ev", "size"), n_counterfeit_patterns=("pat", "sum"), max_violation_evidence=("ev", "max")
+    )
+    cols = {"merchant_id": "string", **{c: "int64" for c in VIOLATION_FEATURES}}
+    return agg.reset_index()[list(cols)].astype(cols)

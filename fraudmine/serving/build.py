@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fraudmine.contracts import serving as S
@@ -61,7 +61,14 @@ def _with_cluster_refs(rows: list[tuple[object, ...]], clusters: Clusters) -> li
     return out
 
 
-def _insert(con: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> None:
+def _risk_docs(rows: list[tuple[object, ...]]) -> Iterator[tuple[str, bytes]]:
+    """``risk_docs`` rows of scores rows (``SCORE_COLUMNS`` order, clusters filled): key, document bytes."""
+    pick = [S.SCORE_COLUMNS.index(c) for c in S.RISK_COLUMNS]
+    for row in rows:
+        yield S.risk_doc_key(str(row[0]), str(row[1])), S.risk_json(tuple(row[i] for i in pick)).encode()
+
+
+def _insert(con: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> None:
     marks = ", ".join("?" * len(columns))
     try:
         con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
@@ -88,7 +95,9 @@ def _write(path: Path, run_dir: Path) -> tuple[str, dict[str, int]]:
         con.execute("BEGIN")
         for ddl in S.SNAPSHOT_DDL:
             con.execute(ddl)
-        _insert(con, "scores", S.SCORE_COLUMNS, _with_cluster_refs(scores.rows, clusters))
+        rows = _with_cluster_refs(scores.rows, clusters)
+        _insert(con, "scores", S.SCORE_COLUMNS, rows)
+        _insert(con, "risk_docs", ("key", "doc"), _risk_docs(rows))
         _insert(con, "clusters", S.CLUSTER_COLUMNS, clusters.clusters)
         _insert(con, "cluster_members", S.MEMBER_COLUMNS, clusters.members)
         _insert(con, "decisions", S.DECISION_COLUMNS, decisions)
