@@ -78,7 +78,12 @@ class CollusionConfig(_Strict):
     resolution: float = Field(1.0, gt=0, description="Leiden resolution")
     min_size: int = Field(3, ge=2, description="smallest community reported as a collusion cluster")
     attach_min_share: float = Field(
-        0.5, gt=0, le=1, description="a creator joins a community when it promotes at least this share of it ..."
+        0.1,
+        gt=0,
+        le=1,
+        description="a creator joins a community when it promotes at least this share of it ... (0.5 before "
+        "2026-12-07; ring creators promote 2-4 of 3-15 shops: 0.1 chosen on dev seed 4, ARI 0.733 -> 0.867, "
+        "precision 1.000)",
     )
     attach_min_links: int = Field(2, ge=1, description="... and at least this many of its members")
     partial_min_score: float = Field(
@@ -89,6 +94,15 @@ class CollusionConfig(_Strict):
     )
     partial_min_links: int = Field(2, ge=1, description="... over at least this many of its members")
     partial_min_link: float = Field(1.0, gt=0, description="weakest combined link counted by the partial attachment")
+    pooled_min_surprise: float = Field(
+        0.0,
+        ge=0,
+        description="a seller outside every community joins one whose pooled buyers it shares surprisingly often "
+        "(Poisson tail, -log10; 0 turns the pooled attachment off) ...",
+    )
+    pooled_min_link: float = Field(
+        0.3, gt=0, description="... when one of its combined links to the community's members weighs at least this"
+    )
     seed: int = 0
 
 
@@ -97,7 +111,7 @@ class BrushingConfig(_Strict):
 
     ``window_days``, ``max_span_days``, ``expand_slack_days``, ``min_buyers`` and ``attach_min_excess``
     were chosen on synthetic seeds 7 and 8 (realistic default scenario of 2026-12-07, scale s), not on the
-    reported seeds.
+    reported seeds; ``attach_min_outside_days`` and ``attach_new_max_ratio`` on seeds 4, 5 and 6.
     """
 
     min_buyer_products: int = Field(
@@ -119,6 +133,18 @@ class BrushingConfig(_Strict):
         description="a target product's buyers in the block's span join when at most 1 - this share of them is "
         "expected from the product's traffic outside the span (<= 0: every buyer in the span joins)",
     )
+    attach_min_outside_days: float = Field(
+        7.0,
+        ge=0,
+        description="a target product observed for fewer days outside the block's span has no outside rate "
+        "for attach_min_excess (a popular new listing) ...",
+    )
+    attach_new_max_ratio: float | None = Field(
+        3.0,
+        gt=0,
+        description="... and its span buyers join only when at most this many times the block's core buyers on it "
+        "(null: the excess test on whatever outside time there is, the rule before 2026-12-07)",
+    )
     max_blocks_per_component: int = Field(20, ge=1)
     column_weight_c: float = Field(5.0, gt=0, description="FRAUDAR column weight 1 / log(degree + c)")
 
@@ -129,6 +155,14 @@ class ReporterRingsConfig(_Strict):
     window_days: float = Field(7.0, gt=0, description="co-reports of one target within this window link reporters")
     min_reporters: int = Field(4, ge=2, description="smallest ring")
     burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
+    min_secondary_reporters: int | None = Field(
+        None,
+        ge=2,
+        description="later report waves on a burst's target (peeled windows of the reports left) need this many "
+        "reporters and are Poisson-tested against the reports outside every wave; null (default): first burst only. "
+        "2 raised member F1 on dev seeds 4-6 but dropped member precision below 0.9 on 3 of 4 report seeds "
+        "(docs/benchmarks.md), so it is off",
+    )
     max_ring_credibility: float = Field(0.5, ge=0, le=1, description="rings of reporters more credible are dropped")
     credibility_prior: float = Field(0.3, ge=0, le=1, description="prior upheld rate (Beta prior mean)")
     credibility_strength: float = Field(2.0, gt=0, description="prior pseudo-count")

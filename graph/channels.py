@@ -94,11 +94,15 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     return j.select(U, V, F.lit(channel).alias(CHANNEL), tail.alias(SCORE), F.col("_k").alias("shared"))
 
 
+def buyer_memberships(edges: DataFrame) -> DataFrame:
+    """``[pool, seller]``: buyer → merchant of each ordered product (duplicates allowed)."""
+    o = _edges(edges, ids.ORDERED).select(F.col(S.SRC).alias("pool"), F.col(S.DST).alias("product"))
+    return o.join(product_merchant(edges), "product").select("pool", F.col("merchant").alias("seller"))
+
+
 def buyer_channel(edges: DataFrame, max_pool_degree: int, min_shared: int) -> DataFrame:
     """``buyers``: merchants whose products were ordered by the same buyers."""
-    o = _edges(edges, ids.ORDERED).select(F.col(S.SRC).alias("pool"), F.col(S.DST).alias("product"))
-    m = o.join(product_merchant(edges), "product").select("pool", F.col("merchant").alias("seller"))
-    return pool_links(m, "buyers", max_pool_degree, min_shared).drop("shared")
+    return pool_links(buyer_memberships(edges), "buyers", max_pool_degree, min_shared).drop("shared")
 
 
 def promotion_memberships(edges: DataFrame) -> DataFrame:

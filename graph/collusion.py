@@ -31,6 +31,7 @@ sqrt(channels seen / channels available)``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 
 from pyspark.sql import DataFrame, Window
@@ -39,7 +40,7 @@ from pyspark.sql import functions as F
 from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine
-from fraudmine.graph.algorithms.spark_common import exact_avg, exact_sum
+from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_avg, exact_sum
 from fraudmine.graph.clusters import CLUSTER_ID, assemble_clusters
 from fraudmine.graph.identity import cluster_id_col
 from fraudmine.graph_config import CollusionConfig
@@ -178,6 +179,83 @@ def attach_partial(members: DataFrame, weak: DataFrame, min_size: int, min_score
     )
 
 
+def attach_pooled(
+    members: DataFrame,
+    memberships: DataFrame,
+    weak: DataFrame,
+    min_size: int,
+    max_pool_degree: int,
+    min_shared: int,
+    min_surprise: float,
+    min_link: float,
+) -> DataFrame:
+    """Sellers outside every community that share a surprising part of one community's *pooled* buyers.
+
+    A ring's operator buys from all of its shops with a few accounts: a member shop may share one or two
+    of them with each other member (below ``min_shared`` for a pair) but several with the community as
+    a whole.  For a seller ``u`` and a community ``C`` (``min_size`` members or more), ``k`` = pool
+    members (buyers) of ``u`` that also belong to any member of ``C``; under the configuration-model null
+    of :func:`fraudmine.graph.channels.pool_links`, ``k`` is about Poisson with mean
+    ``λ = n_u · n_C · Σ_p d_p (d_p - 1) / (Σ_p d_p)²`` (``n_C`` the community's distinct pool members),
+    scored by the same Chernoff tail.  The seller joins when ``k ≥ min_shared``, the tail reaches
+    ``min_surprise`` and (second evidence, so no single channel decides) one of its combined links to a
+    member of ``C`` weighs at least ``min_link``.
+
+    Args:
+        members: ``[node_id, cluster_id]``.
+        memberships: ``[pool, seller]`` (duplicates allowed), e.g. :func:`.channels.buyer_memberships`.
+        weak: ``[src, dst, weight]`` combined seller links of any strength.
+
+    Returns:
+        ``[node_id, cluster_id, k, surprise]``: one community per seller (highest surprise, then the
+        smallest cluster id).
+    """
+    d = Window.partitionBy("pool")
+    bounded = (
+        memberships.select("pool", "seller")
+        .distinct()
+        .withColumn("_d", F.count(F.lit(1)).over(d))
+        .where(F.col("_d") <= max_pool_degree)
+    )
+    m, sums = checkpoint_with_counts(bounded, {"mass": F.sum(F.col("_d") - 1)})
+    total = float(sums["rows"])
+    rate = float(sums["mass"]) / (total * total) if total > 0 else 0.0
+    sizes = members.groupby(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
+    big = members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID)
+    cpool = m.join(big, F.col("seller") == F.col(S.NODE_ID)).select("pool", CLUSTER_ID).distinct()
+    n_c = cpool.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_nc"))
+    n_u = m.groupBy("seller").agg(F.count(F.lit(1)).alias("_nu"))
+    outside = m.join(big.select(F.col(S.NODE_ID).alias("seller")), "seller", "left_anti").select("pool", "seller")
+    hits = (
+        outside.join(cpool, "pool")
+        .groupBy("seller", CLUSTER_ID)
+        .agg(F.count(F.lit(1)).alias("k"))
+        .where(F.col("k") >= min_shared)
+        .join(n_u, "seller")
+        .join(n_c, CLUSTER_ID)
+    )
+    lam = F.greatest(F.col("_nu") * F.col("_nc") * F.lit(rate), F.lit(1e-12))
+    k = F.col("k").cast("double")
+    tail = F.when(k > lam, (k * F.log(k / lam) - k + lam) / F.lit(math.log(10.0))).otherwise(F.lit(0.0))
+    hits = hits.withColumn("surprise", tail).where(F.col("surprise") >= min_surprise)
+    both = weak.select(F.col(S.SRC).alias("seller"), F.col(S.DST).alias(S.NODE_ID), S.WEIGHT).unionByName(
+        weak.select(F.col(S.DST).alias("seller"), F.col(S.SRC).alias(S.NODE_ID), S.WEIGHT)
+    )
+    second = (
+        both.join(big, S.NODE_ID)
+        .groupBy("seller", CLUSTER_ID)
+        .agg(F.max(S.WEIGHT).alias("_w"))
+        .where(F.col("_w") >= min_link)
+    )
+    best = Window.partitionBy("seller").orderBy(F.col("surprise").desc(), F.col(CLUSTER_ID))
+    return (
+        hits.join(second, ["seller", CLUSTER_ID])
+        .withColumn("_r", F.row_number().over(best))
+        .where(F.col("_r") == 1)
+        .select(F.col("seller").alias(S.NODE_ID), CLUSTER_ID, "k", "surprise")
+    )
+
+
 def channel_links(
     edges: DataFrame,
     nodes: DataFrame,
@@ -231,7 +309,11 @@ def collusion_clusters(
     pairs = channel_links(
         edges, nodes, identity_links, cfg.max_pool_degree, cfg.min_shared, cfg.burst_days, duplicate_pairs
     )
-    floor = min(cfg.min_link_score, cfg.partial_min_link) if cfg.partial_min_score > 0 else cfg.min_link_score
+    floor = cfg.min_link_score
+    if cfg.partial_min_score > 0:
+        floor = min(floor, cfg.partial_min_link)
+    if cfg.pooled_min_surprise > 0:
+        floor = min(floor, cfg.pooled_min_link)
     scored = combine_channels(
         pairs, cfg.channel_weights, cfg.channel_cap, floor, cfg.probability_channels, cfg.robust_scale
     ).localCheckpoint(eager=True)
@@ -260,6 +342,23 @@ def collusion_clusters(
         n_part = part.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_part"))
     else:
         n_part = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_part"))
+    if cfg.pooled_min_surprise > 0:
+        pooled = attach_pooled(
+            members,
+            ch.buyer_memberships(edges),
+            scored,
+            cfg.min_size,
+            cfg.max_pool_degree,
+            cfg.min_shared,
+            cfg.pooled_min_surprise,
+            cfg.pooled_min_link,
+        ).localCheckpoint(eager=True)
+        members = members.join(pooled.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(
+            pooled.select(S.NODE_ID, CLUSTER_ID)
+        )
+        n_pooled = pooled.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_pooled"))
+    else:
+        n_pooled = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_pooled"))
     attached = sat.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_att"))
     inside = (
         links.join(members.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_cu")), S.SRC)
@@ -284,6 +383,7 @@ def collusion_clusters(
         stats.join(chan, CLUSTER_ID)
         .join(attached, CLUSTER_ID, "left")
         .join(n_part, CLUSTER_ID, "left")
+        .join(n_pooled, CLUSTER_ID, "left")
         .select(
             CLUSTER_ID,
             risk.alias("risk"),
@@ -294,6 +394,7 @@ def collusion_clusters(
                     F.col("_ch").alias("channels"),
                     F.coalesce(F.col("_att"), F.lit(0)).alias("attached_promoters"),
                     F.coalesce(F.col("_part"), F.lit(0)).alias("attached_partial"),
+                    F.coalesce(F.col("_pooled"), F.lit(0)).alias("attached_pooled"),
                     F.lit(comm.engine).alias("engine"),
                 )
             ).alias("evidence"),

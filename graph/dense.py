@@ -23,7 +23,10 @@ ordered or reviewed one of its products inside the block's time span (± ``expan
 when that product's traffic in the span is mostly excess: at most ``1 - attach_min_excess`` of its
 buyers in the span are expected from the product's own rate outside it — a fake account that
 bought one target product during the campaign belongs to it, the honest buyers of a popular
-target product who happened to buy during the campaign do not.
+target product who happened to buy during the campaign do not.  A target product with less than
+``attach_min_outside_days`` of observed life outside the span has no outside rate (a popular new
+listing near the cut-off): its span buyers join only when they number at most
+``attach_new_max_ratio`` times the block's core buyers on it.
 
 Block risk (graph evidence only): ``1 - exp(-density)``, density = FRAUDAR's ``g``.
 """
@@ -116,6 +119,9 @@ def campaign_buyers(
     slack_days: float,
     min_excess: float = 0.0,
     as_of: pd.Timestamp | None = None,
+    core: list[str] | None = None,
+    min_outside_days: float = 0.0,
+    new_max_ratio: float | None = None,
 ) -> list[str]:
     """Buyers who ordered or reviewed one of ``products`` between ``lo`` and ``hi`` (± ``slack_days``),
     on the products whose traffic in that span is mostly excess.
@@ -127,16 +133,26 @@ def campaign_buyers(
     quarter of them are explained by the product's ordinary traffic (``min_excess ≤ 0`` is the old
     rule, every buyer in the span).
 
+    A product observed for less than ``min_outside_days`` outside the span has no outside rate to
+    compare with (a new listing, a popular new shop whose whole traffic falls in the span): its
+    buyers in the span join only when they are at most ``new_max_ratio`` times its buyers among
+    ``core`` (the block's peeled buyers), i.e. when the span's traffic is mostly the block itself;
+    ``new_max_ratio`` ``None`` keeps the old rule (the excess test on whatever outside time there is).
+
     Args:
         touches: ``[buyer, product, first_ts]`` buyer-product edges (all of them, not only candidates).
         min_excess: share of the span's buyers that must be unexplained by the product's outside rate.
         as_of: end of the observed period.
+        core: the block's core buyers (for products without an outside rate).
+        min_outside_days: observed days outside the span needed for the excess test.
+        new_max_ratio: span buyers per core buyer allowed on a product without an outside rate.
     """
     slack = pd.Timedelta(days=slack_days)
     a, b = lo - slack, hi + slack
     t = pd.to_datetime(touches[S.FIRST_TS], utc=True)
     end = as_of if as_of is not None else (t.max() if len(t) else b)
     span_days = max((b - a).total_seconds() / 86400.0, 1e-9)
+    core_set = set(core or ())
     out: set[str] = set()
     for p in products:
         on = (touches["product"] == p).to_numpy()
@@ -148,6 +164,11 @@ def campaign_buyers(
         if n_in == 0:
             continue
         life = (end - tp.min()).total_seconds() / 86400.0
+        if new_max_ratio is not None and life - span_days < min_outside_days:
+            n_core = len(core_set.intersection(touches.loc[on, "buyer"].astype(str)))
+            if n_in <= new_max_ratio * max(n_core, 1):
+                out.update(touches.loc[on, "buyer"].to_numpy()[inside].astype(str).tolist())
+            continue
         expected = (on.sum() - n_in) * span_days / max(life - span_days, span_days)
         if 1.0 - expected / n_in >= min_excess:
             out.update(touches.loc[on, "buyer"].to_numpy()[inside].astype(str).tolist())
@@ -245,7 +266,18 @@ def brushing_blocks(
     end = pd.Timestamp(as_of) if as_of is not None else None
     rows, summ = [], []
     for core, products, blk, lo, hi, span in blocks:
-        joined = campaign_buyers(touches, products, lo, hi, cfg.expand_slack_days, cfg.attach_min_excess, end)
+        joined = campaign_buyers(
+            touches,
+            products,
+            lo,
+            hi,
+            cfg.expand_slack_days,
+            cfg.attach_min_excess,
+            end,
+            core,
+            cfg.attach_min_outside_days,
+            cfg.attach_new_max_ratio,
+        )
         buyers = sorted(set(core) | set(joined))
         cid = cluster_id("brushing", f"{products[0]}|{core[0]}")  # two blocks may share a buyer
         rows += [(cid, b, "buyer") for b in buyers] + [(cid, p, "target") for p in products]

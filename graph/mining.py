@@ -138,7 +138,14 @@ def mine_clusters(
             edges, reports, as_of, rc.credibility_prior, rc.credibility_strength
         ).localCheckpoint(eager=True)
         rings, roles["reporter_rings"] = reporter_rings(
-            edges, nodes, cred, rc.window_days, rc.min_reporters, rc.burst_share, rc.max_ring_credibility
+            edges,
+            nodes,
+            cred,
+            rc.window_days,
+            rc.min_reporters,
+            rc.burst_share,
+            rc.max_ring_credibility,
+            min_secondary_reporters=rc.min_secondary_reporters,
         )
         clusters["reporter_rings"], n = checkpoint_with_counts(rings)
         secs["reporter_rings"] = time.monotonic() - t0

@@ -10,8 +10,11 @@ reports are scanned with a window of ``window_days``; the window holding the mos
 distinct reporters is a *burst* when it has at least ``min_reporters`` reporters,
 holds at least ``burst_share`` of the target's reports, and is improbable under the
 target's own background rate (Poisson tail below ``max_p_value``): a scam wave of
-honest buyers spreads over weeks, a coordinated ring lands within days.  Bursts
-that share reporters are merged (connected components) into rings; a ring whose reporters'
+honest buyers spreads over weeks, a coordinated ring lands within days.  A ring may report
+in waves: the densest windows of the reports left are peeled too (at least
+``min_secondary_reporters`` reporters each), the background counts only reports outside every
+window, and each later wave must be improbable under it as well.  Bursts
+that share reporters or a target are merged (connected components) into rings; a ring whose reporters'
 mean credibility exceeds ``max_ring_credibility`` is dropped (honest customers reporting a real
 scam together are usually upheld).  The densest window is widened by half a window on each
 side so a burst straddling it is not cut in two.
@@ -87,42 +90,70 @@ def reporter_credibility(
 
 
 def bursts(
-    frame: pd.DataFrame, window_days: float, min_reporters: int, burst_share: float, max_p_value: float
+    frame: pd.DataFrame,
+    window_days: float,
+    min_reporters: int,
+    burst_share: float,
+    max_p_value: float,
+    min_secondary_reporters: int | None = None,
 ) -> pd.DataFrame:
-    """Per target, its densest report window if it is a burst (see module docstring).
+    """Per target, its densest report window if it is a burst, and its later waves (see module docstring).
+
+    Windows are peeled: the densest ``window_days`` window of distinct reporters (it needs
+    ``min_reporters``), then, with ``min_secondary_reporters`` set, the densest window of the reports
+    left (it needs that many), and so on.  The target's background rate counts only the reports
+    outside every peeled window, so a ring that reports in several waves does not hide its own first
+    wave.  The first window must also hold ``burst_share`` of the target's reports; every window
+    must be Poisson-improbable (``max_p_value``) under the background.  ``min_secondary_reporters``
+    ``None``: the first window only (the rule before 2026-12-07).
 
     Args:
         frame: ``[reporter, target, ts]`` (pandas, ``ts`` datetime64).
-        window_days, min_reporters, burst_share, max_p_value: burst rule.
+        window_days, min_reporters, burst_share, max_p_value, min_secondary_reporters: burst rule.
 
     Returns:
-        ``[target, start, end, reporters (list), n_reports, p_value]``.
+        ``[target, start, end, reporters (list), n_reports, p_value]``, one row per burst.
     """
     out = []
     w = np.timedelta64(int(window_days * 86400), "s")
     for target, g in frame.sort_values(["target", "ts", "reporter"]).groupby("target", sort=True):
         if g["reporter"].nunique() < min_reporters:
             continue
-        ts = g["ts"].to_numpy(dtype="datetime64[s]")
-        rep = g["reporter"].to_numpy(dtype=str)
-        hi = np.searchsorted(ts, ts + w, side="left")
-        best_i, best_n = -1, 0
-        for i in range(ts.size):
-            n = np.unique(rep[i : hi[i]]).size
-            if n > best_n:
-                best_i, best_n = i, n
-        k = int(hi[best_i] - best_i)
-        if best_n < min_reporters or k / ts.size < burst_share:
+        ts_all = g["ts"].to_numpy(dtype="datetime64[s]")
+        rep_all = g["reporter"].to_numpy(dtype=str)
+        alive = np.ones(ts_all.size, dtype=bool)
+        wins: list[tuple[int, np.ndarray]] = []
+        while True:
+            need = min_reporters if not wins else min_secondary_reporters
+            if need is None or int(alive.sum()) < need:
+                break
+            idx = np.flatnonzero(alive)
+            ts, rep = ts_all[idx], rep_all[idx]
+            hi = np.searchsorted(ts, ts + w, side="left")
+            best_i, best_n = -1, 0
+            for i in range(ts.size):
+                n = np.unique(rep[i : hi[i]]).size
+                if n > best_n:
+                    best_i, best_n = i, n
+            if best_n < need:
+                break
+            # the densest window can cut a burst in two: widen it by half a window on each side
+            lo_t, hi_t = ts[best_i] - w // 2, ts[hi[best_i] - 1] + w // 2
+            inside = alive & (ts_all >= lo_t) & (ts_all <= hi_t)
+            wins.append((int(hi[best_i] - best_i), inside))
+            alive &= ~inside
+        if not wins or wins[0][0] / ts_all.size < burst_share:
             continue
-        span_days = max((ts[-1] - ts[0]) / np.timedelta64(1, "D"), window_days)
-        background = max(ts.size - k, 1) / span_days * window_days
-        p = float(poisson.sf(k - 1, background))
-        if p > max_p_value:
-            continue
-        # the densest window can cut a burst in two: widen it by half a window on each side
-        lo_t, hi_t = ts[best_i] - w // 2, ts[hi[best_i] - 1] + w // 2
-        inside = (ts >= lo_t) & (ts <= hi_t)
-        out.append((target, ts[inside][0], ts[inside][-1], sorted(set(rep[inside].tolist())), k, p))
+        span_days = max((ts_all[-1] - ts_all[0]) / np.timedelta64(1, "D"), window_days)
+        background = max(ts_all.size - sum(k for k, _ in wins), 1) / span_days * window_days
+        for j, (k, inside) in enumerate(wins):
+            p = float(poisson.sf(k - 1, background))
+            if p > max_p_value:
+                if j == 0:
+                    break  # no first burst, no waves
+                continue
+            ins = ts_all[inside]
+            out.append((target, ins[0], ins[-1], sorted(set(rep_all[inside].tolist())), k, p))
     return pd.DataFrame(out, columns=["target", "start", "end", "reporters", "n_reports", "p_value"])
 
 
@@ -135,8 +166,9 @@ def reporter_rings(
     burst_share: float,
     max_ring_credibility: float = 0.5,
     max_p_value: float = 1e-4,
+    min_secondary_reporters: int | None = None,
 ) -> tuple[DataFrame, DataFrame]:
-    """Reporter rings as cluster rows.
+    """Reporter rings as cluster rows (bursts sharing reporters or a target are one ring).
 
     Returns:
         ``(clusters, roles [cluster_id, node_id, role])``; members are reporters (role ``reporter``);
@@ -144,11 +176,12 @@ def reporter_rings(
     """
     spark = edges.sparkSession
     frame = to_pandas(report_frame(edges).select(REPORTER, TARGET, "ts"))
-    b = bursts(frame, window_days, min_reporters, burst_share, max_p_value)
+    b = bursts(frame, window_days, min_reporters, burst_share, max_p_value, min_secondary_reporters)
     rows: list[tuple[str, str, str]] = []
     summ: list[tuple[str, float, str]] = []
     if not b.empty:
         pairs = [(f"burst{i}", r) for i, rs in enumerate(b["reporters"]) for r in rs]
+        pairs += [(f"burst{i}", f"target\x1f{t}") for i, t in enumerate(b["target"])]  # waves on one target
         g = local.from_pandas(pd.DataFrame(pairs, columns=["src", "dst"]))
         comp = dict(zip(g.names.tolist(), local.connected_components(g).tolist(), strict=True))
         b["ring"] = [comp[f"burst{i}"] for i in range(len(b))]

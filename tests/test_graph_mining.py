@@ -136,6 +136,27 @@ def test_campaign_buyers_skip_products_whose_campaign_traffic_is_ordinary() -> N
     assert every >= got and "buyer:p105" in every and "buyer:q_old" not in every
 
 
+def test_campaign_buyers_popular_new_listing_does_not_join_a_star_does() -> None:
+    """Two listings first sold inside the block's span (no outside rate): a popular new listing with 40
+    buyers in the span, 2 of them the block's core, adds none; a new listing whose 6 span buyers are
+    3 core buyers and 3 one-off buyers (a star around the core) adds all of them."""
+    from fraudmine.graph.dense import campaign_buyers
+
+    lo, hi = pd.Timestamp(T0) + pd.Timedelta(days=100), pd.Timestamp(T0) + pd.Timedelta(days=118)
+    end = hi + pd.Timedelta(days=3)
+    rows = [(f"buyer:h{i}", "product:popular_new", lo + pd.Timedelta(hours=10 * i)) for i in range(40)]
+    rows += [(f"buyer:c{i}", "product:popular_new", lo + pd.Timedelta(days=1)) for i in range(2)]
+    rows += [(f"buyer:c{i}", "product:star", lo + pd.Timedelta(days=2 * i)) for i in range(3)]
+    rows += [(f"buyer:s{i}", "product:star", lo + pd.Timedelta(days=2 * i + 1)) for i in range(3)]
+    touches = pd.DataFrame(rows, columns=["buyer", "product", "first_ts"])
+    core = [f"buyer:c{i}" for i in range(3)]
+    both = ["product:popular_new", "product:star"]
+    got = set(campaign_buyers(touches, both, lo, hi, 1.0, 0.75, end, core, 7.0, 3.0))
+    assert got == set(core) | {f"buyer:s{i}" for i in range(3)}
+    old = set(campaign_buyers(touches, both, lo, hi, 1.0, 0.75, end, core, 7.0, None))
+    assert "buyer:h7" in old  # the rule before: no outside traffic, so every span buyer counted as excess
+
+
 def test_peel_blocks_stops_at_first_rejected_block() -> None:
     r, c, nb, npr, br, _ = _bipartite_with_block(0, camouflage=False)
     deg = np.bincount(c, minlength=npr)
@@ -151,6 +172,24 @@ def test_reporter_burst_found_and_spread_reports_ignored() -> None:
     b = bursts(frame, window_days=7, min_reporters=4, burst_share=0.5, max_p_value=1e-4)
     assert b["target"].tolist() == ["merchant:victim"]
     assert b["reporters"].iloc[0] == sorted(r for r, _, _ in ring)
+
+
+def test_reporter_ring_in_two_waves_found_whole() -> None:
+    """A ring of 12 reporting one victim in two waves a month apart (6 + 6) among 7 honest reports spread
+    over four months: counting the second wave as background, the first wave alone is not improbable
+    enough (the rule before finds nothing); peeled as a later wave, both waves are bursts.  A busy target
+    with spread reports still has none."""
+    ring = [(f"r{i:02d}", "merchant:victim", T0 + timedelta(hours=20 * i)) for i in range(6)]
+    ring += [(f"r{i:02d}", "merchant:victim", T0 + timedelta(days=30, hours=20 * (i - 6))) for i in range(6, 12)]
+    days = (-50, -28, -12, 15, 45, 55, 62)
+    honest = [(f"v{i:02d}", "merchant:victim", T0 + timedelta(days=d)) for i, d in enumerate(days)]
+    busy = [(f"h{i:02d}", "merchant:busy", T0 + timedelta(days=9 * i)) for i in range(20)]
+    frame = pd.DataFrame(ring + honest + busy, columns=["reporter", "target", "ts"])
+    old = bursts(frame, window_days=7, min_reporters=4, burst_share=0.3, max_p_value=1e-4)
+    assert old.empty
+    b = bursts(frame, window_days=7, min_reporters=4, burst_share=0.3, max_p_value=1e-4, min_secondary_reporters=2)
+    assert b["target"].tolist() == ["merchant:victim", "merchant:victim"]
+    assert sorted(r for rs in b["reporters"] for r in rs) == sorted(r for r, _, _ in ring)
 
 
 def _edges_frame(spark, rows):  # type: ignore[no-untyped-def]
@@ -311,6 +350,27 @@ def test_attach_partial_needs_weak_ties_to_several_members(spark) -> None:  # ty
     links = spark.createDataFrame(weak, "src string, dst string, weight double")
     got = {(r["node_id"], r["cluster_id"], r["k"]) for r in attach_partial(members, links, 3, 1.8, 2).collect()}
     assert got == {("merchant:x", "ring", 2), ("merchant:t0", "ring", 2)}
+
+
+@pytest.mark.spark
+def test_attach_pooled_needs_the_community_s_buyers_and_a_second_tie(spark) -> None:  # type: ignore[no-untyped-def]
+    """Ring shops r0-r2 are bought from by the operator's accounts o0-o3.  Shop x shares one operator account
+    with each member (one per pair: no pair link) and has a weak combined link to r0: it joins.  Shop y has
+    the same buyers but no second tie; shop h (a busy honest shop) shares one operator account among 40
+    buyers: neither joins.  400 background buyers set the null model's rate."""
+    from fraudmine.graph.collusion import attach_pooled
+
+    members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(3)], "node_id string, cluster_id string")
+    rows = [(f"o{j}", f"merchant:r{i}") for i in range(3) for j in range(4) if (i + j) % 3 != 0]
+    rows += [(f"o{j}", "merchant:x") for j in range(3)] + [(f"o{j}", "merchant:y") for j in range(3)]
+    rows += [("o0", "merchant:h")] + [(f"hb{j}", "merchant:h") for j in range(39)]
+    rows += [(f"bg{j}", f"merchant:s{(j * 7 + k) % 150}") for j in range(400) for k in (0, 1)]
+    memberships = spark.createDataFrame(rows, "pool string, seller string")
+    ties = [("merchant:r0", "merchant:x", 0.5), ("merchant:r1", "merchant:h", 0.5)]
+    weak = spark.createDataFrame(ties, "src string, dst string, weight double")
+    got = attach_pooled(members, memberships, weak, 3, 50, 2, 3.0, 0.3).collect()
+    assert [(r["node_id"], r["cluster_id"], r["k"]) for r in got] == [("merchant:x", "ring", 3)]
+    assert got[0]["surprise"] >= 3.0
 
 
 def _order(buyer: str, product: str, ts: datetime) -> tuple[str, str, str, float, int, datetime, datetime]:
