@@ -64,22 +64,7 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     Returns:
         ``[src, dst, channel, score, shared]``.
     """
-    # one pass builds the bounded memberships with each pool's degree; they feed four branches (the
-    # null-model totals, seller sizes and both sides of the self-join), so they are materialised once
-    # (recomputed per branch, the orders ⋈ sells join dominated the clusters stage at scale m)
-    d = Window.partitionBy("pool")
-    bounded = (
-        memberships.select("pool", "seller")
-        .distinct()
-        .withColumn("_d", F.count(F.lit(1)).over(d))
-        .where(F.col("_d") <= max_pool_degree)
-    )
-    # Σ_p d_p is the number of membership rows and Σ_p d_p (d_p - 1) the sum over rows of (d_p - 1),
-    # both observed while the memberships materialise (no job of their own)
-    m, sums = checkpoint_with_counts(bounded, {"mass": F.sum(F.col("_d") - 1)})
-    total = float(sums["rows"])
-    pairs_mass = float(sums["mass"])
-    rate = pairs_mass / (total * total) if total > 0 else 0.0
+    m, rate = bounded_memberships(memberships, max_pool_degree)
     size = m.groupBy("seller").agg(F.count(F.lit(1)).alias("_n"))
     a = m.select("pool", F.col("seller").alias(U))
     b = m.select("pool", F.col("seller").alias(V))
@@ -92,6 +77,26 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     k = F.col("_k").cast("double")
     tail = F.when(k > lam, (k * F.log(k / lam) - k + lam) / F.lit(math.log(10.0))).otherwise(F.lit(0.0))
     return j.select(U, V, F.lit(channel).alias(CHANNEL), tail.alias(SCORE), F.col("_k").alias("shared"))
+
+
+def bounded_memberships(memberships: DataFrame, max_pool_degree: int) -> tuple[DataFrame, float]:
+    """Distinct ``[pool, seller, _d]`` of pools linked to at most ``max_pool_degree`` sellers (``_d``: the pool's
+    degree), materialised once, and the null model's pair rate ``Σ_p d_p (d_p - 1) / (Σ_p d_p)²``.
+
+    The memberships feed several branches downstream (null-model totals, seller sizes, both sides of a
+    self-join); recomputed per branch, the orders ⋈ sells join dominated the clusters stage at scale m.  Both
+    sums are observed while the memberships materialise (no job of their own).
+    """
+    d = Window.partitionBy("pool")
+    bounded = (
+        memberships.select("pool", "seller")
+        .distinct()
+        .withColumn("_d", F.count(F.lit(1)).over(d))
+        .where(F.col("_d") <= max_pool_degree)
+    )
+    m, sums = checkpoint_with_counts(bounded, {"mass": F.sum(F.col("_d") - 1)})
+    total = float(sums["rows"])
+    return m, float(sums["mass"]) / (total * total) if total > 0 else 0.0
 
 
 def buyer_memberships(edges: DataFrame) -> DataFrame:

@@ -40,7 +40,7 @@ from pyspark.sql import functions as F
 from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine
-from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_avg, exact_sum
+from fraudmine.graph.algorithms.spark_common import exact_avg, exact_sum
 from fraudmine.graph.clusters import CLUSTER_ID, assemble_clusters
 from fraudmine.graph.identity import cluster_id_col
 from fraudmine.graph_config import CollusionConfig
@@ -210,16 +210,7 @@ def attach_pooled(
         ``[node_id, cluster_id, k, surprise]``: one community per seller (highest surprise, then the
         smallest cluster id).
     """
-    d = Window.partitionBy("pool")
-    bounded = (
-        memberships.select("pool", "seller")
-        .distinct()
-        .withColumn("_d", F.count(F.lit(1)).over(d))
-        .where(F.col("_d") <= max_pool_degree)
-    )
-    m, sums = checkpoint_with_counts(bounded, {"mass": F.sum(F.col("_d") - 1)})
-    total = float(sums["rows"])
-    rate = float(sums["mass"]) / (total * total) if total > 0 else 0.0
+    m, rate = ch.bounded_memberships(memberships, max_pool_degree)
     sizes = members.groupby(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
     big = members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID)
     cpool = m.join(big, F.col("seller") == F.col(S.NODE_ID)).select("pool", CLUSTER_ID).distinct()
@@ -284,6 +275,15 @@ def channel_links(
     return pairs.unionByName(timing).localCheckpoint(eager=True)
 
 
+def _adopt(members: DataFrame, attached: DataFrame, count_col: str) -> tuple[DataFrame, DataFrame]:
+    """Move the ``attached`` ``[node_id, cluster_id, ...]`` sellers into ``members``; also their count per cluster."""
+    attached = attached.localCheckpoint(eager=True)
+    moved = members.join(attached.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(
+        attached.select(S.NODE_ID, CLUSTER_ID)
+    )
+    return moved, attached.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias(count_col))
+
+
 def collusion_clusters(
     edges: DataFrame,
     nodes: DataFrame,
@@ -329,17 +329,8 @@ def collusion_clusters(
     ).localCheckpoint(eager=True)
     members = core.join(sat.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(sat.select(S.NODE_ID, CLUSTER_ID))
     if cfg.partial_min_score > 0:
-        part = attach_partial(
-            members,
-            scored,
-            cfg.min_size,
-            cfg.partial_min_score,
-            cfg.partial_min_links,
-        ).localCheckpoint(eager=True)
-        members = members.join(part.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(
-            part.select(S.NODE_ID, CLUSTER_ID)
-        )
-        n_part = part.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_part"))
+        part = attach_partial(members, scored, cfg.min_size, cfg.partial_min_score, cfg.partial_min_links)
+        members, n_part = _adopt(members, part, "_part")
     else:
         n_part = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_part"))
     if cfg.pooled_min_surprise > 0:
@@ -352,11 +343,8 @@ def collusion_clusters(
             cfg.min_shared,
             cfg.pooled_min_surprise,
             cfg.pooled_min_link,
-        ).localCheckpoint(eager=True)
-        members = members.join(pooled.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(
-            pooled.select(S.NODE_ID, CLUSTER_ID)
         )
-        n_pooled = pooled.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_pooled"))
+        members, n_pooled = _adopt(members, pooled, "_pooled")
     else:
         n_pooled = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_pooled"))
     attached = sat.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_att"))

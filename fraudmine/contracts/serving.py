@@ -111,16 +111,7 @@ SCORE_COLUMNS = (
     "clusters",
     "model_version",
 )
-RISK_COLUMNS = (
-    "entity_type",
-    "entity_id",
-    "risks",
-    "risk_band",
-    "calibrated",
-    "reasons",
-    "clusters",
-    "model_version",
-)
+RISK_COLUMNS = tuple(c for c in SCORE_COLUMNS if c != "fraud_risk")
 """The ``scores`` columns a risk document is built from, in :func:`risk_json`'s row order."""
 
 CLUSTER_COLUMNS = ("cluster_id", "kind", "size", "risk", "evidence")
