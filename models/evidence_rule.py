@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from fraudmine.models.rank_score import RankRule, rank_reasons, term_ranks
+from fraudmine.models.rank_score import RankRule, RuleTerms, rule_terms
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class EvidenceScores:
         part_pct: ``(n, n_parts)`` floor-anchored percentile of each part's score.
         has_evidence: ``(n, n_parts)`` hard evidence per part.
         winner: index of the part that placed each entity.
-        x: the scored rows.
+        terms: each part's :class:`~fraudmine.models.rank_score.RuleTerms` (ranks over the whole population).
         rule: the rule.
     """
 
@@ -107,7 +107,7 @@ class EvidenceScores:
     part_pct: NDArray[np.float64]
     has_evidence: NDArray[np.bool_]
     winner: NDArray[np.int64]
-    x: pd.DataFrame
+    terms: tuple[RuleTerms, ...]
     rule: EvidenceRule
 
     def reasons(self, rows: NDArray[np.int64], codes: Mapping[str, str], k: int) -> list[list[str]]:
@@ -116,12 +116,8 @@ class EvidenceScores:
         out: dict[int, list[str]] = {}
         for j, part in enumerate(self.rule.parts):
             sel = rows[self.winner[rows] == j]
-            if not len(sel):
-                continue
-            ranks = term_ranks(self.x, part.rule)[sel]
-            w = np.array([abs(v) for _, v in part.rule.terms])
-            for i, got in zip(sel, rank_reasons(ranks, ranks * w, part.rule, codes, k), strict=True):
-                out[int(i)] = got
+            if len(sel):
+                out.update(zip(sel.tolist(), self.terms[j].reasons(sel, part.rule, codes, k), strict=True))
         return [out.get(int(i), []) for i in rows]
 
 
@@ -159,11 +155,11 @@ def evidence_rule_score(x: pd.DataFrame, rule: EvidenceRule) -> EvidenceScores:
             f"evidence rule {rule.name!r}: feature(s) {missing} missing; columns present: {list(x.columns)}"
         )
     n, k = len(x), len(rule.parts)
+    terms = tuple(rule_terms(x, part.rule) for part in rule.parts)
     pct = np.zeros((n, k))
     ev = np.zeros((n, k), dtype=bool)
     for j, part in enumerate(rule.parts):
-        w = np.array([abs(v) for _, v in part.rule.terms])
-        pct[:, j] = _floor_pct((term_ranks(x, part.rule) * w).sum(axis=1) / w.sum()) if n else pct[:, j]
+        pct[:, j] = _floor_pct(terms[j].score)
         for f, minimum in part.evidence:
             ev[:, j] |= (pd.to_numeric(x[f], errors="coerce").fillna(-np.inf) >= minimum).to_numpy()
     any_ev = ev.any(axis=1)
@@ -173,7 +169,7 @@ def evidence_rule_score(x: pd.DataFrame, rule: EvidenceRule) -> EvidenceScores:
     strongest: NDArray[np.float64] = pct.max(axis=1) if k else np.zeros(n)
     winner = np.where(any_ev, hard.argmax(axis=1), pct.argmax(axis=1)) if k else np.zeros(n, dtype=np.int64)
     risk = lexicographic_pct(hard_key, strongest)
-    return EvidenceScores(risk, pct, ev, winner.astype(np.int64), x, rule)
+    return EvidenceScores(risk, pct, ev, winner.astype(np.int64), terms, rule)
 
 
 def rule_from_json(d: Mapping[str, Any]) -> RankRule | EvidenceRule:

@@ -60,8 +60,8 @@ class RankRule:
 
     def rank(self, x: pd.DataFrame) -> RankedRows:
         """Score every row of ``x`` (see :class:`ScoringRule`)."""
-        risk, weighted = rank_rule_score(x, self)
-        return _RankRuleRows(risk, x, self, weighted)
+        t = rule_terms(x, self)
+        return _RankRuleRows(_average_pct(t.score), t, self)
 
 
 class RankedRows(Protocol):
@@ -101,15 +101,32 @@ class ScoringRule(Protocol):
 
 
 @dataclass(frozen=True)
+class RuleTerms:
+    """A rank rule's terms on some rows.
+
+    Attributes:
+        ranks: ``(n, n_terms)`` per-term percentile ranks (:func:`term_ranks`).
+        weighted: ``ranks * |weight|``.
+        score: the weighted mean of the ranks per row.
+    """
+
+    ranks: NDArray[np.float64]
+    weighted: NDArray[np.float64]
+    score: NDArray[np.float64]
+
+    def reasons(self, rows: NDArray[np.int64], rule: RankRule, codes: Mapping[str, str], k: int) -> list[list[str]]:
+        """:func:`rank_reasons` of ``rows``."""
+        return rank_reasons(self.ranks[rows], self.weighted[rows], rule, codes, k)
+
+
+@dataclass(frozen=True)
 class _RankRuleRows:
     risk: NDArray[np.float64]
-    x: pd.DataFrame
+    terms: RuleTerms
     rule: RankRule
-    weighted: NDArray[np.float64]
 
     def reasons(self, rows: NDArray[np.int64], codes: Mapping[str, str], k: int) -> list[list[str]]:
-        ranks = term_ranks(self.x, self.rule)
-        return rank_reasons(ranks[rows], self.weighted[rows], self.rule, codes, k)
+        return self.terms.reasons(rows, self.rule, codes, k)
 
 
 def term_ranks(x: pd.DataFrame, rule: RankRule) -> NDArray[np.float64]:
@@ -132,6 +149,18 @@ def term_ranks(x: pd.DataFrame, rule: RankRule) -> NDArray[np.float64]:
     return out
 
 
+def rule_terms(x: pd.DataFrame, rule: RankRule) -> RuleTerms:
+    """Per-term ranks, weighted ranks and the weighted-mean score of every row of ``x``."""
+    ranks = term_ranks(x, rule)
+    w = np.array([abs(wt) for _, wt in rule.terms])
+    weighted = ranks * w
+    return RuleTerms(ranks, weighted, np.asarray(weighted.sum(axis=1) / w.sum(), dtype=np.float64))
+
+
+def _average_pct(score: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(pd.Series(score).rank(method="average", pct=True), dtype=np.float64)
+
+
 def rank_rule_score(x: pd.DataFrame, rule: RankRule) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rank-normalised risk in ``(0, 1]`` and the per-term weighted ranks (for reasons).
 
@@ -139,14 +168,8 @@ def rank_rule_score(x: pd.DataFrame, rule: RankRule) -> tuple[NDArray[np.float64
         ``(risk, weighted)``: ``risk[i]`` is the percentile rank of entity ``i``'s rule score (ties share
         the average rank); ``weighted`` is ``(n, n_terms)`` ``|weight| * rank``.
     """
-    if len(x) == 0:
-        return np.zeros(0), np.zeros((0, len(rule.terms)))
-    ranks = term_ranks(x, rule)
-    w = np.array([abs(wt) for _, wt in rule.terms])
-    weighted = ranks * w
-    score = weighted.sum(axis=1) / w.sum()
-    risk = pd.Series(score).rank(method="average", pct=True).to_numpy(dtype=np.float64)
-    return risk, weighted
+    t = rule_terms(x, rule)
+    return _average_pct(t.score), t.weighted
 
 
 def rank_reasons(
