@@ -175,7 +175,7 @@ def leakage_note(name: str, entity_type: str) -> str:
     if note is None:
         note = _CLUSTERS if name.startswith(_CLUSTER_PREFIXES) else _EVENTS
     if entity_type in ("product", "buyer", "reporter"):
-        at_d = {id(_DUP): _DUP_AT_D, id(_EVENTS): "events strictly before D"}.get(id(note), note)
+        at_d = {_DUP: _DUP_AT_D, _EVENTS: "events strictly before D"}.get(note, note)
         return f"{at_d}; {_SCORE_ONLY}"
     return note
 
@@ -271,12 +271,11 @@ def render_markdown() -> str:
         "as of a date and sees only what happened strictly before it.",
         "",
     ]
+    rows = dictionary()
     for etype, feats in FEATURE_SETS.items():
         lines += [f"## {etype} ({len(feats)} features)", "", "| feature | meaning | source | time safety |"]
         lines.append("|---|---|---|---|")
-        lines += [
-            f"| `{d.name}` | {d.meaning} | {d.source} | {d.leakage} |" for d in dictionary() if d.entity_type == etype
-        ]
+        lines += [f"| `{d.name}` | {d.meaning} | {d.source} | {d.leakage} |" for d in rows if d.entity_type == etype]
         lines.append("")
     return "\n".join(lines)
 
