@@ -23,12 +23,8 @@ from pyspark.sql import functions as F
 
 from fraudmine.dedup.brands import utc_series
 from fraudmine.dedup.listings import find_duplicates, merchant_duplicate_features
-from fraudmine.dedup.violations import (
-    VIOLATION_FEATURES,
-    ViolationParams,
-    brand_violations,
-    merchant_violation_features,
-)
+from fraudmine.dedup.violations import ViolationParams, brand_violations, merchant_violation_features
+from fraudmine.features.columns import DUPLICATE_FEATURES
 from fraudmine.jobs.context import StageContext, StageResult
 
 OUTPUT = "duplicates"
@@ -58,7 +54,7 @@ def _merchant_features(
     dup = merchant_duplicate_features(members, listings, as_of)
     brand = merchant_violation_features(violations, listings, as_of)
     out = dup.merge(brand, on="merchant_id", how="outer")
-    counts = ["n_dup_listings", "dup_max_cluster_size", "n_dup_clusters", *VIOLATION_FEATURES]
+    counts = [c for c in DUPLICATE_FEATURES if c != "dup_cross_share"]  # the one share; the rest are counts
     out[counts] = out[counts].fillna(0).astype("int64")
     out["dup_cross_share"] = out["dup_cross_share"].fillna(0.0).astype("float64")
     return out

@@ -319,7 +319,7 @@ def _pair_rows(
 
 
 def given_pairs_quality(score: np.ndarray, label: np.ndarray, threshold: float = 0.5) -> dict[str, float | int]:
-    """Pairwise precision, recall and F1 (percent) of ``score >= threshold`` on labelled pairs someone else
+    """Pairwise precision, recall and F1 (fractions) of ``score >= threshold`` on labelled pairs someone else
     blocked (the DeepMatcher protocol: a classifier over given candidate pairs, no one-to-one assignment)."""
     pred = score >= threshold
     tp = int((pred & (label == 1)).sum())

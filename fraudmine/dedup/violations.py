@@ -163,8 +163,10 @@ def merchant_violation_features(violations: pd.DataFrame, listings: pd.DataFrame
     created = listings.set_index("product_id")["created_at"]
     when = pd.to_datetime(violations["product_id"].map(created), utc=True)
     v = violations[when < as_of]
-    per_listing = v.groupby(["merchant_id", "product_id"]).agg(
-        ev=("n_evidence", "max"), pat=("level", lambda s: bool((s == "counterfeit_pattern").any()))
+    per_listing = (
+        v.assign(pat=v["level"] == "counterfeit_pattern")
+        .groupby(["merchant_id", "product_id"])
+        .agg(ev=("n_evidence", "max"), pat=("pat", "any"))
     )
     agg = per_listing.groupby("merchant_id").agg(
         n_brand_violations=("ev", "size"), n_counterfeit_patterns=("pat", "sum"), max_violation_evidence=("ev", "max")
