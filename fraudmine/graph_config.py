@@ -103,6 +103,21 @@ class CollusionConfig(_Strict):
     pooled_min_link: float = Field(
         0.3, gt=0, description="... when one of its combined links to the community's members weighs at least this"
     )
+    weak_link: float = Field(
+        1.0, gt=0, description="weakest combined link counted by the community merge and the weak cores (one channel)"
+    )
+    merge_min_density: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="two communities merge when weak links join at least this share of their member pairs (0: off)",
+    )
+    weak_min_degree: int = Field(
+        4,
+        ge=0,
+        description="sellers outside every community whose weak links form a core of at least this degree are one "
+        "(0: off)",
+    )
     seed: int = 0
 
 
@@ -156,12 +171,22 @@ class ReporterRingsConfig(_Strict):
     min_reporters: int = Field(4, ge=2, description="smallest ring")
     burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
     min_secondary_reporters: int | None = Field(
-        None,
+        2,
         ge=2,
         description="later report waves on a burst's target (peeled windows of the reports left) need this many "
-        "reporters and are Poisson-tested against the reports outside every wave; null (default): first burst only. "
-        "2 raised member F1 on dev seeds 4-6 but dropped member precision below 0.9 on 3 of 4 report seeds "
-        "(docs/benchmarks.md), so it is off",
+        "reporters; a wave counts in the background until it is itself improbable; null: first burst only (off "
+        "before 2026-12-07, when a wave left the background unconditionally and precision fell below 0.9)",
+    )
+    max_p_value: float = Field(
+        1e-6, gt=0, le=1, description="a burst is Poisson-improbable at this level under the target's background"
+    )
+    observed_period: bool = Field(
+        True,
+        description="background rate over the target's observed period (later of registration and first report in "
+        "the data, to the run date) instead of the span of its own reports",
+    )
+    scan_correction: bool = Field(
+        False, description="divide max_p_value by the number of windows in the observed period"
     )
     max_ring_credibility: float = Field(0.5, ge=0, le=1, description="rings of reporters more credible are dropped")
     credibility_prior: float = Field(0.3, ge=0, le=1, description="prior upheld rate (Beta prior mean)")

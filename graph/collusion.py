@@ -110,6 +110,116 @@ def combine_channels(
     return comb.where(F.col(S.WEIGHT) >= F.lit(min_link_score))
 
 
+def _big(members: DataFrame, min_size: int) -> DataFrame:
+    """``[node_id, cluster_id, _size]`` of the members of clusters with at least ``min_size`` members."""
+    sizes = members.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
+    return members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID, "_size")
+
+
+def merge_dense_pairs(
+    members: DataFrame, weak: DataFrame, engine: GraphEngine, min_size: int, min_link: float, min_density: float
+) -> DataFrame:
+    """Merge communities whose members are densely linked *across* them (a ring that Leiden cut in two).
+
+    Two communities ``A`` and ``B`` (``min_size`` members or more each) are one when the combined links of at
+    least ``min_link`` between their members number at least ``min_density · |A| · |B|``; merges are
+    transitive (connected components of the community pairs) and the merged community keeps the smallest
+    cluster id.  Modularity splits a large dense ring into halves (the resolution limit works both ways); a
+    cut crossed by links between most member pairs is not a boundary between two rings.
+
+    Args:
+        members: ``[node_id, cluster_id]``.
+        weak: ``[src, dst, weight]`` combined seller links of any strength.
+
+    Returns:
+        ``members`` with merged cluster ids.
+    """
+    big = _big(members, min_size)
+    w = weak.where(F.col(S.WEIGHT) >= min_link)
+    cross = (
+        w.join(big.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_a"), F.col("_size").alias("_na")), S.SRC)
+        .join(big.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_b"), F.col("_size").alias("_nb")), S.DST)
+        .where(F.col("_a") != F.col("_b"))
+        .select(
+            F.least("_a", "_b").alias(S.SRC), F.greatest("_a", "_b").alias(S.DST), (F.col("_na") * F.col("_nb")).alias("_nn")
+        )
+        .groupBy(S.SRC, S.DST, "_nn")
+        .agg(F.count(F.lit(1)).alias("_k"))
+        .where(F.col("_k") >= F.lit(min_density) * F.col("_nn"))
+        .select(S.SRC, S.DST)
+        .localCheckpoint(eager=True)
+    )
+    if cross.isEmpty():
+        return members
+    comp = engine.connected_components(cross.withColumn(S.WEIGHT, F.lit(1.0))).frame
+    ren = comp.select(F.col("node").alias("_old"), F.col("component").alias("_new"))
+    return (
+        members.join(ren, F.col(CLUSTER_ID) == F.col("_old"), "left")
+        .select(S.NODE_ID, F.coalesce("_new", CLUSTER_ID).alias(CLUSTER_ID))
+        .localCheckpoint(eager=True)
+    )
+
+
+def k_core(edges: DataFrame, k: int, max_rounds: int = 100) -> DataFrame:
+    """The ``k``-core of an undirected ``[src, dst, ...]`` edge frame: peel nodes of degree below ``k`` until none is left.
+
+    Returns:
+        the edges of the core (both ends of degree ``k`` or more inside it).
+    """
+    cur = edges.localCheckpoint(eager=True)
+    n = cur.count()
+    for _ in range(max_rounds):
+        deg = (
+            cur.select(F.col(S.SRC).alias("_n"))
+            .unionAll(cur.select(F.col(S.DST).alias("_n")))
+            .groupBy("_n")
+            .agg(F.count(F.lit(1)).alias("_d"))
+            .where(F.col("_d") >= k)
+        )
+        nxt = (
+            cur.join(deg.select(F.col("_n").alias(S.SRC)), S.SRC, "left_semi")
+            .join(deg.select(F.col("_n").alias(S.DST)), S.DST, "left_semi")
+            .localCheckpoint(eager=True)
+        )
+        m = nxt.count()
+        cur = nxt
+        if m == n:
+            break
+        n = m
+    return cur
+
+
+def weak_cores(
+    members: DataFrame, weak: DataFrame, engine: GraphEngine, min_size: int, min_link: float, min_degree: int
+) -> DataFrame:
+    """Communities of sellers linked only weakly pair by pair, but each to many of the others.
+
+    Among sellers outside every community of ``min_size`` or more, the links of at least ``min_link``
+    (one full channel, say a surprising shared buyer pool, plus timing) form a graph; its ``min_degree``-core
+    (every seller weakly linked to at least ``min_degree`` others of it) splits into connected components,
+    and each of ``min_size`` or more sellers is a community.  One weak tie is chance; a group whose every
+    member shares unusual buyers with four others of it is not.  The id is that of the smallest member,
+    hashed with a ``weak:`` prefix so it cannot meet a Leiden community's id.
+
+    Returns:
+        ``[node_id, cluster_id]`` of the new communities.
+    """
+    big = _big(members, min_size).select(S.NODE_ID)
+    w = (
+        weak.where(F.col(S.WEIGHT) >= min_link)
+        .join(big.select(F.col(S.NODE_ID).alias(S.SRC)), S.SRC, "left_anti")
+        .join(big.select(F.col(S.NODE_ID).alias(S.DST)), S.DST, "left_anti")
+        .select(S.SRC, S.DST, S.WEIGHT)
+    )
+    core = k_core(w, min_degree)
+    comp = engine.connected_components(core).frame
+    sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("_n")).where(F.col("_n") >= min_size)
+    return comp.join(sizes, "component").select(
+        F.col("node").alias(S.NODE_ID),
+        cluster_id_col("collusion", F.concat(F.lit("weak:"), F.col("component"))).alias(CLUSTER_ID),
+    )
+
+
 def attach_satellites(
     members: DataFrame, memberships: DataFrame, min_size: int, min_share: float, min_links: int
 ) -> DataFrame:
@@ -314,6 +424,8 @@ def collusion_clusters(
         floor = min(floor, cfg.partial_min_link)
     if cfg.pooled_min_surprise > 0:
         floor = min(floor, cfg.pooled_min_link)
+    if cfg.merge_min_density > 0 or cfg.weak_min_degree > 0:
+        floor = min(floor, cfg.weak_link)
     scored = combine_channels(
         pairs, cfg.channel_weights, cfg.channel_cap, floor, cfg.probability_channels, cfg.robust_scale
     ).localCheckpoint(eager=True)
@@ -324,6 +436,14 @@ def collusion_clusters(
     core = comm.frame.select(
         F.col("node").alias(S.NODE_ID), cluster_id_col("collusion", F.col("community")).alias(CLUSTER_ID)
     ).localCheckpoint(eager=True)
+    if cfg.merge_min_density > 0:
+        core = merge_dense_pairs(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.merge_min_density)
+    if cfg.weak_min_degree > 0:
+        wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree).localCheckpoint(eager=True)
+        core = core.join(wc.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(wc)
+        n_weak = wc.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_weak"))
+    else:
+        n_weak = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_weak"))
     sat = attach_satellites(
         core, ch.promotion_memberships(edges), cfg.min_size, cfg.attach_min_share, cfg.attach_min_links
     ).localCheckpoint(eager=True)
@@ -372,6 +492,7 @@ def collusion_clusters(
         .join(attached, CLUSTER_ID, "left")
         .join(n_part, CLUSTER_ID, "left")
         .join(n_pooled, CLUSTER_ID, "left")
+        .join(n_weak, CLUSTER_ID, "left")
         .select(
             CLUSTER_ID,
             risk.alias("risk"),
@@ -383,6 +504,7 @@ def collusion_clusters(
                     F.coalesce(F.col("_att"), F.lit(0)).alias("attached_promoters"),
                     F.coalesce(F.col("_part"), F.lit(0)).alias("attached_partial"),
                     F.coalesce(F.col("_pooled"), F.lit(0)).alias("attached_pooled"),
+                    F.coalesce(F.col("_weak"), F.lit(0)).alias("weak_core_members"),
                     F.lit(comm.engine).alias("engine"),
                 )
             ).alias("evidence"),

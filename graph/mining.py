@@ -145,7 +145,10 @@ def mine_clusters(
             rc.min_reporters,
             rc.burst_share,
             rc.max_ring_credibility,
+            rc.max_p_value,
             min_secondary_reporters=rc.min_secondary_reporters,
+            as_of=as_of if rc.observed_period else None,
+            scan_correction=rc.scan_correction,
         )
         clusters["reporter_rings"], n = checkpoint_with_counts(rings)
         secs["reporter_rings"] = time.monotonic() - t0

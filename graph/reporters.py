@@ -25,11 +25,12 @@ Ring risk (no labels): ``min(1, -log10 p / 20) · (1 - mean credibility of its r
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from scipy.stats import poisson
 
@@ -96,6 +97,9 @@ def bursts(
     burst_share: float,
     max_p_value: float,
     min_secondary_reporters: int | None = None,
+    observed_since: Mapping[str, np.datetime64] | None = None,
+    until: np.datetime64 | None = None,
+    scan_correction: bool = False,
 ) -> pd.DataFrame:
     """Per target, its densest report window if it is a burst, and its later waves (see module docstring).
 
@@ -107,9 +111,23 @@ def bursts(
     must be Poisson-improbable (``max_p_value``) under the background.  ``min_secondary_reporters``
     ``None``: the first window only (the rule before 2026-12-07).
 
+    A later wave counts in the background until it is itself improbable: the windows are tested against
+    the background of the reports outside the windows still accepted, the windows that fail go back into
+    the background, and the test is repeated until no window fails (a pair of honest reports a week apart
+    is not a wave, and removing it from the background must not make the first window look rarer).
+
+    The background rate is the reports outside the windows over the target's *observed period*: from
+    ``observed_since[target]`` (e.g. the later of its registration and the first report in the data) to
+    ``until``, and at least the span of its reports.  Without them the period is the span of the reports,
+    so a target reported once, by a ring, has no quiet time to compare with.  With ``scan_correction``
+    the p-value threshold is divided by the number of windows in that period (a longer observed period
+    offers more windows in which a chance burst can fall).
+
     Args:
         frame: ``[reporter, target, ts]`` (pandas, ``ts`` datetime64).
         window_days, min_reporters, burst_share, max_p_value, min_secondary_reporters: burst rule.
+        observed_since, until: observed period per target (optional, see above).
+        scan_correction: divide ``max_p_value`` by the observed period in windows.
 
     Returns:
         ``[target, start, end, reporters (list), n_reports, p_value]``, one row per burst.
@@ -145,16 +163,36 @@ def bursts(
         if not wins or wins[0][0] / ts_all.size < burst_share:
             continue
         span_days = max((ts_all[-1] - ts_all[0]) / np.timedelta64(1, "D"), window_days)
-        background = max(ts_all.size - sum(k for k, _ in wins), 1) / span_days * window_days
-        for j, (k, inside) in enumerate(wins):
-            p = float(poisson.sf(k - 1, background))
-            if p > max_p_value:
-                if j == 0:
-                    break  # no first burst, no waves
-                continue
+        if observed_since is not None and until is not None and target in observed_since:
+            since = np.datetime64(observed_since[target], "s")
+            span_days = max(span_days, (np.datetime64(until, "s") - since) / np.timedelta64(1, "D"))
+        p_max = max_p_value * window_days / span_days if scan_correction else max_p_value
+        accepted = list(range(len(wins)))
+        while True:  # a wave stays in the background until it is itself improbable
+            background = max(ts_all.size - sum(wins[j][0] for j in accepted), 1) / span_days * window_days
+            pv = {j: float(poisson.sf(wins[j][0] - 1, background)) for j in accepted}
+            keep = [j for j in accepted if pv[j] <= p_max]
+            if keep == accepted or 0 not in keep:
+                break
+            accepted = keep
+        if 0 not in keep:
+            continue  # no first burst, no waves
+        for j in keep:
+            k, inside = wins[j]
             ins = ts_all[inside]
-            out.append((target, ins[0], ins[-1], sorted(set(rep_all[inside].tolist())), k, p))
+            out.append((target, ins[0], ins[-1], sorted(set(rep_all[inside].tolist())), k, pv[j]))
     return pd.DataFrame(out, columns=["target", "start", "end", "reporters", "n_reports", "p_value"])
+
+
+def _naive_utc(t: object) -> np.datetime64:
+    """A timestamp (naive = UTC, as the Spark session's time zone) as a naive ``datetime64[s]`` in UTC."""
+    ts = pd.Timestamp(t)  # type: ignore[arg-type]
+    return np.datetime64((ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts).to_datetime64(), "s")
+
+
+def frame_targets(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
+    """``[node_id]``: the distinct targets of a report frame, as a Spark frame."""
+    return spark.createDataFrame([(t,) for t in sorted(frame[TARGET].unique().tolist())], f"{S.NODE_ID} string")
 
 
 def reporter_rings(
@@ -167,8 +205,14 @@ def reporter_rings(
     max_ring_credibility: float = 0.5,
     max_p_value: float = 1e-4,
     min_secondary_reporters: int | None = None,
+    as_of: datetime | None = None,
+    scan_correction: bool = False,
 ) -> tuple[DataFrame, DataFrame]:
     """Reporter rings as cluster rows (bursts sharing reporters or a target are one ring).
+
+    With ``as_of``, a target's background rate is taken over its observed period, from the later of
+    its registration (``created_at`` of its node) and the first report in ``edges``, to ``as_of``
+    (:func:`bursts`).
 
     Returns:
         ``(clusters, roles [cluster_id, node_id, role])``; members are reporters (role ``reporter``);
@@ -176,7 +220,21 @@ def reporter_rings(
     """
     spark = edges.sparkSession
     frame = to_pandas(report_frame(edges).select(REPORTER, TARGET, "ts"))
-    b = bursts(frame, window_days, min_reporters, burst_share, max_p_value, min_secondary_reporters)
+    since: dict[str, np.datetime64] | None = None
+    until = None
+    if as_of is not None and not frame.empty:
+        start = _naive_utc(frame["ts"].min())
+        reg = to_pandas(
+            nodes.join(frame_targets(spark, frame), S.NODE_ID).select(S.NODE_ID, F.col(S.CREATED_AT).alias("_c"))
+        )
+        since = {t: start for t in frame[TARGET].unique().tolist()}
+        for t, c in zip(reg[S.NODE_ID], reg["_c"], strict=True):
+            if pd.notna(c):
+                since[t] = max(start, _naive_utc(c))
+        until = _naive_utc(as_of)
+    b = bursts(
+        frame, window_days, min_reporters, burst_share, max_p_value, min_secondary_reporters, since, until, scan_correction
+    )
     rows: list[tuple[str, str, str]] = []
     summ: list[tuple[str, float, str]] = []
     if not b.empty:

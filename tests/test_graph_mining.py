@@ -192,6 +192,37 @@ def test_reporter_ring_in_two_waves_found_whole() -> None:
     assert sorted(r for rs in b["reporters"] for r in rs) == sorted(r for r, _, _ in ring)
 
 
+def test_reporter_waves_count_as_background_until_improbable() -> None:
+    """4 reports in two days, then three pairs of reports a month apart: the pairs are peeled as waves but
+    are not improbable themselves, so they stay in the background, against which the first window is not
+    a burst (removing them from the background made it one, with precision below 0.9 on real seeds)."""
+    first = [(f"a{i}", "merchant:t", T0 + timedelta(hours=12 * i)) for i in range(4)]
+    pairs = [(f"p{d}{j}", "merchant:t", T0 + timedelta(days=d, hours=3 * j)) for d in (30, 60, 90) for j in range(2)]
+    frame = pd.DataFrame(first + pairs, columns=["reporter", "target", "ts"])
+    assert bursts(frame, 7, 4, 0.3, 1e-4, min_secondary_reporters=2).empty
+    alone = pd.DataFrame(first, columns=["reporter", "target", "ts"])
+    since = {"merchant:t": np.datetime64(T0.replace(tzinfo=None) - timedelta(days=90), "s")}
+    until = np.datetime64(T0.replace(tzinfo=None) + timedelta(days=95), "s")
+    assert len(bursts(alone, 7, 4, 0.3, 1e-4, 2, since, until)) == 1
+
+
+def test_reporter_burst_background_over_the_observed_period() -> None:
+    """A victim reported only by a ring of 5 within 5 days: over the span of its own reports there is no
+    quiet time and no burst; over its observed period (registered 120 days before the run) there is.  A
+    target registered the week before the run, reported by 5 in 5 days, is no burst either way."""
+    ring = [(f"r{i}", "merchant:victim", T0 + timedelta(days=i)) for i in range(5)]
+    new = [(f"n{i}", "merchant:new", T0 + timedelta(days=i)) for i in range(5)]
+    frame = pd.DataFrame(ring + new, columns=["reporter", "target", "ts"])
+    until = np.datetime64(T0.replace(tzinfo=None) + timedelta(days=6), "s")
+    since = {"merchant:victim": np.datetime64(T0.replace(tzinfo=None) - timedelta(days=114), "s"), "merchant:new": np.datetime64(T0.replace(tzinfo=None), "s")}
+    assert bursts(frame, 7, 4, 0.5, 1e-4).empty
+    b = bursts(frame, 7, 4, 0.5, 1e-4, None, since, until)
+    assert b["target"].tolist() == ["merchant:victim"]
+    assert bursts(frame, 7, 4, 0.5, 1e-4, None, since, until, scan_correction=True)["target"].tolist() == [
+        "merchant:victim"
+    ]
+
+
 def _edges_frame(spark, rows):  # type: ignore[no-untyped-def]
     from fraudmine.graph import schemas as S
 
@@ -350,6 +381,48 @@ def test_attach_partial_needs_weak_ties_to_several_members(spark) -> None:  # ty
     links = spark.createDataFrame(weak, "src string, dst string, weight double")
     got = {(r["node_id"], r["cluster_id"], r["k"]) for r in attach_partial(members, links, 3, 1.8, 2).collect()}
     assert got == {("merchant:x", "ring", 2), ("merchant:t0", "ring", 2)}
+
+
+@pytest.mark.spark
+def test_merge_dense_pairs_joins_a_ring_cut_in_two_only(spark) -> None:  # type: ignore[no-untyped-def]
+    """Leiden cut ring a|b: weak links join 6 of their 9 member pairs, so they merge (smallest id kept).
+    Community c touches b by one weak link (1 of 9 pairs): it stays apart; so does tiny t (below min size)."""
+    from fraudmine.graph.algorithms.engine import LocalEngine
+    from fraudmine.graph.collusion import merge_dense_pairs
+
+    rows = [(f"merchant:{k}{i}", k) for k in "abc" for i in range(3)] + [("merchant:t0", "t"), ("merchant:t1", "t")]
+    members = spark.createDataFrame(rows, "node_id string, cluster_id string")
+    weak = [(f"merchant:a{i}", f"merchant:b{j}", 1.2) for i in range(3) for j in range(3) if (i + j) % 3 != 0]
+    weak += [("merchant:b0", "merchant:c0", 1.5), ("merchant:c1", "merchant:t0", 1.5), ("merchant:c2", "merchant:t1", 1.5)]
+    weak += [("merchant:a1", "merchant:c2", 0.4)]  # below min_link
+    links = spark.createDataFrame(weak, "src string, dst string, weight double")
+    got = {r["node_id"]: r["cluster_id"] for r in merge_dense_pairs(members, links, LocalEngine(), 3, 1.0, 0.5).collect()}
+    assert {n for n, c in got.items() if c == "a"} == {f"merchant:{k}{i}" for k in "ab" for i in range(3)}
+    assert {n for n, c in got.items() if c == "c"} == {f"merchant:c{i}" for i in range(3)}
+    assert got["merchant:t0"] == "t"
+
+
+@pytest.mark.spark
+def test_weak_cores_need_every_member_weakly_tied_to_several_others(spark) -> None:  # type: ignore[no-untyped-def]
+    """Five shops w0-w4 pairwise linked at 1.2 (one channel each) form a 4-core: one community.  A chain
+    p0-p1-p2-p3-p4 of equally strong links, a 1.2-linked tail z of w0 and the members of a Leiden community
+    r do not; weak links below the threshold do not count."""
+    from fraudmine.graph.algorithms.engine import LocalEngine
+    from fraudmine.graph.collusion import weak_cores
+
+    members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(3)], "node_id string, cluster_id string")
+    ws = [f"merchant:w{i}" for i in range(5)]
+    weak = [(ws[i], ws[j], 1.2) for i in range(5) for j in range(i + 1, 5)]
+    weak += [(f"merchant:p{i}", f"merchant:p{i + 1}", 1.2) for i in range(4)]
+    weak += [("merchant:w0", "merchant:z", 1.2), ("merchant:z", "merchant:r0", 1.2), ("merchant:z", "merchant:r1", 1.2)]
+    weak += [("merchant:r0", "merchant:w1", 1.2), ("merchant:r1", "merchant:w2", 1.2), ("merchant:r2", "merchant:w3", 1.2)]
+    weak += [(f"merchant:q{i}", f"merchant:q{j}", 0.9) for i in range(5) for j in range(i + 1, 5)]  # too weak
+    links = spark.createDataFrame(weak, "src string, dst string, weight double")
+    got = weak_cores(members, links, LocalEngine(), 3, 1.0, 4).collect()
+    assert {r["node_id"] for r in got} == set(ws)
+    assert len({r["cluster_id"] for r in got}) == 1
+    assert got[0]["cluster_id"].startswith("collusion-")
+    assert weak_cores(members, links, LocalEngine(), 3, 1.0, 5).count() == 0
 
 
 @pytest.mark.spark
