@@ -103,6 +103,13 @@ class CollusionConfig(_Strict):
     pooled_min_link: float = Field(
         0.3, gt=0, description="... when one of its combined links to the community's members weighs at least this"
     )
+    identified_min_members: int = Field(
+        2,
+        ge=0,
+        description="a seller outside every community that promotes some of its members joins it when it shares "
+        "identifiers with at least this many of them (0: off) ...",
+    )
+    identified_min_promoted: int = Field(1, ge=1, description="... and promotes at least this many of them")
     weak_link: float = Field(
         1.0, gt=0, description="weakest combined link counted by the community merge and the weak cores (one channel)"
     )
@@ -169,7 +176,9 @@ class ReporterRingsConfig(_Strict):
 
     window_days: float = Field(7.0, gt=0, description="co-reports of one target within this window link reporters")
     min_reporters: int = Field(4, ge=2, description="smallest ring")
-    burst_share: float = Field(0.5, gt=0, le=1, description="share of a target's reports that fall in the burst")
+    burst_share: float = Field(
+        0.4, gt=0, le=1, description="share of a target's reports that fall in the first burst (0.5 before 2026-12-07)"
+    )
     min_secondary_reporters: int | None = Field(
         2,
         ge=2,

@@ -137,11 +137,17 @@ def merge_dense_pairs(
     big = _big(members, min_size)
     w = weak.where(F.col(S.WEIGHT) >= min_link)
     cross = (
-        w.join(big.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_a"), F.col("_size").alias("_na")), S.SRC)
-        .join(big.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_b"), F.col("_size").alias("_nb")), S.DST)
+        w.join(
+            big.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_a"), F.col("_size").alias("_na")), S.SRC
+        )
+        .join(
+            big.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_b"), F.col("_size").alias("_nb")), S.DST
+        )
         .where(F.col("_a") != F.col("_b"))
         .select(
-            F.least("_a", "_b").alias(S.SRC), F.greatest("_a", "_b").alias(S.DST), (F.col("_na") * F.col("_nb")).alias("_nn")
+            F.least("_a", "_b").alias(S.SRC),
+            F.greatest("_a", "_b").alias(S.DST),
+            (F.col("_na") * F.col("_nb")).alias("_nn"),
         )
         .groupBy(S.SRC, S.DST, "_nn")
         .agg(F.count(F.lit(1)).alias("_k"))
@@ -161,7 +167,7 @@ def merge_dense_pairs(
 
 
 def k_core(edges: DataFrame, k: int, max_rounds: int = 100) -> DataFrame:
-    """The ``k``-core of an undirected ``[src, dst, ...]`` edge frame: peel nodes of degree below ``k`` until none is left.
+    """The ``k``-core of an undirected ``[src, dst, ...]`` edge frame: peel nodes of degree below ``k`` until none are.
 
     Returns:
         the edges of the core (both ends of degree ``k`` or more inside it).
@@ -252,6 +258,62 @@ def attach_satellites(
         hits.withColumn("_r", F.row_number().over(best))
         .where(F.col("_r") == 1)
         .select(F.col("_sat").alias(S.NODE_ID), CLUSTER_ID, "k")
+    )
+
+
+def attach_identified(
+    members: DataFrame,
+    memberships: DataFrame,
+    identity: DataFrame,
+    min_size: int,
+    min_promoted: int,
+    min_members: int,
+) -> DataFrame:
+    """Sellers outside every community that promote some of its members *and* share identifiers with several.
+
+    A ring's creator may promote a single shop of the ring (promotion alone: a creator promoting one shop is
+    not evidence), yet log in from the devices, networks or payment instruments of several of its members
+    (shared identifiers alone are weak: households, offices).  The two together are two channels: the seller
+    joins community ``C`` when it promotes at least ``min_promoted`` of ``C``'s members and shares a
+    non-hub identifier with at least ``min_members`` of them.
+
+    Args:
+        members: ``[node_id, cluster_id]``.
+        memberships: ``[pool, seller]`` creator → promoted merchant (:func:`.channels.promotion_memberships`).
+        identity: ``[src, dst, weight]`` identity links (shared non-hub identifiers, weight > 0).
+
+    Returns:
+        ``[node_id, cluster_id, k]``: one community per seller (most members sharing identifiers, then most
+        promoted, then the smallest cluster id), ``k`` members sharing identifiers.
+    """
+    big = _big(members, min_size).select(S.NODE_ID, CLUSTER_ID)
+    ids_ = identity.where(F.col(S.WEIGHT) > 0)
+    both = ids_.select(F.col(S.SRC).alias("_x"), F.col(S.DST).alias(S.NODE_ID)).unionByName(
+        ids_.select(F.col(S.DST).alias("_x"), F.col(S.SRC).alias(S.NODE_ID))
+    )
+    outside = big.select(F.col(S.NODE_ID).alias("_x"))
+    ki = (
+        both.join(big, S.NODE_ID)
+        .join(outside, "_x", "left_anti")
+        .groupBy("_x", CLUSTER_ID)
+        .agg(F.countDistinct(S.NODE_ID).alias("k"))
+        .where(F.col("k") >= min_members)
+    )
+    kp = (
+        memberships.select(F.col("pool").alias("_x"), F.col("seller").alias(S.NODE_ID))
+        .distinct()
+        .join(big, S.NODE_ID)
+        .join(outside, "_x", "left_anti")
+        .groupBy("_x", CLUSTER_ID)
+        .agg(F.count(F.lit(1)).alias("_kp"))
+        .where(F.col("_kp") >= min_promoted)
+    )
+    best = Window.partitionBy("_x").orderBy(F.col("k").desc(), F.col("_kp").desc(), F.col(CLUSTER_ID))
+    return (
+        ki.join(kp, ["_x", CLUSTER_ID])
+        .withColumn("_r", F.row_number().over(best))
+        .where(F.col("_r") == 1)
+        .select(F.col("_x").alias(S.NODE_ID), CLUSTER_ID, "k")
     )
 
 
@@ -436,18 +498,28 @@ def collusion_clusters(
     core = comm.frame.select(
         F.col("node").alias(S.NODE_ID), cluster_id_col("collusion", F.col("community")).alias(CLUSTER_ID)
     ).localCheckpoint(eager=True)
-    if cfg.merge_min_density > 0:
-        core = merge_dense_pairs(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.merge_min_density)
     if cfg.weak_min_degree > 0:
-        wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree).localCheckpoint(eager=True)
+        wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree).localCheckpoint(
+            eager=True
+        )
         core = core.join(wc.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(wc)
-        n_weak = wc.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_weak"))
     else:
-        n_weak = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_weak"))
-    sat = attach_satellites(
-        core, ch.promotion_memberships(edges), cfg.min_size, cfg.attach_min_share, cfg.attach_min_links
-    ).localCheckpoint(eager=True)
+        wc = core.limit(0)
+    if cfg.merge_min_density > 0:  # after the weak cores: a ring's weakly tied part can sit beside its core
+        core = merge_dense_pairs(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.merge_min_density)
+    n_weak = wc.select(S.NODE_ID).join(core, S.NODE_ID).groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_weak"))
+    promoters = ch.promotion_memberships(edges).localCheckpoint(eager=True)
+    sat = attach_satellites(core, promoters, cfg.min_size, cfg.attach_min_share, cfg.attach_min_links).localCheckpoint(
+        eager=True
+    )
     members = core.join(sat.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(sat.select(S.NODE_ID, CLUSTER_ID))
+    if cfg.identified_min_members > 0:
+        ident = attach_identified(
+            members, promoters, identity_links, cfg.min_size, cfg.identified_min_promoted, cfg.identified_min_members
+        )
+        members, n_ident = _adopt(members, ident, "_ident")
+    else:
+        n_ident = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_ident"))
     if cfg.partial_min_score > 0:
         part = attach_partial(members, scored, cfg.min_size, cfg.partial_min_score, cfg.partial_min_links)
         members, n_part = _adopt(members, part, "_part")
@@ -493,6 +565,7 @@ def collusion_clusters(
         .join(n_part, CLUSTER_ID, "left")
         .join(n_pooled, CLUSTER_ID, "left")
         .join(n_weak, CLUSTER_ID, "left")
+        .join(n_ident, CLUSTER_ID, "left")
         .select(
             CLUSTER_ID,
             risk.alias("risk"),
@@ -505,6 +578,7 @@ def collusion_clusters(
                     F.coalesce(F.col("_part"), F.lit(0)).alias("attached_partial"),
                     F.coalesce(F.col("_pooled"), F.lit(0)).alias("attached_pooled"),
                     F.coalesce(F.col("_weak"), F.lit(0)).alias("weak_core_members"),
+                    F.coalesce(F.col("_ident"), F.lit(0)).alias("attached_identified"),
                     F.lit(comm.engine).alias("engine"),
                 )
             ).alias("evidence"),

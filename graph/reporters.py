@@ -164,8 +164,9 @@ def bursts(
             continue
         span_days = max((ts_all[-1] - ts_all[0]) / np.timedelta64(1, "D"), window_days)
         if observed_since is not None and until is not None and target in observed_since:
-            since = np.datetime64(observed_since[target], "s")
-            span_days = max(span_days, (np.datetime64(until, "s") - since) / np.timedelta64(1, "D"))
+            since = np.asarray(observed_since[target]).astype("datetime64[s]")
+            end = np.asarray(until).astype("datetime64[s]")
+            span_days = max(span_days, float((end - since) / np.timedelta64(1, "D")))
         p_max = max_p_value * window_days / span_days if scan_correction else max_p_value
         accepted = list(range(len(wins)))
         while True:  # a wave stays in the background until it is itself improbable
@@ -233,7 +234,15 @@ def reporter_rings(
                 since[t] = max(start, _naive_utc(c))
         until = _naive_utc(as_of)
     b = bursts(
-        frame, window_days, min_reporters, burst_share, max_p_value, min_secondary_reporters, since, until, scan_correction
+        frame,
+        window_days,
+        min_reporters,
+        burst_share,
+        max_p_value,
+        min_secondary_reporters,
+        since,
+        until,
+        scan_correction,
     )
     rows: list[tuple[str, str, str]] = []
     summ: list[tuple[str, float, str]] = []

@@ -214,7 +214,10 @@ def test_reporter_burst_background_over_the_observed_period() -> None:
     new = [(f"n{i}", "merchant:new", T0 + timedelta(days=i)) for i in range(5)]
     frame = pd.DataFrame(ring + new, columns=["reporter", "target", "ts"])
     until = np.datetime64(T0.replace(tzinfo=None) + timedelta(days=6), "s")
-    since = {"merchant:victim": np.datetime64(T0.replace(tzinfo=None) - timedelta(days=114), "s"), "merchant:new": np.datetime64(T0.replace(tzinfo=None), "s")}
+    since = {
+        "merchant:victim": np.datetime64(T0.replace(tzinfo=None) - timedelta(days=114), "s"),
+        "merchant:new": np.datetime64(T0.replace(tzinfo=None), "s"),
+    }
     assert bursts(frame, 7, 4, 0.5, 1e-4).empty
     b = bursts(frame, 7, 4, 0.5, 1e-4, None, since, until)
     assert b["target"].tolist() == ["merchant:victim"]
@@ -393,10 +396,16 @@ def test_merge_dense_pairs_joins_a_ring_cut_in_two_only(spark) -> None:  # type:
     rows = [(f"merchant:{k}{i}", k) for k in "abc" for i in range(3)] + [("merchant:t0", "t"), ("merchant:t1", "t")]
     members = spark.createDataFrame(rows, "node_id string, cluster_id string")
     weak = [(f"merchant:a{i}", f"merchant:b{j}", 1.2) for i in range(3) for j in range(3) if (i + j) % 3 != 0]
-    weak += [("merchant:b0", "merchant:c0", 1.5), ("merchant:c1", "merchant:t0", 1.5), ("merchant:c2", "merchant:t1", 1.5)]
+    weak += [
+        ("merchant:b0", "merchant:c0", 1.5),
+        ("merchant:c1", "merchant:t0", 1.5),
+        ("merchant:c2", "merchant:t1", 1.5),
+    ]
     weak += [("merchant:a1", "merchant:c2", 0.4)]  # below min_link
     links = spark.createDataFrame(weak, "src string, dst string, weight double")
-    got = {r["node_id"]: r["cluster_id"] for r in merge_dense_pairs(members, links, LocalEngine(), 3, 1.0, 0.5).collect()}
+    got = {
+        r["node_id"]: r["cluster_id"] for r in merge_dense_pairs(members, links, LocalEngine(), 3, 1.0, 0.5).collect()
+    }
     assert {n for n, c in got.items() if c == "a"} == {f"merchant:{k}{i}" for k in "ab" for i in range(3)}
     assert {n for n, c in got.items() if c == "c"} == {f"merchant:c{i}" for i in range(3)}
     assert got["merchant:t0"] == "t"
@@ -415,7 +424,11 @@ def test_weak_cores_need_every_member_weakly_tied_to_several_others(spark) -> No
     weak = [(ws[i], ws[j], 1.2) for i in range(5) for j in range(i + 1, 5)]
     weak += [(f"merchant:p{i}", f"merchant:p{i + 1}", 1.2) for i in range(4)]
     weak += [("merchant:w0", "merchant:z", 1.2), ("merchant:z", "merchant:r0", 1.2), ("merchant:z", "merchant:r1", 1.2)]
-    weak += [("merchant:r0", "merchant:w1", 1.2), ("merchant:r1", "merchant:w2", 1.2), ("merchant:r2", "merchant:w3", 1.2)]
+    weak += [
+        ("merchant:r0", "merchant:w1", 1.2),
+        ("merchant:r1", "merchant:w2", 1.2),
+        ("merchant:r2", "merchant:w3", 1.2),
+    ]
     weak += [(f"merchant:q{i}", f"merchant:q{j}", 0.9) for i in range(5) for j in range(i + 1, 5)]  # too weak
     links = spark.createDataFrame(weak, "src string, dst string, weight double")
     got = weak_cores(members, links, LocalEngine(), 3, 1.0, 4).collect()
@@ -423,6 +436,26 @@ def test_weak_cores_need_every_member_weakly_tied_to_several_others(spark) -> No
     assert len({r["cluster_id"] for r in got}) == 1
     assert got[0]["cluster_id"].startswith("collusion-")
     assert weak_cores(members, links, LocalEngine(), 3, 1.0, 5).count() == 0
+
+
+@pytest.mark.spark
+def test_attach_identified_needs_promotion_and_identifiers_shared_with_several(spark) -> None:  # type: ignore[no-untyped-def]
+    """Creator c promotes one ring shop and shares identifiers with two: it joins.  Creator p promotes the
+    same shop but shares an identifier with one member only; creator i shares identifiers with three but
+    promotes none: neither joins (one channel each)."""
+    from fraudmine.graph.collusion import attach_identified
+
+    members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(4)], "node_id string, cluster_id string")
+    promo = spark.createDataFrame(
+        [("creator:c", "merchant:r0"), ("creator:p", "merchant:r0"), ("creator:p", "merchant:x")],
+        "pool string, seller string",
+    )
+    ident = [("creator:c", "merchant:r1", 0.2), ("merchant:r2", "creator:c", 0.2), ("creator:p", "merchant:r1", 0.9)]
+    ident += [("creator:i", f"merchant:r{j}", 0.5) for j in range(3)] + [("creator:c", "merchant:r3", 0.0)]
+    links = spark.createDataFrame(ident, "src string, dst string, weight double")
+    got = [(r["node_id"], r["cluster_id"], r["k"]) for r in attach_identified(members, promo, links, 3, 1, 2).collect()]
+    assert got == [("creator:c", "ring", 2)]
+    assert attach_identified(members, promo, links, 3, 1, 3).count() == 0
 
 
 @pytest.mark.spark
