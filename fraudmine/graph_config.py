@@ -187,7 +187,11 @@ class ReporterRingsConfig(_Strict):
         "before 2026-12-07, when a wave left the background unconditionally and precision fell below 0.9)",
     )
     max_p_value: float = Field(
-        1e-6, gt=0, le=1, description="a burst is Poisson-improbable at this level under the target's background"
+        3e-6,
+        gt=0,
+        le=1,
+        description="a burst is Poisson-improbable at this level under the target's background (1e-4 before "
+        "2026-12-07, with the span of the target's own reports as its period)",
     )
     observed_period: bool = Field(
         True,
