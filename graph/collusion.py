@@ -14,6 +14,11 @@ and from label propagation at scale (:mod:`.algorithms.engine`).  Creators (and 
 out) then join the community whose members they promote when they promote at least
 ``attach_min_share`` of it and at least ``attach_min_links`` of its members
 (:func:`attach_satellites`): a creator's link to one shop is weak, promoting most of a ring is not.
+Before the satellites: sellers outside every community whose *weak* links (at least ``weak_link``, one
+full channel) form a ``weak_min_degree``-core become communities of their own (:func:`weak_cores`), and
+communities joined by weak links across at least ``merge_min_density`` of their member pairs merge
+(:func:`merge_dense_pairs`).  After them, a seller that promotes some members of a community and shares
+identifiers with ``identified_min_members`` of them joins it (:func:`attach_identified`).
 Sellers with partial evidence (:func:`attach_partial`, on when ``partial_min_score > 0``): a seller
 left outside every community (its links stay below ``min_link_score``, one channel each, say, or
 Leiden put it in a community too small to report) joins one when its combined links of at least
