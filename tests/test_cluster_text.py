@@ -65,3 +65,9 @@ def test_text_passes_through_and_unknown_objects_list_their_scalars() -> None:
     assert cluster_evidence_text("collusion", json.dumps({"links": 3, "channels": ["x"]})) == "links 3, channels: 1"
     long = {f"field_{i}": "v" * 80 for i in range(6)}
     assert len(cluster_evidence_text("other", json.dumps(long)) or "") == MAX_CHARS
+
+
+def test_counts_of_one_are_singular() -> None:
+    one = {"links": 1, "shared_identifiers": 1, "identifiers": []}
+    assert cluster_evidence_text("identity", json.dumps(one)) == "1 shared identifier over 1 account link"
+    assert cluster_evidence_text("collusion", json.dumps({"links": 1, "channels": {}})) == "linked on 1 seller pair"

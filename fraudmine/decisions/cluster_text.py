@@ -40,6 +40,11 @@ def _num(x: Any, digits: int = 2) -> str:
     return f"{x:.{digits}f}"
 
 
+def _count(x: Any, noun: str) -> str:
+    """``"1 account link"``, ``"3 account links"``; ``"? account links"`` when unknown."""
+    return f"{_num(x)} {noun}" if x == 1 else f"{_num(x)} {noun}s"
+
+
 def _day(x: Any) -> str:
     return str(x)[:10] if x else "?"
 
@@ -51,13 +56,13 @@ def _collusion(ev: Mapping[str, Any]) -> str:
         key=lambda p: (-p[0], p[1]),
     )
     by = ", ".join(f"{noun} {n:,}" for n, noun in parts if n > 0)
-    head = f"linked on {_num(ev.get('links', '?'))} seller pairs"
+    head = f"linked on {_count(ev.get('links', '?'), 'seller pair')}"
     return f"{head} by {by}" if by else head
 
 
 def _identity(ev: Mapping[str, Any]) -> str:
-    shared, links = _num(ev.get("shared_identifiers", "?")), _num(ev.get("links", "?"))
-    text = f"{shared} shared identifiers over {links} account links"
+    shared, links = ev.get("shared_identifiers", "?"), ev.get("links", "?")
+    text = f"{_count(shared, 'shared identifier')} over {_count(links, 'account link')}"
     top = [i for i in ev.get("identifiers") or [] if isinstance(i, Mapping)][:3]
     if top:
         text += "; most shared: " + ", ".join(
