@@ -170,7 +170,8 @@ def reference_clusters(
         for name, c in channels.items()
     }
     shared["image"] = pd.Series(1, index=_pair_key(img, n)).groupby(level=0).sum()
-    key = np.unique(np.concatenate([s.index.to_numpy() for s in shared.values()]))
+    key = np.sort(np.concatenate([s.index.to_numpy() for s in shared.values()]))
+    key = key[np.r_[True, key[1:] != key[:-1]]]  # sort-based unique: np.unique's hash path is slow on these keys
     if key.shape[0] == 0:
         return np.arange(n)
     a, b = key // n, key % n
