@@ -93,6 +93,21 @@ def test_neighbour_max_and_label_features_never_see_own_label() -> None:
     assert graph_features(bundle)[0].shape[0] == bundle.n and len(names) == base.shape[1]
 
 
+def test_label_features_use_training_labels_of_other_folds_only() -> None:
+    bundle = from_arrays(_arrays())
+    labelled = np.flatnonzero(bundle.y >= 0)
+    train, held = labelled[::2], labelled[1::2]
+    base, _ = label_features(bundle, train, seed=3)
+    # val/test labels never enter: flipping every non-training label changes no feature of any node
+    y_held = bundle.y.copy()
+    y_held[held] = 1 - y_held[held]
+    np.testing.assert_array_equal(label_features(from_arrays(_arrays() | {"node_labels": y_held}), train, seed=3)[0], base)
+    # a node's own label never enters its features: dropping it from the training set changes nothing of its row
+    for node in train[:5]:
+        dropped, _ = label_features(bundle, train[train != node], seed=3)
+        np.testing.assert_array_equal(dropped[node], base[node])
+
+
 def test_recall_at_k() -> None:
     assert recall_at_k(np.array([1, 0, 1, 0], dtype=np.int8), np.array([0.9, 0.8, 0.1, 0.2])) == 0.5
 
