@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -28,8 +29,16 @@ def fit_select(
     seed: int,
     grid: tuple[dict[str, Any], ...] = GRID,
     threads: int = 1,
+    views: Sequence[NDArray[np.float32]] = (),
 ) -> tuple[NDArray[np.float64], float, dict[str, Any]]:
     """Fit one booster per grid point (early stopping on validation AUPRC), keep the best.
+
+    ``views``: other versions of ``x`` (same rows and columns) in which every row outside
+    ``train`` is as valid as in ``x``, e.g. the out-of-fold label features of every fold.  When
+    given, the score of each row outside ``train`` (validation included, so the selection sees
+    what the test rows get) is the mean of the booster's predictions over the views:
+    test-time averaging over which training labels were held out.  Early stopping still watches
+    ``x`` alone.
 
     Returns:
         ``(scores, val_auprc, params)``: scores of every row of ``x``, the kept model's validation
@@ -56,6 +65,11 @@ def fit_select(
             params, dtrain, num_boost_round=2000, valid_sets=[dval], callbacks=[lgb.early_stopping(100, verbose=False)]
         )
         score = np.asarray(booster.predict(x, num_iteration=booster.best_iteration), dtype=np.float64)
+        if views:
+            held = np.setdiff1d(np.arange(x.shape[0]), train)
+            score[held] = np.mean(
+                [booster.predict(view[held], num_iteration=booster.best_iteration) for view in views], axis=0
+            )
         ap = float(average_precision_score(y[val], score[val]))
         if ap > best[0]:
             best = (ap, score, {**point, "best_iteration": booster.best_iteration})
