@@ -35,16 +35,18 @@ def fit_select(
 
     ``views``: other versions of ``x`` (same rows and columns) in which every row outside
     ``train`` is as valid as in ``x``, e.g. the out-of-fold label features of every fold.  When
-    given, the score of each row outside ``train`` (validation included, so the selection sees
-    what the test rows get) is the mean of the booster's predictions over the views:
-    test-time averaging over which training labels were held out.  Early stopping still watches
-    ``x`` alone.
+    given, the kept booster's score of each row outside ``train`` is the mean of its predictions
+    over the views: test-time averaging over which training labels were held out.  Early stopping
+    and the choice of the grid point still use ``x`` alone (choosing on the averaged validation
+    scores let a 4-round booster win on Reddit seed 8 by noise: test AUROC 53 instead of 71), and
+    the returned validation AUPRC is that of ``x``.
 
     Returns:
         ``(scores, val_auprc, params)``: scores of every row of ``x``, the kept model's validation
         AUPRC and its parameters (with ``best_iteration``).
     """
     best: tuple[float, NDArray[np.float64], dict[str, Any]] = (-1.0, np.zeros(0), {})
+    kept: lgb.Booster | None = None
     for point in grid:
         params = {
             "objective": "binary",
@@ -65,12 +67,11 @@ def fit_select(
             params, dtrain, num_boost_round=2000, valid_sets=[dval], callbacks=[lgb.early_stopping(100, verbose=False)]
         )
         score = np.asarray(booster.predict(x, num_iteration=booster.best_iteration), dtype=np.float64)
-        if views:
-            held = np.setdiff1d(np.arange(x.shape[0]), train)
-            score[held] = np.mean(
-                [booster.predict(view[held], num_iteration=booster.best_iteration) for view in views], axis=0
-            )
         ap = float(average_precision_score(y[val], score[val]))
         if ap > best[0]:
             best = (ap, score, {**point, "best_iteration": booster.best_iteration})
+            kept = booster
+    if views and kept is not None:
+        held = np.setdiff1d(np.arange(x.shape[0]), train)
+        best[1][held] = np.mean([kept.predict(view[held], num_iteration=kept.best_iteration) for view in views], axis=0)
     return best[1], best[0], best[2]
