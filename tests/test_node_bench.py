@@ -10,7 +10,7 @@ import pytest
 
 from fraudmine.models.nodes.bench import recall_at_k, run_benchmark
 from fraudmine.models.nodes.data import BundleError, from_arrays, load_npz
-from fraudmine.models.nodes.features import graph_features, label_features, neighbour_max
+from fraudmine.models.nodes.features import graph_features, label_feature_views, label_features, neighbour_max
 from fraudmine.models.nodes.splits import make_splits
 
 
@@ -91,6 +91,46 @@ def test_neighbour_max_and_label_features_never_see_own_label() -> None:
     np.testing.assert_array_equal(label_features(one, train, seed=1)[0][node], base[node])
     assert not np.allclose(np.nan_to_num(label_features(flipped, train, seed=1)[0]), np.nan_to_num(base))
     assert graph_features(bundle)[0].shape[0] == bundle.n and len(names) == base.shape[1]
+
+
+def test_label_features_use_training_labels_of_other_folds_only() -> None:
+    bundle = from_arrays(_arrays())
+    labelled = np.flatnonzero(bundle.y >= 0)
+    train, held = labelled[::2], labelled[1::2]
+    base, _ = label_features(bundle, train, seed=3)
+    # val/test labels never enter: flipping every non-training label changes no feature of any node
+    y_held = bundle.y.copy()
+    y_held[held] = 1 - y_held[held]
+    np.testing.assert_array_equal(
+        label_features(from_arrays(_arrays() | {"node_labels": y_held}), train, seed=3)[0], base
+    )
+    # nor any fold's view (the held-out rows' test-time averaging reads every view)
+    views = label_feature_views(bundle, train, seed=3)[1]
+    flipped_views = label_feature_views(from_arrays(_arrays() | {"node_labels": y_held}), train, seed=3)[1]
+    assert len(views) == 5
+    for v, w in zip(views, flipped_views, strict=True):
+        np.testing.assert_array_equal(v, w)
+    # a node's own label never enters its features: dropping it from the training set changes nothing of its row
+    for node in train[:5]:
+        dropped, _ = label_features(bundle, train[train != node], seed=3)
+        np.testing.assert_array_equal(dropped[node], base[node])
+
+
+def test_fit_select_averages_views_on_held_out_rows_only() -> None:
+    from fraudmine.models.nodes.lgbm import GRID, fit_select
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)).astype(np.float32)
+    y = (x[:, 0] + rng.normal(size=400) > 1).astype(np.int8)
+    train, val = np.arange(200), np.arange(200, 300)
+    plain, _, _ = fit_select(x, y, train, val, 0, grid=GRID[:1])
+    same, _, _ = fit_select(x, y, train, val, 0, grid=GRID[:1], views=[x, x])
+    np.testing.assert_allclose(same, plain)
+    shifted = x.copy()
+    shifted[:, 0] += 5.0
+    mixed, _, _ = fit_select(x, y, train, val, 0, grid=GRID[:1], views=[x, shifted])
+    np.testing.assert_array_equal(mixed[train], plain[train])
+    assert not np.allclose(mixed[200:], plain[200:])
 
 
 def test_recall_at_k() -> None:

@@ -4,7 +4,9 @@ For every split of the protocol (:mod:`~fraudmine.models.nodes.splits`) each req
 fitted on the training nodes, selected on validation AUPRC and scored on the test nodes:
 
 - ``lgbm``: LightGBM on raw + neighbour-aggregated features + out-of-fold neighbour-label
-  features (:mod:`~fraudmine.models.nodes.features`);
+  features (:mod:`~fraudmine.models.nodes.features`); a validation or test node's score is the
+  mean of the booster over the label features of every fold (each computed without one fifth of
+  the training labels, none with the node's own label, which is not a training label);
 - ``gnn``: multi-relation GraphSAGE (:mod:`~fraudmine.models.nodes.gnn`), a bag of ``gnn_folds``
   models, model ``k`` trained on the training nodes outside fold ``k``; the test score is the
   mean of the bag;
@@ -31,7 +33,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from fraudmine.models.nodes.data import NodeBundle
-from fraudmine.models.nodes.features import fold_of, graph_features, label_features
+from fraudmine.models.nodes.features import fold_of, graph_features, label_feature_views, out_of_fold
 from fraudmine.models.nodes.lgbm import fit_select
 from fraudmine.models.nodes.splits import Protocol, Split, make_splits
 
@@ -143,12 +145,13 @@ def run_benchmark(
             score, _, _ = fit_select(bundle.x, bundle.y, split.train, split.val, split.seed, threads=threads)
             _record(results["features-only"], y_test, score[split.test], time.perf_counter() - t)
         t = time.perf_counter()
-        lab_x, _ = label_features(bundle, split.train, seed=split.seed)
-        tab_x = np.hstack([graph_x, lab_x])
+        fold, lab_views, _ = label_feature_views(bundle, split.train, seed=split.seed)
+        tab_x = np.hstack([graph_x, out_of_fold(fold, lab_views)])
         lab_seconds = time.perf_counter() - t
         if "lgbm" in models:
             t = time.perf_counter()
-            score, _, _ = fit_select(tab_x, bundle.y, split.train, split.val, split.seed, threads=threads)
+            views = [np.hstack([graph_x, v]) for v in lab_views]
+            score, _, _ = fit_select(tab_x, bundle.y, split.train, split.val, split.seed, threads=threads, views=views)
             _record(results["lgbm"], y_test, score[split.test], time.perf_counter() - t + lab_seconds + shared)
         if {"gnn", "hybrid"} & set(models):
             t = time.perf_counter()

@@ -13,7 +13,9 @@ label propagation (+1 positive, -1 negative, 0 unknown) averaged over 1, 2 and 3
 Ghahramani, 2002, truncated).  They are computed **out of fold**: every node is put in one of
 ``folds`` random folds and sees only the training labels of the other folds, so a node's own
 label never feeds its features (walks back to itself included) and training, validation and test
-nodes get features of the same distribution.
+nodes get features of the same distribution.  A node outside the training set has a valid version
+in every fold's view (:func:`label_feature_views`): the ``lgbm`` model averages its prediction over
+them (test-time averaging over which fifth of the training labels was held out).
 """
 
 from __future__ import annotations
@@ -81,10 +83,18 @@ def fold_of(n: int, folds: int, seed: int) -> NDArray[np.int64]:
     return np.random.default_rng(seed).integers(0, folds, size=n)
 
 
-def label_features(
+def label_feature_views(
     bundle: NodeBundle, train: NDArray[np.int64], folds: int = 5, seed: int = 0
-) -> tuple[Matrix, list[str]]:
-    """Out-of-fold neighbour-label features of every node for one split (see the module docstring)."""
+) -> tuple[NDArray[np.int64], list[Matrix], list[str]]:
+    """The neighbour-label features of every node once per fold (see the module docstring).
+
+    View ``k`` is computed from the training labels outside fold ``k`` only, for every node.
+
+    Returns:
+        ``(fold, views, names)``: each node's fold, the ``folds`` ``(n, d)`` views and the column
+        names.  A node's own row is leak-free in the view of its own fold (what
+        :func:`label_features` keeps); a node outside ``train`` is leak-free in every view.
+    """
     n = bundle.n
     fold = fold_of(n, folds, seed)
     is_train = np.zeros(n, dtype=bool)
@@ -92,9 +102,8 @@ def label_features(
     names: list[str] = []
     for rel in bundle.adjacency:
         names += [f"{rel}:{c}" for c in LABEL_COLUMNS]
-    out = np.zeros((n, len(names)), dtype=np.float32)
+    views: list[Matrix] = []
     for k in range(folds):
-        rows = fold == k
         known = (is_train & (fold != k)).astype(np.float32)
         pos = known * (bundle.y == 1)
         signed = pos - known * (bundle.y == 0)
@@ -113,5 +122,21 @@ def label_features(
             frac2 = np.divide(pos2, lab2, out=np.full(n, np.nan, dtype=np.float32), where=lab2 > 0)
             frac1_mean1 = an @ np.nan_to_num(frac1)
             cols += [lab1, pos1, frac1, lab2, pos2, frac2, frac1_mean1, wpos, wneg, wfrac, lp1, lp2, lp3]
-        out[rows] = np.column_stack(cols)[rows]
-    return out, names
+        views.append(np.column_stack(cols).astype(np.float32))
+    return fold, views, names
+
+
+def label_features(
+    bundle: NodeBundle, train: NDArray[np.int64], folds: int = 5, seed: int = 0
+) -> tuple[Matrix, list[str]]:
+    """Out-of-fold neighbour-label features of every node for one split: row ``i`` from the view of its fold."""
+    fold, views, names = label_feature_views(bundle, train, folds, seed)
+    return out_of_fold(fold, views), names
+
+
+def out_of_fold(fold: NDArray[np.int64], views: list[Matrix]) -> Matrix:
+    """Row ``i`` of ``views[fold[i]]`` for every node."""
+    out = np.zeros_like(views[0])
+    for k, view in enumerate(views):
+        out[fold == k] = view[fold == k]
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -28,14 +29,24 @@ def fit_select(
     seed: int,
     grid: tuple[dict[str, Any], ...] = GRID,
     threads: int = 1,
+    views: Sequence[NDArray[np.float32]] = (),
 ) -> tuple[NDArray[np.float64], float, dict[str, Any]]:
     """Fit one booster per grid point (early stopping on validation AUPRC), keep the best.
+
+    ``views``: other versions of ``x`` (same rows and columns) in which every row outside
+    ``train`` is as valid as in ``x``, e.g. the out-of-fold label features of every fold.  When
+    given, the kept booster's score of each row outside ``train`` is the mean of its predictions
+    over the views: test-time averaging over which training labels were held out.  Early stopping
+    and the choice of the grid point still use ``x`` alone (choosing on the averaged validation
+    scores let a 4-round booster win on Reddit seed 8 by noise: test AUROC 53 instead of 71), and
+    the returned validation AUPRC is that of ``x``.
 
     Returns:
         ``(scores, val_auprc, params)``: scores of every row of ``x``, the kept model's validation
         AUPRC and its parameters (with ``best_iteration``).
     """
     best: tuple[float, NDArray[np.float64], dict[str, Any]] = (-1.0, np.zeros(0), {})
+    kept: lgb.Booster | None = None
     for point in grid:
         params = {
             "objective": "binary",
@@ -59,4 +70,8 @@ def fit_select(
         ap = float(average_precision_score(y[val], score[val]))
         if ap > best[0]:
             best = (ap, score, {**point, "best_iteration": booster.best_iteration})
+            kept = booster
+    if views and kept is not None:
+        held = np.setdiff1d(np.arange(x.shape[0]), train)
+        best[1][held] = np.mean([kept.predict(view[held], num_iteration=kept.best_iteration) for view in views], axis=0)
     return best[1], best[0], best[2]
