@@ -18,11 +18,12 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fraudmine.config import CONF_ROOT, SparkConfig
 
@@ -49,6 +50,8 @@ QUICK_JIT_MAX_INPUT_BYTES = 32 * MiB
 # ("CodeCache is full. Compiler has been disabled.": everything after runs interpreted, several times
 # slower); the tiered default of 240 MiB is kept.
 QUICK_JIT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
+JOB_GROUP = "spark.jobGroup.id"  # Spark's local property naming the job group of a thread's jobs
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,39 @@ def parallel_tables(input_bytes: int, cores: int) -> int:
     another table's execution; on a large one each table needs the memory to itself.
     """
     return max(2, cores) if input_bytes <= SMALL_INPUT_MAX_BYTES else 1
+
+
+def run_concurrently(spark: SparkSession, tasks: Sequence[Callable[[], R]], workers: int) -> list[R]:
+    """Run independent pieces of Spark work from ``workers`` threads; results in the order of ``tasks``.
+
+    On a small input each action is mostly fixed driver work (Python building the
+    plan, Catalyst planning it, scheduling its tiny jobs) on one core, so two
+    independent actions at once keep both cores busy.  Each thread runs its jobs in
+    the caller's job group (a new thread starts without it), so
+    :func:`counting_jobs` still counts them.  With ``workers <= 1`` or a single
+    task the tasks run one after the other in the calling thread: the same code
+    path as the parallel one, for large inputs where each action needs the
+    memory to itself (see :func:`parallel_tables`).  Results must not depend on
+    the order the tasks run in: each task builds its own plans.
+
+    Raises:
+        Exception: the first failing task's error (in task order), after every task ended.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    sc = spark.sparkContext
+    group = sc.getLocalProperty(JOB_GROUP)
+
+    def in_thread(task: Callable[[], R]) -> R:
+        sc.setLocalProperty(JOB_GROUP, group)  # type: ignore[arg-type]
+        try:
+            return task()
+        finally:
+            sc.setLocalProperty(JOB_GROUP, None)  # type: ignore[arg-type]
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        futures = [pool.submit(in_thread, task) for task in tasks]
+    return [f.result() for f in futures]
 
 
 def plan_resources(cfg: SparkConfig, input_dir: Path) -> Resources:
