@@ -182,7 +182,7 @@ def hand_scores(spark: Any) -> Any:
         ("merchant", "m3", 0.10, 0.70, "low", []),
         ("merchant", "m4", 0.30, 0.10, "medium", ["shared_identifiers"]),
         ("merchant", "m5", 0.90, 0.10, "critical", []),
-        ("creator", "c1", 0.55, None, "high", []),
+        ("creator", "c1", 0.85, None, "critical", []),
         ("creator", "c2", 0.01, None, "low", []),
     ]
     data = [(t, i, f, lq, True, b, r, "mv1", "run1", AS_OF) for t, i, f, lq, b, r in rows]

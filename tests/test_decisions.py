@@ -70,7 +70,7 @@ def test_decisions_carry_reasons_and_evidence(hand_run: Any) -> None:
     assert by_id["q4"]["primary_reason"] == "SELLER_LOW_QUALITY"  # seller band low: no counterfeit rule
     assert by_id["q6"]["evidence"] == ["seller m6 has no score in this run"]
     assert by_id["q1"]["exposure_usd"] == 300.0 and by_id["q2"]["exposure_usd"] == 500.0
-    assert by_id["q3"]["p_violation"] == pytest.approx(1 - 0.4 * 0.45)
+    assert by_id["q3"]["p_violation"] == pytest.approx(1 - 0.4 * 0.15)
     assert all(r["run_id"] == "run1" and r["model_version"] == "mv1" for r in by_id.values())
 
 
@@ -79,7 +79,7 @@ def test_kpis_on_the_hand_made_run(hand_run: Any) -> None:
     assert k["items"] == 7
     assert k["by_action"] == {"approve": 0, "review": 3, "reject": 3, "escalate": 1}
     assert k["automation_rate"] == pytest.approx(3 / 7)  # three auto-rejects; everything else reaches a human
-    assert k["expected_precision"]["auto_reject"] == pytest.approx((0.95 + 0.82 + 0.604) / 3)
+    assert k["expected_precision"]["auto_reject"] == pytest.approx((0.95 + 0.94 + 0.604) / 3)
     assert k["expected_precision"]["queued_review"] == pytest.approx((0.70 + 0.30 + 0.05) / 3)
     assert k["queue"]["review_pool"] == 3 and k["queue"]["queued_review"] == 3 and k["queue"]["deferred"] == 0
     assert k["queue"]["load"] == pytest.approx(3 / 300)
@@ -125,9 +125,9 @@ def test_rank_rule_risks_fire_band_rules_but_stay_out_of_p_violation(spark: Any,
     run.release()
     q3 = by_id["q3"]
     assert "high_listing" in q3["matched_rules"]  # the band still routes the item
-    # the probability is the noisy-OR of the calibrated seller (0.60) and creator (0.55) risks only;
-    # with the rank as a probability it would be 1 - 0.4 * 0.45 * 0.03
-    assert q3["p_violation"] == pytest.approx(1 - 0.4 * 0.45)
+    # the probability is the noisy-OR of the calibrated seller (0.60) and creator (0.85) risks only;
+    # with the rank as a probability it would be 1 - 0.4 * 0.15 * 0.03
+    assert q3["p_violation"] == pytest.approx(1 - 0.4 * 0.15)
     assert any("listing p2 fraud risk rank 0.97 (high)" in e for e in q3["evidence"])
 
 
@@ -146,6 +146,28 @@ def test_identifier_sharing_alone_does_not_send_a_low_band_seller_to_review(spar
         run.release()
     assert "payment_shared_with_rejected" in rows["medium"]["matched_rules"]
     assert "payment_shared_with_rejected" not in rows["low"]["matched_rules"]
+
+
+def test_weak_slices_measured_near_the_base_rate_do_not_reach_the_queue(spark: Any, policy: Any) -> None:
+    # policy 2026-12-07.2 (docs/benchmarks.md, "Policy 2026-12-07.2"): a high-band creator (27% bad), a seller
+    # at the bottom of the high band (0.5-0.6: 35%) and low-quality risk under 0.7 (25%) are no review reasons
+    from pyspark.sql import functions as F
+
+    risk = {"c1": (0.55, "high"), "m2": (0.55, "high"), "m3": (0.10, "low")}
+    weak = hand_scores(spark)
+    for eid, (r, band) in risk.items():
+        hit = F.col("entity_id") == eid
+        weak = weak.withColumn("fraud_risk", F.when(hit, F.lit(r)).otherwise(F.col("fraud_risk")))
+        weak = weak.withColumn("risk_band", F.when(hit, F.lit(band)).otherwise(F.col("risk_band")))
+    weak = weak.withColumn(
+        "low_quality_risk", F.when(F.col("entity_id") == "m3", F.lit(0.65)).otherwise(F.col("low_quality_risk"))
+    )
+    run = decide(DecisionInputs(hand_tables(spark), weak), policy, DecisionsConfig(), AS_OF, "r", "mv1", 25)
+    by_id = {r["item_id"]: r for r in _payloads(run.decisions)}
+    run.release()
+    assert not {"risky_creator", "high_seller"} & set(by_id["q3"]["matched_rules"])
+    assert by_id["q3"]["primary_reason"] == "SELLER_LABELLED_FRAUD"  # the label still rejects at risk >= 0.5
+    assert by_id["q4"]["action"] == "approve" and by_id["q4"]["matched_rules"] == []
 
 
 def _routing_frame(spark: Any) -> Any:
