@@ -62,9 +62,15 @@ def _duplicates(ctx: StageContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _pd(dup), _pd(flags.select(*cols))
 
 
+# the report lists the kinds that point at fraud first: an identity cluster's risk is how surely its
+# accounts are one operator (families and agencies too), not how likely they are to be fraud
+REPORT_KIND_ORDER = ("collusion", "brushing", "reporter_rings", "identity")
+
+
 def _clusters(ctx: StageContext) -> tuple[pd.DataFrame, list[str]]:
     frames, missing = [], []
-    for kind in CLUSTER_KINDS:
+    order = {k: i for i, k in enumerate(REPORT_KIND_ORDER)}
+    for kind in sorted(CLUSTER_KINDS, key=lambda k: (order.get(k, len(order)), k)):
         if not ctx.path("clusters", kind).exists():
             missing.append(kind)
             continue

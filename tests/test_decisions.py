@@ -116,6 +116,25 @@ def test_missing_inputs_disable_rules_and_clusters_add_evidence(spark: Any, poli
     )
 
 
+def test_json_cluster_evidence_reads_as_a_sentence(spark: Any, policy: Any) -> None:
+    # the clusters stage writes evidence as a JSON object; the moderator reads a sentence, not the JSON
+    scores = hand_scores(spark).where("entity_type = 'merchant'")
+    members = ["merchant:m4", "merchant:m1", "merchant:m7"]
+    ev = '{"links": 3, "channels": {"buyers": {"links": 3, "score": 9.1}, "identifier": {"links": 1, "score": 0.4}}}'
+    clusters = spark.createDataFrame(
+        [("C18", members, 0.9, ev)], "cluster_id string, members array<string>, risk double, evidence string"
+    )
+    inputs = DecisionInputs(hand_tables(spark, with_outcomes=False), scores, {"collusion": clusters})
+    run = decide(inputs, policy, DecisionsConfig(), AS_OF, "run4", "mv1", 25)
+    q5 = {r["item_id"]: r for r in _payloads(run.decisions)}["q5"]
+    run.release()
+    assert (
+        "member of collusion cluster C18, 3 members, cluster risk 0.90: "
+        "linked on 3 seller pairs by shared buyers 3, shared identifiers 1" in q5["evidence"]
+    )
+    assert not any("{" in e for e in q5["evidence"])
+
+
 def test_rank_rule_risks_fire_band_rules_but_stay_out_of_p_violation(spark: Any, policy: Any) -> None:
     # p2 (the listing of q3) scored by a rank rule: a percentile of 0.97, band high, calibrated = false
     rank_row = ("product", "p2", 0.97, None, False, "high", ["many_reports"], "mv1", "run1", AS_OF)

@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fraudmine.contracts.ids import SEPARATOR
+from fraudmine.decisions.cluster_text import cluster_evidence_text
 from fraudmine.decisions.facts import CLUSTER_KINDS, ROLE_ENTITY
 
 #: Entity-type aliases accepted in scores and cluster tables.
@@ -118,13 +119,16 @@ def _canonical_type(col: Column) -> Column:
     return expr
 
 
-def _evidence_text(df: DataFrame) -> Column:
+def _evidence_text(df: DataFrame, kind: str) -> Column:
+    """The cluster's evidence as a sentence: the first three of an array, a JSON object summarised
+    (:func:`~fraudmine.decisions.cluster_text.cluster_evidence_text`), other text as it is."""
     if "evidence" not in df.columns:
         return F.lit(None).cast("string")
     dtype = df.schema["evidence"].dataType
     if isinstance(dtype, T.ArrayType):
         return F.concat_ws("; ", F.slice(F.col("evidence"), 1, 3))
-    return F.col("evidence").cast("string")
+    text = F.udf(lambda s: cluster_evidence_text(kind, s), T.StringType())
+    return text(F.col("evidence").cast("string"))
 
 
 def cluster_members(df: DataFrame, kind: str) -> DataFrame:
@@ -145,7 +149,7 @@ def cluster_members(df: DataFrame, kind: str) -> DataFrame:
         *([F.col("entity_type"), F.col("entity_id")] if "entity_id" in df.columns else []),
         (F.col("size").cast("long") if "size" in df.columns else F.lit(None).cast("long")).alias("size"),
         (F.col("risk").cast("double") if "risk" in df.columns else F.lit(None).cast("double")).alias("risk"),
-        _evidence_text(df).alias("evidence"),
+        _evidence_text(df, kind).alias("evidence"),
     )
     if "members" in df.columns:
         typed = base.select("*", F.explode("members").alias("_m"))

@@ -1,4 +1,4 @@
-"""Trivial relational baselines and a reference multi-evidence clustering on raw tables.
+"""Trivial relational baselines on raw tables (the reference clustering is in :mod:`.reference`).
 
 *Trivial* (what the realism benchmark wants to fail): the merchant graph of
 shared identifiers after dropping identifiers held by more than ``cut``
@@ -8,13 +8,6 @@ components / Louvain (igraph ``community_multilevel``, Blondel et al. 2008) as
 ring clusterings (ARI).  Fraud edge homophily per identifier type follows the
 "label similarity" of CARE-GNN (Dou et al. 2020): among merchant pairs sharing an
 identifier of that type where at least one is fraud, the share where both are.
-
-*Reference* (what must still work): candidate merchant pairs from rare shared
-identifiers, rare shared creators and near-identical image hashes, each scored on
-independent evidence channels — rare shared identifier, co-registration within a
-week, shared rare buyers, shared rare creators, near-duplicate images, shared
-rare reporters.  A pair is linked when at least ``min_channels`` channels agree;
-components of the linked graph are the clusters.
 """
 
 from __future__ import annotations
@@ -32,7 +25,7 @@ from sklearn.metrics import adjusted_rand_score, roc_auc_score
 US_PER_DAY = 86_400_000_000
 
 
-def _pairs_from_groups(keys: np.ndarray, members: np.ndarray, max_size: int) -> pd.DataFrame:
+def pairs_from_groups(keys: np.ndarray, members: np.ndarray, max_size: int) -> pd.DataFrame:
     """All unordered member pairs ``(a < b)`` of groups with 2..``max_size`` members (with the group key)."""
     df = pd.DataFrame({"k": keys, "m": members}).drop_duplicates()
     size = df.groupby("k")["m"].transform("size")
@@ -130,7 +123,7 @@ def trivial_graph(
         out["louvain_ari"][str(cut)] = float(adjusted_rand_score(truth, lv))
     hom: dict[str, float] = {}
     kept = d[(d["deg"] >= 2) & (d["deg"] <= homophily_cut)]
-    pairs = _pairs_from_groups(kept["h"].to_numpy(), kept["m"].to_numpy(), homophily_cut)
+    pairs = pairs_from_groups(kept["h"].to_numpy(), kept["m"].to_numpy(), homophily_cut)
     pairs["t"] = pairs["k"].map(kept.drop_duplicates("h").set_index("h")["t"])
     pairs = pairs.drop_duplicates(["a", "b", "t"])
     for t, grp in [("all", pairs.drop_duplicates(["a", "b"])), *pairs.groupby("t")]:
@@ -139,68 +132,3 @@ def trivial_graph(
         hom[str(t)] = float((fa & fb).sum() / touch.sum()) if touch.any() else float("nan")
     out["homophily"] = hom
     return out
-
-
-def reference_clusters(
-    merchant_ids: pd.Index,
-    tables: dict[str, pd.DataFrame],
-    min_channels: int = 3,
-    rare: int = 20,
-) -> np.ndarray:
-    """Multi-evidence merchant clustering (see module docstring); returns a component label per merchant."""
-    n = merchant_ids.shape[0]
-    pos = pd.Series(np.arange(n), index=merchant_ids)
-    owner = tables["products"].set_index("product_id")["merchant_id"].map(pos)
-
-    def bip(keys: pd.Series, merchants: pd.Series, max_deg: int) -> pd.DataFrame:
-        df = pd.DataFrame({"k": keys.to_numpy(), "m": merchants.to_numpy()}).dropna().drop_duplicates()
-        df["m"] = df["m"].astype(np.int64)
-        deg = df.groupby("k")["m"].transform("size")
-        return df[(deg >= 2) & (deg <= max_deg)]
-
-    idn = tables["identities"]
-    idn = idn[idn["entity_type"] == "merchant"]
-    ch_id = bip(idn["identifier_hash"], idn["entity_id"].map(pos), rare)
-    pr = tables["promotions"]
-    ch_cr = bip(pr["creator_id"], pr["product_id"].map(owner), rare)
-    o = tables["orders"]
-    ch_buy = bip(o["buyer_id"], o["product_id"].map(owner), rare)
-    r = tables["reports"]
-    tgt = np.where(r["target_type"] == "merchant", r["target_id"].map(pos), r["target_id"].map(owner))
-    ch_rep = bip(r["reporter_id"], pd.Series(tgt), rare)
-    p = tables["products"].dropna(subset=["image_phash"])
-    ph = np.array([int(h, 16) for h in p["image_phash"]], dtype=np.uint64)
-    pm = p["merchant_id"].map(pos)
-    bands = [
-        bip(pd.Series((ph >> np.uint64(16 * i)) & np.uint64(0xFFFF)).astype(str) + f"/{i}", pm, 50) for i in range(4)
-    ]
-    cand = pd.concat(
-        [
-            _pairs_from_groups(c["k"].to_numpy(), c["m"].to_numpy(), rare if j < 2 else 50)
-            for j, c in enumerate([ch_id, ch_cr, *bands])
-        ]
-    )
-    cand = cand[["a", "b"]].drop_duplicates()
-    if cand.empty:
-        return np.arange(n)
-    a, b = cand["a"].to_numpy(), cand["b"].to_numpy()
-
-    def common(ch: pd.DataFrame) -> np.ndarray:
-        kk = pd.factorize(ch["k"])[0]
-        mat = sp.csr_matrix((np.ones(ch.shape[0]), (ch["m"].to_numpy(), kk)), shape=(n, max(kk.max(initial=-1) + 1, 1)))
-        return np.asarray(mat[a].multiply(mat[b]).sum(axis=1)).ravel()
-
-    reg = tables["merchants"].set_index("merchant_id")["registered_at"].reindex(merchant_ids).to_numpy()
-    near = np.zeros(a.shape[0], dtype=bool)
-    for c in bands:
-        near |= common(c) > 0
-    votes = (
-        (common(ch_id) > 0).astype(int)
-        + (np.abs(reg[a] - reg[b]) <= 7 * US_PER_DAY).astype(int)
-        + (common(ch_buy) >= 2).astype(int)
-        + (common(ch_cr) > 0).astype(int)
-        + near.astype(int)
-        + (common(ch_rep) >= 2).astype(int)
-    )
-    link = votes >= min_channels
-    return components(n, a[link], b[link])

@@ -1,0 +1,64 @@
+"""The realism benchmark's reference clustering: near-identical images and cohesion attachment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fraudmine.synth.realism.reference import attach_to_cores, near_image_pairs
+
+H = np.uint64(0x0123_4567_89AB_CDEF)
+
+
+def _flip(h: np.uint64, *bits: int) -> np.uint64:
+    out = int(h)
+    for b in bits:
+        out ^= 1 << b
+    return np.uint64(out)
+
+
+def test_near_image_pairs_checks_the_hamming_distance_not_a_band_collision() -> None:
+    phash = np.array(
+        [
+            H,  # merchant 0
+            _flip(H, 1, 20, 40),  # merchant 1: 3 bits off -> near
+            _flip(H, 0, 2, 4, 6, 8, 10, 12, 14, 16),  # merchant 2: 9 bits, one band equal -> not near
+            _flip(H, 3),  # merchant 0 again: same shop -> not a pair
+            _flip(H, 17, 18, 19, 21, 33, 34, 35, 36),  # merchant 3: 8 bits, low band equal -> near
+        ],
+        dtype=np.uint64,
+    )
+    merchant = np.array([0, 1, 2, 0, 3])
+    got = near_image_pairs(phash, merchant, max_bits=8)
+    pairs = set(zip(got["a"].tolist(), got["b"].tolist(), strict=True))
+    assert pairs == {(0, 1), (0, 3)}  # 1 and 3 differ in 11 bits
+    assert (got["a"] < got["b"]).all()
+
+
+def test_attach_to_cores_needs_links_to_several_members_of_a_large_enough_core() -> None:
+    # (a, b, votes)
+    edges = [
+        (0, 1, 3), (1, 2, 3), (0, 2, 4),  # core {0, 1, 2}
+        (3, 0, 2), (3, 1, 2),  # 3: two-channel links to 2 of 3 core members -> attaches
+        (4, 0, 2), (4, 5, 2),  # 4: one core member only -> stays alone
+        (6, 0, 1), (6, 1, 1), (6, 2, 1),  # 6: one-channel links only -> stays alone
+        (7, 8, 3), (9, 7, 2), (9, 8, 2),  # core {7, 8} is below min_core -> 9 stays alone
+        (10, 3, 2), (10, 0, 2),  # 10: 3 is not a core member in the one pass -> stays alone
+    ]  # fmt: skip
+    a, b, v = (np.array(c) for c in zip(*edges, strict=True))
+    lab = attach_to_cores(11, a, b, v)
+    core = lab[0]
+    assert lab[1] == lab[2] == lab[3] == core
+    assert lab[7] == lab[8] != core
+    alone = [4, 5, 6, 9, 10]
+    assert all(np.sum(lab == lab[i]) == 1 for i in alone), lab
+
+
+def test_attach_to_cores_requires_a_share_of_the_core() -> None:
+    # core of 6 (a path of 3-channel links); node 6 has two-channel links to 2 of them: 2 < 0.5 * 6
+    a = np.array([0, 1, 2, 3, 4, 6, 6])
+    b = np.array([1, 2, 3, 4, 5, 0, 1])
+    v = np.array([3, 3, 3, 3, 3, 2, 2])
+    lab = attach_to_cores(7, a, b, v)
+    assert np.sum(lab == lab[6]) == 1
+    v[:] = 3
+    assert attach_to_cores(7, a, b, v)[6] == lab[0]
