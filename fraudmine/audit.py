@@ -23,9 +23,10 @@ is forced; a forced publish records the gates it overrode.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -262,7 +263,7 @@ def psi_edges(df: DataFrame, col: str, probs: list[float]) -> list[float]:
 
 
 def collect_run_stats(
-    scores: DataFrame, decisions: DataFrame, previous: RunStats | None, cfg: PublishConfig
+    scores: DataFrame, decisions: DataFrame, previous: RunStats | None, cfg: PublishConfig, workers: int = 1
 ) -> RunStats:
     """Gather the audited statistics of a candidate run (a handful of Spark aggregations).
 
@@ -270,43 +271,59 @@ def collect_run_stats(
         scores: the run's scores; decisions: its decisions.
         previous: the published run's stats (their profiles give the PSI bins), or ``None``.
         cfg: ``psi_bins``.
+        workers: aggregations run at once (:func:`fraudmine.spark.run_concurrently`; the
+            result does not depend on it).
     """
     from pyspark.sql import functions as F
 
+    from fraudmine.spark import run_concurrently
+
+    spark = scores.sparkSession
     problems = schema_problems("scores", [(f.name, f.dataType.simpleString()) for f in scores.schema], SCORES_DDL)
     problems += schema_problems(
         "decisions", [(f.name, f.dataType.simpleString()) for f in decisions.schema], DECISIONS_DDL
     )
-    s = scores.agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.col("fraud_risk").isNull().cast("long")).alias("null"),
-        F.sum(((F.col("fraud_risk") < 0) | (F.col("fraud_risk") > 1)).cast("long")).alias("oor"),
-        F.countDistinct("run_id").alias("runs"),
-        F.sum(F.col("model_version").isNull().cast("long")).alias("nomv"),
-    ).first()
     has_status = "queue_status" in decisions.columns
     auto_reject = (F.col("action") == "reject") & (F.col("queue_status") == "auto" if has_status else F.lit(True))
-    d = decisions.agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.col("run_id").isNull().cast("long")).alias("norun"),
-        F.sum(auto_reject.cast("long")).alias("rej"),
-    ).first()
-    assert s is not None and d is not None
-    by_type = {r["entity_type"]: int(r["count"]) for r in scores.groupBy("entity_type").count().collect()}
+    aggregations: list[Callable[[], Any]] = [
+        lambda: scores.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.col("fraud_risk").isNull().cast("long")).alias("null"),
+            F.sum(((F.col("fraud_risk") < 0) | (F.col("fraud_risk") > 1)).cast("long")).alias("oor"),
+            F.countDistinct("run_id").alias("runs"),
+            F.sum(F.col("model_version").isNull().cast("long")).alias("nomv"),
+        ).first(),
+        lambda: decisions.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.col("run_id").isNull().cast("long")).alias("norun"),
+            F.sum(auto_reject.cast("long")).alias("rej"),
+        ).first(),
+        lambda: scores.groupBy("entity_type").count().collect(),
+    ]
+    s, d, type_rows = run_concurrently(spark, aggregations, workers)
+    by_type = {r["entity_type"]: int(r["count"]) for r in type_rows}
+    probs = [i / cfg.psi_bins for i in range(1, cfg.psi_bins)]
+
+    def profile(etype: str, col: str) -> tuple[ScoreProfile, list[int] | None] | None:
+        key = f"{etype}/{col}"
+        vals = scores.where(F.col("entity_type") == etype).where(F.col(col).isNotNull())
+        if not vals.limit(1).collect():
+            return None
+        edges = psi_edges(vals, col, probs)
+        binned = None
+        if previous is not None and key in previous.profiles:
+            binned = bin_counts(vals, col, previous.profiles[key].edges)
+        return ScoreProfile(edges, bin_counts(vals, col, edges)), binned
+
+    keys = [(etype, col) for etype in sorted(by_type) for col in RISK_COLUMNS if col in scores.columns]
+    found = run_concurrently(spark, [functools.partial(profile, *k) for k in keys], workers)
     profiles: dict[str, ScoreProfile] = {}
     binned: dict[str, list[int]] = {}
-    probs = [i / cfg.psi_bins for i in range(1, cfg.psi_bins)]
-    for etype in sorted(by_type):
-        sub = scores.where(F.col("entity_type") == etype)
-        for col in RISK_COLUMNS:
-            key = f"{etype}/{col}"
-            vals = sub.where(F.col(col).isNotNull())
-            if col not in scores.columns or not vals.limit(1).collect():
-                continue
-            edges = psi_edges(vals, col, probs)
-            profiles[key] = ScoreProfile(edges, bin_counts(vals, col, edges))
-            if previous is not None and key in previous.profiles:
-                binned[key] = bin_counts(vals, col, previous.profiles[key].edges)
+    for (etype, col), got in zip(keys, found, strict=True):
+        if got is not None:
+            profiles[f"{etype}/{col}"] = got[0]
+            if got[1] is not None:
+                binned[f"{etype}/{col}"] = got[1]
     return RunStats(
         scored_rows=int(s["n"]),
         null_scores=int(s["null"] or 0),

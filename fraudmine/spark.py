@@ -18,11 +18,12 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fraudmine.config import CONF_ROOT, SparkConfig
 
@@ -49,6 +50,14 @@ QUICK_JIT_MAX_INPUT_BYTES = 32 * MiB
 # ("CodeCache is full. Compiler has been disabled.": everything after runs interpreted, several times
 # slower); the tiered default of 240 MiB is kept.
 QUICK_JIT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
+# Small inputs: Catalyst's constraint propagation (inferring IS NOT NULL and equality filters from
+# every join and filter, then pruning with them) is the costliest optimizer step on the nightly's
+# wide plans of dozens of joins, and the plans are optimized again at every adaptive query stage; on a
+# small input that planning is most of a stage's time.  The inferred filters are implied by the plan,
+# so results are the same without them; large inputs keep them (early null filters shrink shuffles).
+LEAN_PLANNING_CONF = {"spark.sql.constraintPropagation.enabled": "false"}
+JOB_GROUP = "spark.jobGroup.id"  # Spark's local property naming the job group of a thread's jobs
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Resources:
         driver_memory: JVM heap of the driver (in local mode it is the executor too), e.g. ``"4g"``.
         shuffle_partitions: ``spark.sql.shuffle.partitions`` (and default parallelism).
         quick_jit: the driver JVM compiles with C1 only (``-XX:TieredStopAtLevel=1``).
+        lean_planning: Catalyst's constraint propagation off (:data:`LEAN_PLANNING_CONF`).
         input_bytes: size of the raw input files.
         cores: CPU cores of this machine.
         ram_bytes: physical memory of this machine.
@@ -70,6 +80,7 @@ class Resources:
     cores: int = 1
     ram_bytes: int = 0
     quick_jit: bool = False
+    lean_planning: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for the manifest."""
@@ -79,7 +90,7 @@ class Resources:
         """One line for the progress log."""
         return (
             f"driver {self.driver_memory}, {self.shuffle_partitions} shuffle partitions, "
-            f"{'quick (C1)' if self.quick_jit else 'full'} JIT; "
+            f"{'quick (C1)' if self.quick_jit else 'full'} JIT{', lean planning' if self.lean_planning else ''}; "
             f"input {self.input_bytes / MiB:,.0f} MiB, {self.cores} cores, {self.ram_bytes / GiB:.0f} GiB RAM"
         )
 
@@ -116,7 +127,8 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
     * shuffle partitions: one per 48 MiB of input, at least twice the cores, at most 400
       (adaptive execution coalesces small ones).
 
-    * JIT: C1 only (quick start-up) up to :data:`QUICK_JIT_MAX_INPUT_BYTES` of input.
+    * JIT: C1 only (quick start-up) up to :data:`QUICK_JIT_MAX_INPUT_BYTES` of input;
+    * lean planning (:data:`LEAN_PLANNING_CONF`) up to the same size.
 
     Explicit values in ``cfg`` are kept.
     """
@@ -132,7 +144,8 @@ def size_resources(cfg: SparkConfig, input_bytes: int, cores: int, ram_bytes: in
     else:
         parts = int(cfg.shuffle_partitions)
     quick = cfg.jit == "quick" or (cfg.jit == "auto" and input_bytes <= QUICK_JIT_MAX_INPUT_BYTES)
-    return Resources(driver, parts, input_bytes, cores, ram_bytes, quick)
+    lean = input_bytes <= QUICK_JIT_MAX_INPUT_BYTES
+    return Resources(driver, parts, input_bytes, cores, ram_bytes, quick, lean)
 
 
 def parallel_tables(input_bytes: int, cores: int) -> int:
@@ -142,6 +155,39 @@ def parallel_tables(input_bytes: int, cores: int) -> int:
     another table's execution; on a large one each table needs the memory to itself.
     """
     return max(2, cores) if input_bytes <= SMALL_INPUT_MAX_BYTES else 1
+
+
+def run_concurrently(spark: SparkSession, tasks: Sequence[Callable[[], R]], workers: int) -> list[R]:
+    """Run independent pieces of Spark work from ``workers`` threads; results in the order of ``tasks``.
+
+    On a small input each action is mostly fixed driver work (Python building the
+    plan, Catalyst planning it, scheduling its tiny jobs) on one core, so two
+    independent actions at once keep both cores busy.  Each thread runs its jobs in
+    the caller's job group (a new thread starts without it), so
+    :func:`counting_jobs` still counts them.  With ``workers <= 1`` or a single
+    task the tasks run one after the other in the calling thread: the same code
+    path as the parallel one, for large inputs where each action needs the
+    memory to itself (see :func:`parallel_tables`).  Results must not depend on
+    the order the tasks run in: each task builds its own plans.
+
+    Raises:
+        Exception: the first failing task's error (in task order), after every task ended.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    sc = spark.sparkContext
+    group = sc.getLocalProperty(JOB_GROUP)
+
+    def in_thread(task: Callable[[], R]) -> R:
+        sc.setLocalProperty(JOB_GROUP, group)  # type: ignore[arg-type]
+        try:
+            return task()
+        finally:
+            sc.setLocalProperty(JOB_GROUP, None)  # type: ignore[arg-type]
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        futures = [pool.submit(in_thread, task) for task in tasks]
+    return [f.result() for f in futures]
 
 
 def plan_resources(cfg: SparkConfig, input_dir: Path) -> Resources:
@@ -166,6 +212,8 @@ def session_conf(
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.local.dir": checkpoint_dir or tempfile.gettempdir(),
     }
+    if res.lean_planning:
+        conf.update(LEAN_PLANNING_CONF)
     java_options = [QUICK_JIT_OPTIONS] if res.quick_jit else []
     if quiet:
         java_options.append(f"-Dlog4j2.configurationFile={QUIET_LOG4J.resolve().as_uri()}")

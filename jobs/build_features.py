@@ -24,6 +24,7 @@ from fraudmine.features.merchant import merchant_features
 from fraudmine.features.product import product_features
 from fraudmine.features.reporter import reporter_features
 from fraudmine.jobs.context import StageContext, StageResult
+from fraudmine.spark import run_concurrently
 
 OUTPUT = "features"
 log = logging.getLogger(__name__)
@@ -61,28 +62,48 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     def labelled(x: DataFrame, entity_type: str, key: str) -> DataFrame:
         return x.join(targets(entity_type, key), key)
 
-    m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"))
-    # the training frame keeps labelled merchants only: compute only their rows (same values)
-    m_labelled = targets("merchant", "merchant_id").select("merchant_id")
-    m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"), m_labelled)
-    rows |= _write(m_score, staging, "merchant_score", "merchant_id", str(d.date()))
-    rows |= _write(
-        labelled(m_train, "merchant", "merchant_id"), staging, "merchant_train", "merchant_id", str(dt.date())
-    )
-    rows |= _write(creator_features(t, d, hub, ef), staging, "creator_score", "creator_id", str(d.date()))
-    c_train = labelled(creator_features(t, dt, hub, ef_train), "creator", "creator_id")
-    rows |= _write(c_train, staging, "creator_train", "creator_id", str(dt.date()))
     members = _optional(ctx, "clusters", "members")
     brushing = None
     if members is not None and ctx.path("clusters", "brushing").exists():
         risk = ctx.read("clusters", "brushing").select("cluster_id", "risk")
         brushing = members.where(F.col("cluster_type") == "brushing").join(risk, "cluster_id")
     dup = _optional(ctx, "duplicates", "members"), _optional(ctx, "duplicates", "brand_violations")
-    linked = linked_buyers(t["identities"], d, hub)
-    rows |= _write(
-        product_features(t, d, linked, *dup, brushing), staging, "product_score", "product_id", str(d.date())
-    )
-    buyers = buyer_features(t, d, hub, ef, engine=ctx.config.clusters.engine)
-    rows |= _write(buyers, staging, "buyer_score", "buyer_id", str(d.date()))
-    rows |= _write(reporter_features(t, d, ef), staging, "reporter_score", "reporter_id", str(d.date()))
+    score_date, train_date = str(d.date()), str(dt.date())
+
+    def merchant_score() -> dict[str, int]:
+        m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"))
+        return _write(m_score, staging, "merchant_score", "merchant_id", score_date)
+
+    def merchant_train() -> dict[str, int]:
+        # the training frame keeps labelled merchants only: compute only their rows (same values)
+        m_labelled = targets("merchant", "merchant_id").select("merchant_id")
+        m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"), m_labelled)
+        return _write(
+            labelled(m_train, "merchant", "merchant_id"), staging, "merchant_train", "merchant_id", train_date
+        )
+
+    def creator_score() -> dict[str, int]:
+        return _write(creator_features(t, d, hub, ef), staging, "creator_score", "creator_id", score_date)
+
+    def creator_train() -> dict[str, int]:
+        c_train = labelled(creator_features(t, dt, hub, ef_train), "creator", "creator_id")
+        return _write(c_train, staging, "creator_train", "creator_id", train_date)
+
+    def product_score() -> dict[str, int]:
+        linked = linked_buyers(t["identities"], d, hub)
+        products = product_features(t, d, linked, *dup, brushing)
+        return _write(products, staging, "product_score", "product_id", score_date)
+
+    def buyer_score() -> dict[str, int]:
+        buyers = buyer_features(t, d, hub, ef, engine=ctx.config.clusters.engine)
+        return _write(buyers, staging, "buyer_score", "buyer_id", score_date)
+
+    def reporter_score() -> dict[str, int]:
+        return _write(reporter_features(t, d, ef), staging, "reporter_score", "reporter_id", score_date)
+
+    # independent tables: on a small input two are built at once (the driver's planning of one
+    # overlaps the other's jobs); one at a time on a large one (each needs the memory to itself)
+    tasks = [merchant_score, merchant_train, creator_score, creator_train, product_score, buyer_score, reporter_score]
+    for part in run_concurrently(ctx.spark, tasks, ctx.workers):
+        rows |= part
     return StageResult(rows_out=rows)

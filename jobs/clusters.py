@@ -13,12 +13,17 @@ and has only their columns.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+from pyspark.sql import DataFrame
+
 from fraudmine.features.creator import TRAIN_CLUSTER_KINDS
-from fraudmine.graph.mining import mine_clusters
+from fraudmine.graph.mining import MiningResult, mine_clusters
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.parquet import parquet_rows, read_parquet
+from fraudmine.spark import run_concurrently
 
 OUTPUT = "clusters"
 log = logging.getLogger(__name__)
@@ -40,19 +45,35 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
                 "clusters.duplicate_edges: null); the collusion 'duplicate' channel is off",
                 dup_path,
             )
-    res = mine_clusters(nodes, events, reports, labels, ctx.as_of, cfg, dup)
     rows: dict[str, int] = {}
-    for kind, df in res.clusters.items():
-        df.write.parquet(str(staging / kind))
-        rows[kind] = parquet_rows(staging / kind)
-    res.members.orderBy("cluster_type", "cluster_id", "node_id").write.parquet(str(staging / "members"))
-    res.features.orderBy("node_id").write.parquet(str(staging / "entity_features"))
-    rows["entity_features"] = parquet_rows(staging / "entity_features")
-    if cfg.train_features:
+
+    def write(df: DataFrame, name: str, order: tuple[str, ...] = ()) -> None:
+        (df.orderBy(*order) if order else df).write.parquet(str(staging / name))
+        rows[name] = parquet_rows(staging / name)
+
+    def mine_train() -> None:
         train = mine_clusters(nodes, events, reports, labels, ctx.train_as_of, cfg, dup, TRAIN_CLUSTER_KINDS)
-        train.features.orderBy("node_id").write.parquet(str(staging / "entity_features_train"))
-        rows["entity_features_train"] = parquet_rows(staging / "entity_features_train")
+        write(train.features, "entity_features_train", ("node_id",))
+
+    # The mining as of D and as of the training cut-off are independent: on a small input they run at once
+    # (one's driver work overlaps the other's jobs), then the outputs as of D are written two at a time.
+    workers = ctx.workers
+    tasks: list[Callable[[], MiningResult | None]] = [
+        lambda: mine_clusters(nodes, events, reports, labels, ctx.as_of, cfg, dup)
+    ]
+    if cfg.train_features:
+        tasks.append(mine_train)
+    res = run_concurrently(ctx.spark, tasks, workers)[0]
+    assert res is not None
+    writes: list[tuple[DataFrame, str, tuple[str, ...]]] = [(df, kind, ()) for kind, df in res.clusters.items()]
+    writes += [
+        (res.members, "members", ("cluster_type", "cluster_id", "node_id")),
+        (res.features, "entity_features", ("node_id",)),
+    ]
+    run_concurrently(ctx.spark, [partial(write, *w) for w in writes], workers)
+    rows.pop("members")
+    order = [*res.clusters, "entity_features", "entity_features_train"]
     return StageResult(
-        rows_out=rows,
+        rows_out={k: rows[k] for k in order if k in rows},
         versions={f"engine.{k}": v for k, v in res.engines.items()},
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +70,17 @@ class StageContext:
     def run_dir(self) -> Path:
         """This attempt's folder: ``<out>/runs/<D>`` (first attempt) or ``<out>/runs/<D>.<n>``."""
         return self.attempt_dir or self.out_dir / "runs" / self.run_date.isoformat()
+
+    @cached_property
+    def workers(self) -> int:
+        """Independent Spark actions a stage may run at once (:func:`fraudmine.spark.parallel_tables`).
+
+        Two or more (the cores) on a small input, whose actions are mostly fixed driver work; one on a
+        large input, where each needs the memory to itself.  Outputs never depend on it.
+        """
+        from fraudmine.spark import input_size, parallel_tables
+
+        return parallel_tables(input_size(self.input_dir), os.cpu_count() or 1)
 
     def path(self, *parts: str) -> Path:
         """Path of a committed stage output inside the run folder."""

@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,17 +26,17 @@ from typing import TYPE_CHECKING, Any
 from fraudmine.config import CONF_ROOT, Config, load_config
 from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.jobs import fingerprint as fp
-from fraudmine.jobs import publish, runtime
+from fraudmine.jobs import runtime
 from fraudmine.jobs.args import add_arguments
 from fraudmine.jobs.console import setup_logging, short_error
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.lock import OutputLock
 from fraudmine.jobs.plan import Plan, make_plan
 from fraudmine.jobs.preflight import check_paths, policy_file
-from fraudmine.jobs.stages import STAGES, Stage, select_stages
 
 if TYPE_CHECKING:
-    from fraudmine.spark import JobTally
+    from fraudmine.jobs.stages import Stage
+    from fraudmine.spark import JobTally, Resources
 
 log = logging.getLogger("fraudmine.nightly")
 
@@ -46,7 +47,46 @@ class StageFailed(RuntimeError):
 
 def active_stages(cfg: Config) -> list[Stage]:
     """The stages the config switches on, in run order (a disabled stage is never planned or recorded)."""
+    from fraudmine.jobs.stages import STAGES  # the stage modules (and their libraries) load here
+
     return [s for s in STAGES if s.enabled(cfg)]
+
+
+def _start_spark(cfg: Config, input_dir: Path, out_dir: Path, verbose: bool) -> tuple[Any, Resources, float]:
+    """Size and start the Spark session: ``(session, resources, seconds)``."""
+    from fraudmine.spark import get_spark, plan_resources
+
+    t0 = time.monotonic()
+    resources = plan_resources(cfg.spark, input_dir)
+    spark = get_spark(cfg.spark, out_dir / "_checkpoints", resources=resources, quiet=not verbose)
+    return spark, resources, time.monotonic() - t0
+
+
+def _early_spark(
+    cfg: Config, input_dir: Path, out_dir: Path, run_date: date, verbose: bool
+) -> Future[tuple[Any, Resources, float]] | None:
+    """Start Spark in the background when this run will certainly need it, else ``None``.
+
+    A first run of a date computes every selected stage, so its JVM (several seconds of start-up,
+    mostly in its own process) can start while this process loads the stage modules and
+    fingerprints the inputs.  Not when a session exists already (tests, ``spark-submit``: its JVM
+    is up) or the date has attempts (a rerun may find nothing to compute).
+    """
+    import os
+
+    import pyspark.sql  # noqa: F401  # imported here, before the thread: never by two threads at once
+    from pyspark import SparkContext
+
+    import fraudmine.spark  # noqa: F401
+
+    if runtime.attempts(out_dir, run_date) or SparkContext._active_spark_context is not None:
+        return None
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
+    future = pool.submit(_start_spark, cfg, input_dir, out_dir, verbose)
+    pool.shutdown(wait=False)
+    return future
 
 
 def _header(cfg: Config, input_dir: Path, run_date: date) -> tuple[dict[str, Any], dict[str, str]]:
@@ -207,24 +247,30 @@ def run_nightly(
         PublishFailed: a publish step failed and was undone.
     """
     check_paths(input_dir, out_dir)
-    stages = active_stages(cfg)
-    selected = [s for s in select_stages(only, from_stage) if s in stages]
-    sel = [s.name for s in selected]
-    forced = sel if from_stage else []
     started = datetime.now(UTC)
     with OutputLock(out_dir, run_date.isoformat()):
-        header, keys = _header(cfg, input_dir, run_date)
-        run_dir, plan = _prepare(stages, out_dir, run_date, header, keys, sel, forced)
+        early = _early_spark(cfg, input_dir, out_dir, run_date, verbose)
+        try:
+            from fraudmine.jobs.stages import select_stages
+
+            stages = active_stages(cfg)
+            selected = [s for s in select_stages(only, from_stage) if s in stages]
+            sel = [s.name for s in selected]
+            forced = sel if from_stage else []
+            header, keys = _header(cfg, input_dir, run_date)
+            run_dir, plan = _prepare(stages, out_dir, run_date, header, keys, sel, forced)
+        except BaseException:
+            if early is not None:
+                early.exception()  # let the start-up finish: no half-started JVM is left behind
+            raise
         manifest = runtime.Manifest(run_dir)
         if not plan.run:
             log.info("every selected stage of %s is committed and up to date; nothing to compute", run_dir.name)
         spark: Any = None  # started only when a stage has to run
         if plan.run:
-            from fraudmine.spark import get_spark, plan_resources
-
-            t0 = time.monotonic()
-            resources = plan_resources(cfg.spark, input_dir)
-            spark = get_spark(cfg.spark, out_dir / "_checkpoints", resources=resources, quiet=not verbose)
+            spark, resources, secs = (
+                early.result() if early is not None else _start_spark(cfg, input_dir, out_dir, verbose)
+            )
         ctx = StageContext(
             cfg,
             spark,
@@ -248,13 +294,21 @@ def run_nightly(
             }
             manifest.data["started_at"] = started.isoformat(timespec="seconds")
             manifest.save()
-            log.info("spark %s ready in %.1fs (%s)", ctx.spark.version, time.monotonic() - t0, resources.describe())
+            log.info(
+                "spark %s ready in %.1fs%s (%s)",
+                ctx.spark.version,
+                secs,
+                ", started while the stages loaded" if early is not None else "",
+                resources.describe(),
+            )
         by_name = {s.name: s for s in stages}
         for name in plan.run:
             _run_stage(by_name[name], ctx, manifest, keys[name])
         if "publish" in sel and manifest.stages.get("publish", {}).get("status") == runtime.COMMITTED:
             done = (manifest.data.get("published") or {}).get("published")
             if not (done and runtime.current_target(out_dir) == run_dir.resolve()):
+                from fraudmine.jobs import publish
+
                 manifest.data["published"] = publish.release(ctx, allow_older=publish_older)
                 manifest.save()
     return run_dir

@@ -82,7 +82,8 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     target = current_target(ctx.out_dir)
     if target is not None and target != ctx.run_dir.resolve():
         prev = previous_stats(ctx.out_dir)
-    stats = collect_run_stats(ctx.read("scores"), ctx.read("decisions"), prev, ctx.config.publish)
+    workers = ctx.workers
+    stats = collect_run_stats(ctx.read("scores"), ctx.read("decisions"), prev, ctx.config.publish, workers)
     counts = json.loads(ctx.path("validate", "counts.json").read_text())
     clean_rows = {t: int(c["clean"]) for t, c in counts.items()}
     optional = frozenset(t.name for t in RAW_TABLES if t.optional)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from fraudmine.decisions.outcomes import latest_label
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.parquet import read_parquet
 from fraudmine.report import ReportData, render_report
+from fraudmine.spark import run_concurrently
 
 OUTPUT = "reports"
 CALIBRATION_SOURCE = (
@@ -121,44 +123,55 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     kpis_file = ctx.path("decisions", "_kpis.json")
     kpis = json.loads(kpis_file.read_text()) if kpis_file.exists() else None
     quarantine = ctx.read("validate", "quarantine").groupBy("table", "reason_code").count()
-    q_pd = _pd(quarantine.withColumnRenamed("count", "rows").orderBy("table", "reason_code"))
     scores = ctx.read("scores")
     hist_bin = F.least(F.floor(F.col("fraud_risk") * 20), F.lit(19)).alias("bin")
-    hist = _pd(scores.groupBy("entity_type", hist_bin).count().orderBy("entity_type", "bin"))
-    bands = _pd(scores.groupBy("entity_type", "risk_band").count())
     top = _top(scores, "entity_type", [F.desc("fraud_risk"), "entity_id"], 10)
-    top_entities = _pd(
-        top.select("entity_type", "entity_id", "fraud_risk", "risk_band", "top_reasons").orderBy(
-            "entity_type", F.desc("fraud_risk"), "entity_id"
-        )
-    )
-    clusters, missing = _clusters(ctx)
-    duplicates, brand_flags = _duplicates(ctx)
     decisions = ctx.read("decisions")
     cols = ["item_id", "item_type", "action", "primary_reason", "expected_loss", "evidence", "queue_rank"]
-    queue_top = _pd(decisions.where(F.col("queue_status") == "queued").orderBy("queue_rank").select(*cols).limit(20))
     auto_rej = decisions.where((F.col("action") == "reject") & (F.col("queue_status") == "auto"))
-    rejects_top = _pd(auto_rej.orderBy(F.desc("expected_loss"), "item_id").select(*cols).limit(10))
     pool = decisions.where((F.col("action") == "review") & (F.col("queue_status") != "exploration"))
-    losses = [float(r[0]) for r in pool.select("expected_loss").collect()]
+    # independent small aggregates: on a small input two are gathered at once (the result does not depend on it)
+    parts: dict[str, Callable[[], Any]] = {
+        "quarantine": lambda: _pd(quarantine.withColumnRenamed("count", "rows").orderBy("table", "reason_code")),
+        "hist": lambda: _pd(scores.groupBy("entity_type", hist_bin).count().orderBy("entity_type", "bin")),
+        "bands": lambda: _pd(scores.groupBy("entity_type", "risk_band").count()),
+        "top_entities": lambda: _pd(
+            top.select("entity_type", "entity_id", "fraud_risk", "risk_band", "top_reasons").orderBy(
+                "entity_type", F.desc("fraud_risk"), "entity_id"
+            )
+        ),
+        "clusters": lambda: _clusters(ctx),
+        "duplicates": lambda: _duplicates(ctx),
+        "queue_top": lambda: _pd(
+            decisions.where(F.col("queue_status") == "queued").orderBy("queue_rank").select(*cols).limit(20)
+        ),
+        "rejects_top": lambda: _pd(auto_rej.orderBy(F.desc("expected_loss"), "item_id").select(*cols).limit(10)),
+        "losses": lambda: [float(r[0]) for r in pool.select("expected_loss").collect()],
+        "calibration": lambda: _calibration(scores, ctx.read("validate", "clean", "labels"), ctx),
+        "drift": lambda: _drift(ctx, scores, kpis),
+    }
+    got = dict(zip(parts, run_concurrently(ctx.spark, list(parts.values()), ctx.workers), strict=True))
+    clusters, missing = got["clusters"]
+    duplicates, brand_flags = got["duplicates"]
+    bands = got["bands"]
     data = ReportData(
         manifest=manifest,
         kpis=kpis,
-        quarantine=q_pd,
-        hist=hist,
+        quarantine=got["quarantine"],
+        hist=got["hist"],
         bands=bands,
-        top_entities=top_entities,
-        calibration=_calibration(scores, ctx.read("validate", "clean", "labels"), ctx),
+        top_entities=got["top_entities"],
+        calibration=got["calibration"],
         calibration_source=CALIBRATION_SOURCE,
         clusters=clusters,
         cluster_kinds_missing=missing,
         duplicates=duplicates,
         brand_flags=brand_flags,
-        queue_top=queue_top,
-        rejects_top=rejects_top,
-        review_losses=losses,
+        queue_top=got["queue_top"],
+        rejects_top=got["rejects_top"],
+        review_losses=got["losses"],
         promotion=json.loads(ctx.path("model", "model.json").read_text()).get("promotion"),
-        drift=_drift(ctx, scores, kpis),
+        drift=got["drift"],
         rendering_stage="report",
     )
     (staging / "report.html").write_text(render_report(data))

@@ -4,14 +4,12 @@ or excluded from the run when it happened at or after the run date)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.jobs.context import StageContext, StageResult
-from fraudmine.spark import input_size, parallel_tables
 from fraudmine.validation import ValidationFailed
 from fraudmine.validation.reader import read_raw
 from fraudmine.validation.streaming import validate_to_disk
@@ -30,7 +28,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     """
     tables = {spec.name: read_raw(ctx.spark, str(ctx.input_dir / spec.name), spec) for spec in RAW_TABLES}
     now = ctx.started_at or datetime.now(UTC)
-    workers = parallel_tables(input_size(ctx.input_dir), os.cpu_count() or 1)
+    workers = ctx.workers
     try:
         counts = validate_to_disk(
             ctx.spark, tables, ctx.as_of, now, ctx.config.validation, staging, parallel_tables=workers

@@ -219,3 +219,25 @@ def test_psi_bins_survive_clusters_of_near_ties(spark: Any) -> None:
     assert psi(bin_counts(prev, "fraud_risk", raw_quantiles), bin_counts(retrained, "fraud_risk", raw_quantiles)) > 1
     moved = frame([(0.0384615, 300), (0.0526316, 300), (0.1, 200), (0.3333, 150), (0.6, 50)], 1e-8)
     assert psi(expected, bin_counts(moved, "fraud_risk", edges)) > 0.25
+
+
+@pytest.mark.spark
+def test_run_stats_do_not_depend_on_the_workers(spark: Any) -> None:
+    from fraudmine.audit import collect_run_stats
+
+    rng = np.random.default_rng(3)
+    rows = [("merchant", f"m{i}", float(x), "r1", "v1") for i, x in enumerate(rng.beta(1, 8, 300))]
+    rows += [("creator", f"c{i}", float(x), "r1", "v1") for i, x in enumerate(rng.beta(2, 5, 200))]
+    scores = spark.createDataFrame(
+        rows, "entity_type string, entity_id string, fraud_risk double, run_id string, model_version string"
+    )
+    decisions = spark.createDataFrame(
+        [("r1", "reject", "auto"), ("r1", "review", "queued")], "run_id string, action string, queue_status string"
+    )
+    cfg = PublishConfig()
+    first = collect_run_stats(scores, decisions, None, cfg, workers=1)
+    assert set(first.profiles) == {"merchant/fraud_risk", "creator/fraud_risk"}
+    assert collect_run_stats(scores, decisions, None, cfg, workers=2) == first
+    again = collect_run_stats(scores, decisions, first, cfg, workers=2)
+    assert again.binned_at_previous == {k: p.counts for k, p in first.profiles.items()}
+    assert again == collect_run_stats(scores, decisions, first, cfg, workers=1)

@@ -94,6 +94,18 @@ def test_small_inputs_get_the_quick_jit_and_large_ones_the_full_one() -> None:
     assert QUICK_JIT_OPTIONS in opts and "-Dx=1" in opts
 
 
+def test_small_inputs_plan_without_constraint_propagation_unless_the_config_says_otherwise() -> None:
+    key = "spark.sql.constraintPropagation.enabled"
+    auto = Config().spark
+    small = size_resources(auto, 6 * MiB, 2, 24 * GiB)
+    large = size_resources(auto, QUICK_JIT_MAX_INPUT_BYTES + 1, 2, 24 * GiB)
+    assert small.lean_planning and not large.lean_planning
+    assert session_conf(auto, resources=small)[key] == "false"
+    assert key not in session_conf(auto, resources=large)
+    mine = Config.model_validate({"spark": {"conf": {key: "true"}}}).spark
+    assert session_conf(mine, resources=size_resources(mine, 6 * MiB, 2, 24 * GiB))[key] == "true"
+
+
 def test_every_shipped_config_loads(repo_root: Path) -> None:
     shipped = sorted(p for p in (repo_root / "conf").glob("*.yaml") if p.name != "policy.yaml")
     assert {p.name for p in shipped} >= {"default.yaml"}

@@ -112,3 +112,32 @@ def test_validate_and_graph_stages_run_few_spark_jobs_on_tiny_tables(spark: Spar
     bound = sum((2 + len(_fk_groups(s))) * (2 if counts[s.name]["quarantined"] else 1) for s in RAW_TABLES)
     assert len(RAW_TABLES) <= jobs["validate"] <= bound, jobs
     assert jobs["graph"] <= GRAPH_JOBS_BOUND, jobs
+
+
+def test_run_concurrently_keeps_order_job_group_and_first_error(spark: SparkSession) -> None:
+    import threading
+
+    from fraudmine.spark import run_concurrently
+
+    df = spark.range(10)
+    main = threading.get_ident()
+    threads: list[int] = []
+
+    def task(i: int) -> int:
+        threads.append(threading.get_ident())
+        return int(df.where(F.col("id") < i).count())
+
+    with counting_jobs(spark, "threads") as tally:
+        got = run_concurrently(spark, [lambda i=i: task(i) for i in range(1, 6)], 2)
+    assert got == [1, 2, 3, 4, 5]
+    assert tally.jobs >= 5  # the threads' jobs ran in the caller's job group
+    assert main not in threads
+    threads.clear()
+    assert run_concurrently(spark, [lambda: task(3)], 2) == [3] and threads == [main]  # one task: no thread
+    assert run_concurrently(spark, [lambda: task(2), lambda: task(4)], 1) == [2, 4] and set(threads) == {main}
+
+    def fail(msg: str) -> int:
+        raise ValueError(msg)
+
+    with pytest.raises(ValueError, match="first"):
+        run_concurrently(spark, [lambda: task(1), lambda: fail("first"), lambda: fail("second")], 2)

@@ -535,3 +535,43 @@ def test_validate_to_disk_writes_clean_and_quarantine_and_checks_row_counts(
     # a row the files hold but the parse lost is a conservation failure naming the table
     with pytest.raises(ConservationError, match="'merchants': 3 rows in m but 2 rows parsed"):
         validate_to_disk(spark, {"merchants": RawTable(m, 3, "m")}, AS_OF, AS_OF, LENIENT, tmp_path / "w")
+
+
+def test_validate_to_disk_in_threads_equals_one_at_a_time_and_keeps_parent_failures(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Two threads, each table starting when its parents are written: same counts and tables as one
+    thread (a child never starts before its parents: a dangling key is still found)."""
+    from fraudmine.validation.reader import RawTable
+    from fraudmine.validation.streaming import validate_to_disk
+
+    m = frame(spark, "merchants", {}, {"merchant_id": "m2"})
+    p = frame(spark, "products", {}, {"product_id": "p2", "merchant_id": "m3"}, {"product_id": "p3"})
+    r = frame(spark, "reviews", {}, {"review_id": "r2", "product_id": "p2"})
+    c = frame(spark, "creators", {})
+    tables = {
+        "reviews": RawTable(r, 2, "r"),
+        "products": RawTable(p, 3, "p"),
+        "merchants": RawTable(m, 2, "m"),
+        "creators": RawTable(c, 1, "c"),
+    }
+    one = validate_to_disk(spark, tables, AS_OF, AS_OF, LENIENT, tmp_path / "one")
+    two = validate_to_disk(spark, tables, AS_OF, AS_OF, LENIENT, tmp_path / "two", parallel_tables=2)
+    assert one == two and list(one) == list(two)
+    assert one["reviews"] == {"input": 2, "clean": 1, "quarantined": 1, "excluded": 0}  # r2's product p2 is dangling
+    for name in [*tables, "quarantine"]:
+        sub = "quarantine" if name == "quarantine" else f"clean/{name}"
+        a = spark.read.parquet(str(tmp_path / "one" / sub))
+        b = spark.read.parquet(str(tmp_path / "two" / sub))
+        assert_df_equality(a, b, ignore_row_order=True)
+    # a parent's error stops the run with that error (not a child's), whichever thread ran it
+    with pytest.raises(ConservationError, match="'merchants': 3 rows in m"):
+        validate_to_disk(
+            spark,
+            {**tables, "merchants": RawTable(m, 3, "m")},
+            AS_OF,
+            AS_OF,
+            LENIENT,
+            tmp_path / "w",
+            parallel_tables=2,
+        )

@@ -20,7 +20,7 @@ import logging
 import shutil
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -153,11 +153,11 @@ def validate_to_disk(
 ) -> dict[str, dict[str, int]]:
     """Validate every table and write ``dst/clean/<table>`` and ``dst/quarantine``.
 
-    Tables are processed by foreign-key level (:func:`fk_levels`): parents before
-    children.  With ``parallel_tables > 1`` the tables of one level are validated by
-    that many threads at once: on small inputs a table's time is mostly fixed driver
-    work (building and planning its query, scheduling its jobs) that overlaps well
-    with another table's execution.  Memory is then bounded by that many tables
+    Tables are processed in foreign-key order (:func:`fk_levels`): parents before
+    children.  With ``parallel_tables > 1`` that many threads validate tables at once,
+    each table starting as soon as its parents are written: on small inputs a table's
+    time is mostly fixed driver work (building and planning its query, scheduling its
+    jobs) that overlaps well with another table's execution.  Memory is then bounded by that many tables
     instead of one, so the nightly stage uses it for small inputs only.
 
     Args:
@@ -168,7 +168,7 @@ def validate_to_disk(
         cfg: validation settings.
         dst: the stage's staging folder.
         specs: contracts by name (default: the raw contract).
-        parallel_tables: tables of one foreign-key level validated at the same time.
+        parallel_tables: tables validated at the same time.
 
     Returns:
         Per table ``{"input", "clean", "quarantined", "excluded"}``.
@@ -188,26 +188,38 @@ def validate_to_disk(
     sc = spark.sparkContext
     group = sc.getLocalProperty(JOB_GROUP)
 
-    def one(name: str) -> tuple[dict[str, int], DataFrame]:
-        return _validate_table(spark, name, tables[name], contracts[name], times, cfg, clean, contracts, dst)
-
-    def in_thread(name: str) -> tuple[dict[str, int], DataFrame]:
-        sc.setLocalProperty(JOB_GROUP, group)  # type: ignore[arg-type]  # a new thread starts without it
-        try:
-            return one(name)
-        finally:
-            sc.setLocalProperty(JOB_GROUP, None)  # type: ignore[arg-type]
+    def one(name: str) -> None:
+        counts[name], clean[name] = _validate_table(
+            spark, name, tables[name], contracts[name], times, cfg, clean, contracts, dst
+        )
 
     levels = fk_levels({n: contracts[n] for n in tables})
-    for level in levels:
-        if parallel_tables > 1 and len(level) > 1:
-            with ThreadPoolExecutor(max_workers=min(parallel_tables, len(level))) as pool:
-                done = list(pool.map(in_thread, level))
-        else:
-            done = [one(name) for name in level]
-        for name, (c, frame) in zip(level, done, strict=True):
-            counts[name], clean[name] = c, frame
-    _merge_quarantine(dst, [n for level in levels for n in level])
+    order = [n for level in levels for n in level]
+    if parallel_tables > 1 and len(order) > 1:
+        # A table starts as soon as its parents are written (not when their whole level is): tables are
+        # submitted parents first and taken in that order, so a parent waited for has already started.
+        futures: dict[str, Future[None]] = {}
+
+        def after_parents(name: str) -> None:
+            for fk in contracts[name].foreign_keys:
+                if fk.ref_table in futures and fk.ref_table != name:
+                    futures[fk.ref_table].result()
+            sc.setLocalProperty(JOB_GROUP, group)  # type: ignore[arg-type]  # a new thread starts without it
+            try:
+                one(name)
+            finally:
+                sc.setLocalProperty(JOB_GROUP, None)  # type: ignore[arg-type]
+
+        with ThreadPoolExecutor(max_workers=parallel_tables) as pool:
+            for name in order:
+                futures[name] = pool.submit(after_parents, name)
+        for name in order:
+            futures[name].result()  # the first failure in parents-first order
+    else:
+        for name in order:
+            one(name)
+    counts = {name: counts[name] for name in order}
+    _merge_quarantine(dst, order)
     check_conservation(counts)
     check_quarantine_fraction(counts, cfg, None)
     return counts
