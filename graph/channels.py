@@ -8,7 +8,7 @@ standardises it per channel, or caps it when the channel is already a probabilit
 * ``buyers`` — shared buyers of the sellers' buyer pools (buyers who ordered their products), scored
   by the Poisson tail surprise of the shared count (:func:`pool_links`);
 * ``promotion`` — shared creators promoting the sellers' products, scored the same way (a creator's
-  own membership of a community is decided afterwards, :func:`fraudmine.graph.collusion.attach_satellites`);
+  own membership of a community is decided afterwards, :func:`fraudmine.graph.collusion_refine.attach_satellites`);
 * ``duplicate`` — near-duplicate listing pairs across shops (input from the dedup stage, optional),
   noisy-or of the pair scores (a probability);
 * ``co_reported`` — shared reporters who reported the sellers (or their products), pool surprise;
@@ -121,7 +121,7 @@ def promotion_channel(edges: DataFrame, max_pool_degree: int) -> DataFrame:
 
     A creator's direct link to the shops it promotes is not a pair channel: a creator promoting twenty
     shops is linked to each by the same single fact.  Creators join a community afterwards when they
-    promote a large share of its members (:func:`fraudmine.graph.collusion.attach_satellites`).
+    promote a large share of its members (:func:`fraudmine.graph.collusion_refine.attach_satellites`).
     """
     return pool_links(promotion_memberships(edges), "promotion", max_pool_degree, 1).drop("shared")
 

@@ -36,10 +36,9 @@ sqrt(channels seen / channels available)``.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.graph import channels as ch
@@ -47,6 +46,15 @@ from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms.engine import GraphEngine
 from fraudmine.graph.algorithms.spark_common import exact_avg, exact_sum
 from fraudmine.graph.clusters import CLUSTER_ID, assemble_clusters
+from fraudmine.graph.collusion_refine import (
+    adopt,
+    attach_identified,
+    attach_partial,
+    attach_pooled,
+    attach_satellites,
+    merge_dense_pairs,
+    weak_cores,
+)
 from fraudmine.graph.identity import cluster_id_col
 from fraudmine.graph_config import CollusionConfig
 
@@ -115,315 +123,6 @@ def combine_channels(
     return comb.where(F.col(S.WEIGHT) >= F.lit(min_link_score))
 
 
-def _big(members: DataFrame, min_size: int) -> DataFrame:
-    """``[node_id, cluster_id, _size]`` of the members of clusters with at least ``min_size`` members."""
-    sizes = members.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
-    return members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID, "_size")
-
-
-def merge_dense_pairs(
-    members: DataFrame, weak: DataFrame, engine: GraphEngine, min_size: int, min_link: float, min_density: float
-) -> DataFrame:
-    """Merge communities whose members are densely linked *across* them (a ring that Leiden cut in two).
-
-    Two communities ``A`` and ``B`` (``min_size`` members or more each) are one when the combined links of at
-    least ``min_link`` between their members number at least ``min_density · |A| · |B|``; merges are
-    transitive (connected components of the community pairs) and the merged community keeps the smallest
-    cluster id.  Modularity splits a large dense ring into halves (the resolution limit works both ways); a
-    cut crossed by links between most member pairs is not a boundary between two rings.
-
-    Args:
-        members: ``[node_id, cluster_id]``.
-        weak: ``[src, dst, weight]`` combined seller links of any strength.
-
-    Returns:
-        ``members`` with merged cluster ids.
-    """
-    big = _big(members, min_size)
-    w = weak.where(F.col(S.WEIGHT) >= min_link)
-    cross = (
-        w.join(
-            big.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_a"), F.col("_size").alias("_na")), S.SRC
-        )
-        .join(
-            big.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_b"), F.col("_size").alias("_nb")), S.DST
-        )
-        .where(F.col("_a") != F.col("_b"))
-        .select(
-            F.least("_a", "_b").alias(S.SRC),
-            F.greatest("_a", "_b").alias(S.DST),
-            (F.col("_na") * F.col("_nb")).alias("_nn"),
-        )
-        .groupBy(S.SRC, S.DST, "_nn")
-        .agg(F.count(F.lit(1)).alias("_k"))
-        .where(F.col("_k") >= F.lit(min_density) * F.col("_nn"))
-        .select(S.SRC, S.DST)
-        .localCheckpoint(eager=True)
-    )
-    if cross.isEmpty():
-        return members
-    comp = engine.connected_components(cross.withColumn(S.WEIGHT, F.lit(1.0))).frame
-    ren = comp.select(F.col("node").alias("_old"), F.col("component").alias("_new"))
-    return (
-        members.join(ren, F.col(CLUSTER_ID) == F.col("_old"), "left")
-        .select(S.NODE_ID, F.coalesce("_new", CLUSTER_ID).alias(CLUSTER_ID))
-        .localCheckpoint(eager=True)
-    )
-
-
-def k_core(edges: DataFrame, k: int, max_rounds: int = 100) -> DataFrame:
-    """The ``k``-core of an undirected ``[src, dst, ...]`` edge frame: peel nodes of degree below ``k`` until none are.
-
-    Returns:
-        the edges of the core (both ends of degree ``k`` or more inside it).
-    """
-    cur = edges.localCheckpoint(eager=True)
-    n = cur.count()
-    for _ in range(max_rounds):
-        deg = (
-            cur.select(F.col(S.SRC).alias("_n"))
-            .unionAll(cur.select(F.col(S.DST).alias("_n")))
-            .groupBy("_n")
-            .agg(F.count(F.lit(1)).alias("_d"))
-            .where(F.col("_d") >= k)
-        )
-        nxt = (
-            cur.join(deg.select(F.col("_n").alias(S.SRC)), S.SRC, "left_semi")
-            .join(deg.select(F.col("_n").alias(S.DST)), S.DST, "left_semi")
-            .localCheckpoint(eager=True)
-        )
-        m = nxt.count()
-        cur = nxt
-        if m == n:
-            break
-        n = m
-    return cur
-
-
-def weak_cores(
-    members: DataFrame, weak: DataFrame, engine: GraphEngine, min_size: int, min_link: float, min_degree: int
-) -> DataFrame:
-    """Communities of sellers linked only weakly pair by pair, but each to many of the others.
-
-    Among sellers outside every community of ``min_size`` or more, the links of at least ``min_link``
-    (one full channel, say a surprising shared buyer pool, plus timing) form a graph; its ``min_degree``-core
-    (every seller weakly linked to at least ``min_degree`` others of it) splits into connected components,
-    and each of ``min_size`` or more sellers is a community.  One weak tie is chance; a group whose every
-    member shares unusual buyers with four others of it is not.  The id is that of the smallest member,
-    hashed with a ``weak:`` prefix so it cannot meet a Leiden community's id.
-
-    Returns:
-        ``[node_id, cluster_id]`` of the new communities.
-    """
-    big = _big(members, min_size).select(S.NODE_ID)
-    w = (
-        weak.where(F.col(S.WEIGHT) >= min_link)
-        .join(big.select(F.col(S.NODE_ID).alias(S.SRC)), S.SRC, "left_anti")
-        .join(big.select(F.col(S.NODE_ID).alias(S.DST)), S.DST, "left_anti")
-        .select(S.SRC, S.DST, S.WEIGHT)
-    )
-    core = k_core(w, min_degree)
-    comp = engine.connected_components(core).frame
-    sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("_n")).where(F.col("_n") >= min_size)
-    return comp.join(sizes, "component").select(
-        F.col("node").alias(S.NODE_ID),
-        cluster_id_col("collusion", F.concat(F.lit("weak:"), F.col("component"))).alias(CLUSTER_ID),
-    )
-
-
-def attach_satellites(
-    members: DataFrame, memberships: DataFrame, min_size: int, min_share: float, min_links: int
-) -> DataFrame:
-    """Sellers outside every community of ``min_size`` or more that promote most of one community.
-
-    Args:
-        members: ``[node_id, cluster_id]`` from the community step.
-        memberships: ``[pool, seller]``, e.g. creator → promoted merchant (:func:`.channels.promotion_memberships`).
-        min_size: communities smaller than this do not count (nor keep their members from attaching).
-        min_share: the satellite reaches at least this share of the community's members ...
-        min_links: ... and at least this many of them.
-
-    Returns:
-        ``[node_id, cluster_id, k]``: one community per satellite (most members reached, then the
-        smallest cluster id), ``k`` members reached.
-    """
-    sizes = members.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
-    big = members.join(sizes, CLUSTER_ID)
-    hits = (
-        memberships.select(F.col("pool").alias("_sat"), F.col("seller").alias(S.NODE_ID))
-        .distinct()
-        .join(big, S.NODE_ID)
-        .groupBy("_sat", CLUSTER_ID, "_size")
-        .agg(F.count(F.lit(1)).alias("k"))
-        .where((F.col("k") >= min_links) & (F.col("k") >= F.lit(min_share) * F.col("_size")))
-        .join(big.select(F.col(S.NODE_ID).alias("_sat")), "_sat", "left_anti")
-    )
-    best = Window.partitionBy("_sat").orderBy(F.col("k").desc(), F.col(CLUSTER_ID))
-    return (
-        hits.withColumn("_r", F.row_number().over(best))
-        .where(F.col("_r") == 1)
-        .select(F.col("_sat").alias(S.NODE_ID), CLUSTER_ID, "k")
-    )
-
-
-def attach_identified(
-    members: DataFrame,
-    memberships: DataFrame,
-    identity: DataFrame,
-    min_size: int,
-    min_promoted: int,
-    min_members: int,
-) -> DataFrame:
-    """Sellers outside every community that promote some of its members *and* share identifiers with several.
-
-    A ring's creator may promote a single shop of the ring (promotion alone: a creator promoting one shop is
-    not evidence), yet log in from the devices, networks or payment instruments of several of its members
-    (shared identifiers alone are weak: households, offices).  The two together are two channels: the seller
-    joins community ``C`` when it promotes at least ``min_promoted`` of ``C``'s members and shares a
-    non-hub identifier with at least ``min_members`` of them.
-
-    Args:
-        members: ``[node_id, cluster_id]``.
-        memberships: ``[pool, seller]`` creator → promoted merchant (:func:`.channels.promotion_memberships`).
-        identity: ``[src, dst, weight]`` identity links (shared non-hub identifiers, weight > 0).
-
-    Returns:
-        ``[node_id, cluster_id, k]``: one community per seller (most members sharing identifiers, then most
-        promoted, then the smallest cluster id), ``k`` members sharing identifiers.
-    """
-    big = _big(members, min_size).select(S.NODE_ID, CLUSTER_ID)
-    ids_ = identity.where(F.col(S.WEIGHT) > 0)
-    both = ids_.select(F.col(S.SRC).alias("_x"), F.col(S.DST).alias(S.NODE_ID)).unionByName(
-        ids_.select(F.col(S.DST).alias("_x"), F.col(S.SRC).alias(S.NODE_ID))
-    )
-    outside = big.select(F.col(S.NODE_ID).alias("_x"))
-    ki = (
-        both.join(big, S.NODE_ID)
-        .join(outside, "_x", "left_anti")
-        .groupBy("_x", CLUSTER_ID)
-        .agg(F.countDistinct(S.NODE_ID).alias("k"))
-        .where(F.col("k") >= min_members)
-    )
-    kp = (
-        memberships.select(F.col("pool").alias("_x"), F.col("seller").alias(S.NODE_ID))
-        .distinct()
-        .join(big, S.NODE_ID)
-        .join(outside, "_x", "left_anti")
-        .groupBy("_x", CLUSTER_ID)
-        .agg(F.count(F.lit(1)).alias("_kp"))
-        .where(F.col("_kp") >= min_promoted)
-    )
-    best = Window.partitionBy("_x").orderBy(F.col("k").desc(), F.col("_kp").desc(), F.col(CLUSTER_ID))
-    return (
-        ki.join(kp, ["_x", CLUSTER_ID])
-        .withColumn("_r", F.row_number().over(best))
-        .where(F.col("_r") == 1)
-        .select(F.col("_x").alias(S.NODE_ID), CLUSTER_ID, "k")
-    )
-
-
-def attach_partial(members: DataFrame, weak: DataFrame, min_size: int, min_score: float, min_links: int) -> DataFrame:
-    """Sellers outside every community of ``min_size`` or more with weak links to several of its members.
-
-    Args:
-        members: ``[node_id, cluster_id]`` (communities and already attached satellites).
-        weak: ``[src, dst, weight]`` combined seller links of any strength (:func:`combine_channels`).
-        min_size: communities smaller than this do not count (nor keep their members from attaching).
-        min_score: the seller's links to the community's members sum to at least this ...
-        min_links: ... over at least this many members.
-
-    Returns:
-        ``[node_id, cluster_id, k, score]``: one community per seller (highest summed score, then the
-        smallest cluster id), ``k`` members linked.
-    """
-    sizes = members.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
-    big = members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID)
-    both = weak.select(F.col(S.SRC).alias("_x"), F.col(S.DST).alias(S.NODE_ID), S.WEIGHT).unionByName(
-        weak.select(F.col(S.DST).alias("_x"), F.col(S.SRC).alias(S.NODE_ID), S.WEIGHT)
-    )
-    hits = (
-        both.join(big, S.NODE_ID)
-        .join(big.select(F.col(S.NODE_ID).alias("_x")), "_x", "left_anti")
-        .groupBy("_x", CLUSTER_ID)
-        .agg(F.countDistinct(S.NODE_ID).alias("k"), exact_sum(S.WEIGHT).alias("score"))
-        .where((F.col("k") >= min_links) & (F.col("score") >= min_score))
-    )
-    best = Window.partitionBy("_x").orderBy(F.col("score").desc(), F.col(CLUSTER_ID))
-    return (
-        hits.withColumn("_r", F.row_number().over(best))
-        .where(F.col("_r") == 1)
-        .select(F.col("_x").alias(S.NODE_ID), CLUSTER_ID, "k", "score")
-    )
-
-
-def attach_pooled(
-    members: DataFrame,
-    memberships: DataFrame,
-    weak: DataFrame,
-    min_size: int,
-    max_pool_degree: int,
-    min_shared: int,
-    min_surprise: float,
-    min_link: float,
-) -> DataFrame:
-    """Sellers outside every community that share a surprising part of one community's *pooled* buyers.
-
-    A ring's operator buys from all of its shops with a few accounts: a member shop may share one or two
-    of them with each other member (below ``min_shared`` for a pair) but several with the community as
-    a whole.  For a seller ``u`` and a community ``C`` (``min_size`` members or more), ``k`` = pool
-    members (buyers) of ``u`` that also belong to any member of ``C``; under the configuration-model null
-    of :func:`fraudmine.graph.channels.pool_links`, ``k`` is about Poisson with mean
-    ``λ = n_u · n_C · Σ_p d_p (d_p - 1) / (Σ_p d_p)²`` (``n_C`` the community's distinct pool members),
-    scored by the same Chernoff tail.  The seller joins when ``k ≥ min_shared``, the tail reaches
-    ``min_surprise`` and (second evidence, so no single channel decides) one of its combined links to a
-    member of ``C`` weighs at least ``min_link``.
-
-    Args:
-        members: ``[node_id, cluster_id]``.
-        memberships: ``[pool, seller]`` (duplicates allowed), e.g. :func:`.channels.buyer_memberships`.
-        weak: ``[src, dst, weight]`` combined seller links of any strength.
-
-    Returns:
-        ``[node_id, cluster_id, k, surprise]``: one community per seller (highest surprise, then the
-        smallest cluster id).
-    """
-    m, rate = ch.bounded_memberships(memberships, max_pool_degree)
-    sizes = members.groupby(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_size")).where(F.col("_size") >= min_size)
-    big = members.join(sizes, CLUSTER_ID).select(S.NODE_ID, CLUSTER_ID)
-    cpool = m.join(big, F.col("seller") == F.col(S.NODE_ID)).select("pool", CLUSTER_ID).distinct()
-    n_c = cpool.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_nc"))
-    n_u = m.groupBy("seller").agg(F.count(F.lit(1)).alias("_nu"))
-    outside = m.join(big.select(F.col(S.NODE_ID).alias("seller")), "seller", "left_anti").select("pool", "seller")
-    hits = (
-        outside.join(cpool, "pool")
-        .groupBy("seller", CLUSTER_ID)
-        .agg(F.count(F.lit(1)).alias("k"))
-        .where(F.col("k") >= min_shared)
-        .join(n_u, "seller")
-        .join(n_c, CLUSTER_ID)
-    )
-    lam = F.greatest(F.col("_nu") * F.col("_nc") * F.lit(rate), F.lit(1e-12))
-    k = F.col("k").cast("double")
-    tail = F.when(k > lam, (k * F.log(k / lam) - k + lam) / F.lit(math.log(10.0))).otherwise(F.lit(0.0))
-    hits = hits.withColumn("surprise", tail).where(F.col("surprise") >= min_surprise)
-    both = weak.select(F.col(S.SRC).alias("seller"), F.col(S.DST).alias(S.NODE_ID), S.WEIGHT).unionByName(
-        weak.select(F.col(S.DST).alias("seller"), F.col(S.SRC).alias(S.NODE_ID), S.WEIGHT)
-    )
-    second = (
-        both.join(big, S.NODE_ID)
-        .groupBy("seller", CLUSTER_ID)
-        .agg(F.max(S.WEIGHT).alias("_w"))
-        .where(F.col("_w") >= min_link)
-    )
-    best = Window.partitionBy("seller").orderBy(F.col("surprise").desc(), F.col(CLUSTER_ID))
-    return (
-        hits.join(second, ["seller", CLUSTER_ID])
-        .withColumn("_r", F.row_number().over(best))
-        .where(F.col("_r") == 1)
-        .select(F.col("seller").alias(S.NODE_ID), CLUSTER_ID, "k", "surprise")
-    )
-
-
 def channel_links(
     edges: DataFrame,
     nodes: DataFrame,
@@ -450,15 +149,6 @@ def channel_links(
     # materialised: the channel scores are read three times by the standardisation (medians, spreads,
     # scores), and without this cut each read re-plans the timing channels' joins (a 375-node plan)
     return pairs.unionByName(timing).localCheckpoint(eager=True)
-
-
-def _adopt(members: DataFrame, attached: DataFrame, count_col: str) -> tuple[DataFrame, DataFrame]:
-    """Move the ``attached`` ``[node_id, cluster_id, ...]`` sellers into ``members``; also their count per cluster."""
-    attached = attached.localCheckpoint(eager=True)
-    moved = members.join(attached.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(
-        attached.select(S.NODE_ID, CLUSTER_ID)
-    )
-    return moved, attached.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias(count_col))
 
 
 def collusion_clusters(
@@ -503,33 +193,27 @@ def collusion_clusters(
     core = comm.frame.select(
         F.col("node").alias(S.NODE_ID), cluster_id_col("collusion", F.col("community")).alias(CLUSTER_ID)
     ).localCheckpoint(eager=True)
+    counts: dict[str, DataFrame] = {}  # evidence key -> [cluster_id, n] of the sellers each step moved
     if cfg.weak_min_degree > 0:
         wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree).localCheckpoint(
             eager=True
         )
         core = core.join(wc.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(wc)
-    else:
-        wc = core.limit(0)
     if cfg.merge_min_density > 0:  # after the weak cores: a ring's weakly tied part can sit beside its core
         core = merge_dense_pairs(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.merge_min_density)
-    n_weak = wc.select(S.NODE_ID).join(core, S.NODE_ID).groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_weak"))
+    if cfg.weak_min_degree > 0:  # counted in the merged communities
+        counts["weak_core_members"] = wc.select(S.NODE_ID).join(core, S.NODE_ID).groupBy(CLUSTER_ID).count()
     promoters = ch.promotion_memberships(edges).localCheckpoint(eager=True)
-    sat = attach_satellites(core, promoters, cfg.min_size, cfg.attach_min_share, cfg.attach_min_links).localCheckpoint(
-        eager=True
-    )
-    members = core.join(sat.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(sat.select(S.NODE_ID, CLUSTER_ID))
+    sat = attach_satellites(core, promoters, cfg.min_size, cfg.attach_min_share, cfg.attach_min_links)
+    members, counts["attached_promoters"] = adopt(core, sat)
     if cfg.identified_min_members > 0:
         ident = attach_identified(
             members, promoters, identity_links, cfg.min_size, cfg.identified_min_promoted, cfg.identified_min_members
         )
-        members, n_ident = _adopt(members, ident, "_ident")
-    else:
-        n_ident = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_ident"))
+        members, counts["attached_identified"] = adopt(members, ident)
     if cfg.partial_min_score > 0:
         part = attach_partial(members, scored, cfg.min_size, cfg.partial_min_score, cfg.partial_min_links)
-        members, n_part = _adopt(members, part, "_part")
-    else:
-        n_part = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_part"))
+        members, counts["attached_partial"] = adopt(members, part)
     if cfg.pooled_min_surprise > 0:
         pooled = attach_pooled(
             members,
@@ -541,10 +225,7 @@ def collusion_clusters(
             cfg.pooled_min_surprise,
             cfg.pooled_min_link,
         )
-        members, n_pooled = _adopt(members, pooled, "_pooled")
-    else:
-        n_pooled = core.limit(0).select(CLUSTER_ID, F.lit(0).alias("_pooled"))
-    attached = sat.groupBy(CLUSTER_ID).agg(F.count(F.lit(1)).alias("_att"))
+        members, counts["attached_pooled"] = adopt(members, pooled)
     inside = (
         links.join(members.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_cu")), S.SRC)
         .join(members.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_cv")), S.DST)
@@ -564,30 +245,26 @@ def collusion_clusters(
     fams = {"timing" if c in ch.TIMING_CHANNELS else c for c in ALL_CHANNELS if cfg.channel_weights.get(c, 0) > 0}
     n_avail = len([c for c in fams if c != "duplicate" or duplicate_pairs is not None])
     risk = (F.lit(1.0) - F.exp(-F.col("_mean"))) * F.sqrt(F.col("_nch") / F.lit(max(n_avail, 1)))
-    summary = (
-        stats.join(chan, CLUSTER_ID)
-        .join(attached, CLUSTER_ID, "left")
-        .join(n_part, CLUSTER_ID, "left")
-        .join(n_pooled, CLUSTER_ID, "left")
-        .join(n_weak, CLUSTER_ID, "left")
-        .join(n_ident, CLUSTER_ID, "left")
-        .select(
-            CLUSTER_ID,
-            risk.alias("risk"),
-            F.to_json(
-                F.struct(
-                    F.col("_nl").alias("links"),
-                    F.round("_mean", 3).alias("mean_link_score"),
-                    F.col("_ch").alias("channels"),
-                    F.coalesce(F.col("_att"), F.lit(0)).alias("attached_promoters"),
-                    F.coalesce(F.col("_part"), F.lit(0)).alias("attached_partial"),
-                    F.coalesce(F.col("_pooled"), F.lit(0)).alias("attached_pooled"),
-                    F.coalesce(F.col("_weak"), F.lit(0)).alias("weak_core_members"),
-                    F.coalesce(F.col("_ident"), F.lit(0)).alias("attached_identified"),
-                    F.lit(comm.engine).alias("engine"),
-                )
-            ).alias("evidence"),
-        )
+    summary = stats.join(chan, CLUSTER_ID)
+    for key, n in counts.items():
+        summary = summary.join(n.withColumnRenamed("count", f"_{key}"), CLUSTER_ID, "left")
+
+    def moved(key: str) -> Column:
+        return F.coalesce(F.col(f"_{key}"), F.lit(0)) if key in counts else F.lit(0)
+
+    keys = ("attached_promoters", "attached_partial", "attached_pooled", "weak_core_members", "attached_identified")
+    summary = summary.select(
+        CLUSTER_ID,
+        risk.alias("risk"),
+        F.to_json(
+            F.struct(
+                F.col("_nl").alias("links"),
+                F.round("_mean", 3).alias("mean_link_score"),
+                F.col("_ch").alias("channels"),
+                *(moved(k).alias(k) for k in keys),
+                F.lit(comm.engine).alias("engine"),
+            )
+        ).alias("evidence"),
     )
     clusters = assemble_clusters("collusion", members, nodes, summary, min_size=cfg.min_size)
     return clusters, members, links

@@ -351,7 +351,7 @@ def test_pool_surprise_discounts_big_sellers(spark) -> None:  # type: ignore[no-
 
 @pytest.mark.spark
 def test_creators_attach_to_the_community_they_mostly_promote(spark) -> None:  # type: ignore[no-untyped-def]
-    from fraudmine.graph.collusion import attach_satellites
+    from fraudmine.graph.collusion_refine import attach_satellites
 
     members = spark.createDataFrame(
         [(f"merchant:r{i}", "ring") for i in range(4)]
@@ -370,7 +370,7 @@ def test_creators_attach_to_the_community_they_mostly_promote(spark) -> None:  #
 
 @pytest.mark.spark
 def test_attach_partial_needs_weak_ties_to_several_members(spark) -> None:  # type: ignore[no-untyped-def]
-    from fraudmine.graph.collusion import attach_partial
+    from fraudmine.graph.collusion_refine import attach_partial
 
     members = spark.createDataFrame(
         [(f"merchant:r{i}", "ring") for i in range(5)] + [("merchant:t0", "tiny"), ("merchant:t1", "tiny")],
@@ -391,7 +391,7 @@ def test_merge_dense_pairs_joins_a_ring_cut_in_two_only(spark) -> None:  # type:
     """Leiden cut ring a|b: weak links join 6 of their 9 member pairs, so they merge (smallest id kept).
     Community c touches b by one weak link (1 of 9 pairs): it stays apart; so does tiny t (below min size)."""
     from fraudmine.graph.algorithms.engine import LocalEngine
-    from fraudmine.graph.collusion import merge_dense_pairs
+    from fraudmine.graph.collusion_refine import merge_dense_pairs
 
     rows = [(f"merchant:{k}{i}", k) for k in "abc" for i in range(3)] + [("merchant:t0", "t"), ("merchant:t1", "t")]
     members = spark.createDataFrame(rows, "node_id string, cluster_id string")
@@ -417,7 +417,7 @@ def test_weak_cores_need_every_member_weakly_tied_to_several_others(spark) -> No
     p0-p1-p2-p3-p4 of equally strong links, a 1.2-linked tail z of w0 and the members of a Leiden community
     r do not; weak links below the threshold do not count."""
     from fraudmine.graph.algorithms.engine import LocalEngine
-    from fraudmine.graph.collusion import weak_cores
+    from fraudmine.graph.collusion_refine import weak_cores
 
     members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(3)], "node_id string, cluster_id string")
     ws = [f"merchant:w{i}" for i in range(5)]
@@ -443,7 +443,7 @@ def test_attach_identified_needs_promotion_and_identifiers_shared_with_several(s
     """Creator c promotes one ring shop and shares identifiers with two: it joins.  Creator p promotes the
     same shop but shares an identifier with one member only; creator i shares identifiers with three but
     promotes none: neither joins (one channel each)."""
-    from fraudmine.graph.collusion import attach_identified
+    from fraudmine.graph.collusion_refine import attach_identified
 
     members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(4)], "node_id string, cluster_id string")
     promo = spark.createDataFrame(
@@ -464,7 +464,7 @@ def test_attach_pooled_needs_the_community_s_buyers_and_a_second_tie(spark) -> N
     with each member (one per pair: no pair link) and has a weak combined link to r0: it joins.  Shop y has
     the same buyers but no second tie; shop h (a busy honest shop) shares one operator account among 40
     buyers: neither joins.  400 background buyers set the null model's rate."""
-    from fraudmine.graph.collusion import attach_pooled
+    from fraudmine.graph.collusion_refine import attach_pooled
 
     members = spark.createDataFrame([(f"merchant:r{i}", "ring") for i in range(3)], "node_id string, cluster_id string")
     rows = [(f"o{j}", f"merchant:r{i}") for i in range(3) for j in range(4) if (i + j) % 3 != 0]
