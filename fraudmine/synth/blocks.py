@@ -17,6 +17,7 @@ import pyarrow as pa
 from fraudmine.contracts.raw import CATEGORIES, REPORT_REASONS
 from fraudmine.synth import text as tx
 from fraudmine.synth.entities import BRAND_CAT, BRANDS, PROTECTED_IDX, UNPROTECTED_IDX, Plan
+from fraudmine.synth.photos import shared_photos
 from fraudmine.synth.util import (
     US_PER_DAY,
     US_PER_HOUR,
@@ -195,6 +196,8 @@ def base_listings(blk: Block) -> dict[str, Any]:
     spam = np.flatnonzero(rng.random(n) < bg.spam_token_prob)
     for j, tok in zip(spam.tolist(), rng.integers(len(tx.SPAM_TOKENS), size=spam.shape[0]).tolist(), strict=True):
         titles[j] = f"{tx.SPAM_TOKENS[tok]} {titles[j]}" if tok % 2 else f"{titles[j]} {tx.SPAM_TOKENS[tok]}"
+    # honest cross-shop photos (supplier stock, brand official images); before variants, which copy them
+    shared_photos(blk, kind, cat, brand, langs, titles, descs, usd, phash)
     variant = np.flatnonzero((kind == 0) & (blk.p_local > 0) & (rng.random(n) < bg.variant_rate))
     variant = variant[kind[variant - 1] == 0]
     if variant.shape[0]:

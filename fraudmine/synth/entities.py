@@ -142,6 +142,10 @@ class Plan:
     thin_prob: FloatArray = field(default_factory=lambda: np.zeros(0))
     decoy_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     hide_ring: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    photo_off: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    photo_gid: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    photo_n: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    photo_cat: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_merchants(self) -> int:

@@ -143,6 +143,35 @@ class DuplicateListing(_Strict):
     )
 
 
+class PhotoSharing(_Strict):
+    """Honest shops showing near-identical photos across shops (what real marketplaces are full of).
+
+    * **supplier stock photos**: resellers and dropshippers of one supplier's product list it with the
+      supplier's photo (re-encoded or resized, so a few bits off), each shop under its own title and
+      price.  Groups are drawn per category among *all* shops of that category (fraud included); sizes
+      follow ``P(size) ~ size**-alpha``, so a popular product copied by many unrelated shops is the tail.
+    * **brand official images**: a listing naming a protected brand (an authorised reseller's, or an
+      honest grey-market claim) shows one of the brand's few official images.
+
+    Off by default (``easy`` keeps cross-shop near-duplicates inside rings only); ``default.yaml``
+    turns both on and says why its rates.
+    """
+
+    supplier_share: float = Field(
+        default=0.0, ge=0, le=5, description="memberships per merchant in supplier stock-photo groups (expected)"
+    )
+    supplier_size: IntRange = IntRange(min=2, max=200)
+    supplier_alpha: float = Field(default=2.0, ge=0)
+    supplier_listings: IntRange = IntRange(min=1, max=3)
+    official_image_prob: float = Field(
+        default=0.0, ge=0, le=1, description="P(a listing naming a protected brand shows an official brand image)"
+    )
+    official_images: int = Field(default=4, ge=1, le=64, description="official images per protected brand")
+    max_bit_flips: int = Field(
+        default=3, ge=0, le=16, description="re-encoding: bits a shop's copy is off the original (pairwise x2)"
+    )
+
+
 class Counterfeit(_Strict):
     """Sellers claiming protected brands without authorisation, or typo-squatting them."""
 
@@ -320,6 +349,7 @@ class Scenario(_Strict):
     camouflage: Camouflage = Camouflage()
     tabular_shift: TabularShift = TabularShift()
     background: Background = Background()
+    photo_sharing: PhotoSharing = PhotoSharing()
     labels: Labels = Labels()
     moderation: Moderation = Moderation()
 

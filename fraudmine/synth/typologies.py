@@ -307,6 +307,7 @@ LANG_OF = np.array([COUNTRIES[c][0] for c in COUNTRY_CODES])
 def plant_all(plan: Plan, rng: np.random.Generator) -> None:
     """Run every plan-level typology assignment in a fixed order, then finalise offsets."""
     from fraudmine.synth.entities import assign_hubs
+    from fraudmine.synth.photos import assign_photo_groups
     from fraudmine.synth.promotions import assign_promotions
 
     picker = Picker(rng, plan.n_merchants)
@@ -329,6 +330,7 @@ def plant_all(plan: Plan, rng: np.random.Generator) -> None:
     lo, hi = claim.unauthorised_claim_share
     plan.claim_share = np.where(who, rng.uniform(lo, hi, plan.n_merchants), 0.0)
     assign_hubs(plan, rng)
+    assign_photo_groups(plan, rng)
     assign_promotions(plan, rng)
     plan_order_thinning(plan, rng)
     plan.finalise()
