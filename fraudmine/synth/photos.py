@@ -57,9 +57,9 @@ def assign_photo_groups(plan: Plan, rng: np.random.Generator) -> None:
     weight = np.array([m.shape[0] for m in by_cat], dtype=np.float64)
     who: list[IntArray] = []
     gid: list[IntArray] = []
-    cats = np.zeros(sizes.shape[0], dtype=np.int64)
+    cats: IntArray = np.zeros(sizes.shape[0], dtype=np.int64)
     if sizes.shape[0] and weight.sum() > 0:
-        cats = rng.choice(weight.shape[0], size=sizes.shape[0], p=weight / weight.sum()).astype(np.int64)
+        cats = np.asarray(rng.choice(weight.shape[0], size=sizes.shape[0], p=weight / weight.sum()), dtype=np.int64)
     for g, (size, c) in enumerate(zip(sizes.tolist(), cats.tolist(), strict=True)):
         pool = by_cat[c]
         k = min(size, pool.shape[0])
@@ -74,7 +74,7 @@ def assign_photo_groups(plan: Plan, rng: np.random.Generator) -> None:
     plan.photo_gid = g_all[order]
     plan.photo_off = np.concatenate([[0], np.cumsum(np.bincount(m, minlength=n))]).astype(np.int64)
     lo, hi = cfg.supplier_listings.min, cfg.supplier_listings.max
-    plan.photo_n = rng.integers(max(lo, 1), max(hi, 1) + 1, size=plan.photo_gid.shape[0]).astype(np.int64)
+    plan.photo_n = np.asarray(rng.integers(max(lo, 1), max(hi, 1) + 1, size=plan.photo_gid.shape[0]), dtype=np.int64)
 
 
 def _seeded_hash(seed: int, salt: int, *key: int) -> int:

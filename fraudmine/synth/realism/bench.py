@@ -151,7 +151,7 @@ def run_realism(data: Path, seed: int = 0) -> dict[str, Any]:
     tables = {
         t: ag.read_raw(raw, t) for t in ("merchants", "products", "identities", "promotions", "orders", "reports")
     }
-    g = rel.trivial_graph(xm.index, tables["identities"], fraud, ring, CUTS, HOMOPHILY_CUT, seed)
+    g = rel.trivial_graph(xm.index, tables["identities"], fraud, ring, CUTS, HOMOPHILY_CUT, seed, tables["products"])
     truth_part = rel.truth_partition(xm.shape[0], ring)
     ref_ari = float(adjusted_rand_score(truth_part, reference_clusters(xm.index, tables)))
     image_ari = float(adjusted_rand_score(truth_part, image_only_clusters(xm.index, tables["products"])))
