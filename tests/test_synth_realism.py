@@ -36,8 +36,13 @@ def realism(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
 def _hard(res: dict[str, Any]) -> list[str]:
     """The guard's thresholds; returns the ones broken."""
     broken = []
-    if max(res["cc_ari"].values()) > 0.5:
+    if max(v for k, v in res["cc_ari"].items() if ":" not in k) > 0.5:
         broken.append("cc_ari")
+    # near-identical photos alone (honest shops share supplier and brand photos; easy plants none)
+    if max(v for k, v in res["cc_ari"].items() if k.startswith("image:")) > 0.5:
+        broken.append("image cc_ari")
+    if max(v for k, v in res["cc_ari"].items() if k.startswith("combined:")) > 0.5:
+        broken.append("identifier+image cc_ari")
     if max(res["louvain_ari"].values()) > 0.5:
         broken.append("louvain_ari")
     if res["homophily"]["all"] > 0.35:
@@ -60,6 +65,11 @@ def test_default_is_hard_for_trivial_methods_and_easy_is_not(realism: dict[str, 
 def test_json_keys_are_the_interface(realism: dict[str, dict[str, Any]]) -> None:
     keys = {"max_single_auroc", "tabular_lgbm_auroc", "trivial_graph_auroc", "cc_ari", "louvain_ari"}
     assert keys | {"homophily", "reference_ari"} <= set(realism["default"])
+    cuts = [str(c) for c in realism["default"]["details"]["cuts"]]
+    for prefix in ("", "image:", "combined:"):  # identifiers, images, both: every trivial baseline in the maxima
+        assert {prefix + c for c in cuts} <= set(realism["default"]["cc_ari"])
+        assert {prefix + c for c in cuts} <= set(realism["default"]["louvain_ari"])
+    assert "image_only_ari" in realism["default"]["details"] and "image" in realism["default"]["homophily"]
     for v in realism["default"]["max_single_auroc"].values():
         assert 0.5 <= v["auroc"] <= 1.0 and isinstance(v["aggregate"], str)
 
