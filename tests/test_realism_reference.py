@@ -62,3 +62,21 @@ def test_attach_to_cores_requires_a_share_of_the_core() -> None:
     assert np.sum(lab == lab[6]) == 1
     v[:] = 3
     assert attach_to_cores(7, a, b, v)[6] == lab[0]
+
+
+def test_a_shared_photo_under_unrelated_titles_is_not_a_copied_listing() -> None:
+    from fraudmine.synth.realism.reference import copied_listing_pairs, title_tokens
+
+    phash = np.array([H, _flip(H, 1, 2), _flip(H, 5), _flip(H, 9, 30)], dtype=np.uint64)
+    merchant = np.array([0, 1, 2, 3])
+    titles = [
+        "wireless earbuds bluetooth black",
+        "bluetooth wireless earbuds black HOT",  # the copy: same words, one token added
+        "sport headphones red model x",  # a reseller's own title over the supplier photo
+        "蓝牙耳机黑色",  # no spaces: character bigrams
+    ]
+    img = near_image_pairs(phash, merchant, max_bits=8)
+    assert len(img) == 6  # every pair shares the photo
+    got = copied_listing_pairs(img, titles, min_sim=0.4)
+    assert set(zip(got["a"].tolist(), got["b"].tolist(), strict=True)) == {(0, 1)}
+    assert title_tokens("蓝牙耳机") == frozenset({"蓝牙", "牙耳", "耳机"})

@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from fraudmine.synth.realism import aggregates as ag
 from fraudmine.synth.realism import relational as rel
-from fraudmine.synth.realism.reference import image_only_clusters, reference_clusters
+from fraudmine.synth.realism.reference import copy_only_clusters, image_only_clusters, reference_clusters
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ def run_realism(data: Path, seed: int = 0) -> dict[str, Any]:
     truth_part = rel.truth_partition(xm.shape[0], ring)
     ref_ari = float(adjusted_rand_score(truth_part, reference_clusters(xm.index, tables)))
     image_ari = float(adjusted_rand_score(truth_part, image_only_clusters(xm.index, tables["products"])))
+    copy_ari = float(adjusted_rand_score(truth_part, copy_only_clusters(xm.index, tables["products"])))
     log.info("relational (%.1fs)", time.monotonic() - t0)
     trivial = {
         cut: max(v for per in by_score.values() for v in per.values() if v == v) for cut, by_score in g["auroc"].items()
@@ -176,6 +177,7 @@ def run_realism(data: Path, seed: int = 0) -> dict[str, Any]:
             "aggregates": {et: int(f.shape[1]) for et, f in feats.items()},
             "lgbm_gain_share": importance,
             "image_only_ari": round(image_ari, 4),
+            "copy_only_ari": round(copy_ari, 4),
         },
         "seconds": round(time.monotonic() - t0, 1),
     }

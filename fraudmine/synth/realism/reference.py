@@ -5,9 +5,11 @@ sharing a rare identifier, a rare creator, a rare buyer, a rare reporter
 ("rare": held by 2..``rare`` merchants) or a near-identical image.  Each pair is
 scored on six independent evidence channels: a shared rare identifier,
 registration within a week, ≥ 2 shared rare buyers, a shared rare creator, a
-near-identical listing image (Hamming distance ≤ ``max_bits`` of the 64-bit
-perceptual hash, found through four 16-bit LSH bands as in Indyk & Motwani
-1998), ≥ 2 shared rare reporters.  The number of agreeing channels is the
+copied listing (a near-identical image — Hamming distance ≤ ``max_bits`` of the
+64-bit perceptual hash, found through four 16-bit LSH bands as in Indyk & Motwani
+1998 — whose two titles also agree, token Jaccard ≥ ``min_title_sim``: the same
+photo under unrelated titles is what resellers of one supplier's product look
+like), ≥ 2 shared rare reporters.  The number of agreeing channels is the
 pair's vote.
 
 Clusters in two steps:
@@ -108,14 +110,54 @@ def _listing_hashes(products: pd.DataFrame, pos: pd.Series) -> tuple[np.ndarray,
     return ph, p["merchant_id"].map(pos).to_numpy(dtype=np.int64)
 
 
+def title_tokens(title: str) -> frozenset[str]:
+    """Lower-cased words of a title; character bigrams for a title without spaces (CJK, Thai)."""
+    t = title.lower()
+    words = t.split()
+    return frozenset(words if len(words) > 1 else (t[i : i + 2] for i in range(max(len(t) - 1, 1))))
+
+
+def copied_listing_pairs(img: pd.DataFrame, titles: list[str], min_sim: float) -> pd.DataFrame:
+    """The rows of :func:`near_image_pairs` whose two listings' titles also agree (token Jaccard ≥ ``min_sim``).
+
+    A photo shown under unrelated titles is what resellers of one supplier's product (or of a brand's
+    official images) look like; the same photo under the same words is a copied listing.
+    ``titles`` is aligned with the listings of ``near_image_pairs`` (``k = x * len(titles) + y``).
+    """
+    n = len(titles)
+    k = img["k"].to_numpy(dtype=np.int64)
+    tok = {i: title_tokens(titles[i]) for i in np.unique(np.concatenate([k // n, k % n])).tolist()}
+    sim = np.array(
+        [
+            len(tok[x] & tok[y]) / max(len(tok[x] | tok[y]), 1)
+            for x, y in zip((k // n).tolist(), (k % n).tolist(), strict=True)
+        ]
+    )
+    return img[sim >= min_sim] if sim.shape[0] else img
+
+
 def image_only_clusters(merchant_ids: pd.Index, products: pd.DataFrame, max_bits: int = 8) -> np.ndarray:
     """Components of merchants sharing a near-identical listing image: the one-channel baseline.
 
     Reported beside the reference so that it is visible how much of the reference's ARI a single
-    channel already gives (cross-shop near-duplicates are planted only inside rings today).
+    channel gives (``details.image_only_ari`` of the realism benchmark).
     """
     n = merchant_ids.shape[0]
     img = near_image_pairs(*_listing_hashes(products, pd.Series(np.arange(n), index=merchant_ids)), max_bits)
+    return components(n, img["a"].to_numpy(), img["b"].to_numpy())
+
+
+def copy_only_clusters(
+    merchant_ids: pd.Index, products: pd.DataFrame, max_bits: int = 8, min_title_sim: float = 0.4
+) -> np.ndarray:
+    """Components of merchants sharing a copied listing (near-identical image and title): one channel.
+
+    ``details.copy_only_ari`` of the realism benchmark: the reference's image channel on its own.
+    """
+    n = merchant_ids.shape[0]
+    p = products.dropna(subset=["image_phash"])
+    img = near_image_pairs(*_listing_hashes(p, pd.Series(np.arange(n), index=merchant_ids)), max_bits)
+    img = copied_listing_pairs(img, p["title"].astype(str).tolist(), min_title_sim)
     return components(n, img["a"].to_numpy(), img["b"].to_numpy())
 
 
@@ -138,6 +180,7 @@ def reference_clusters(
     tables: dict[str, pd.DataFrame],
     rare: int = 20,
     max_bits: int = 8,
+    min_title_sim: float = 0.4,
 ) -> np.ndarray:
     """Multi-evidence merchant clustering (module docstring); returns a cluster label per merchant.
 
@@ -147,6 +190,7 @@ def reference_clusters(
             (timestamps as int64 microseconds).
         rare: most merchants a rare key (identifier, buyer, creator, reporter) may be shared by.
         max_bits: Hamming distance of near-identical image hashes.
+        min_title_sim: title token Jaccard a near-identical image pair needs to count as a copy.
     """
     n = merchant_ids.shape[0]
     pos = pd.Series(np.arange(n), index=merchant_ids)
@@ -161,7 +205,9 @@ def reference_clusters(
         "buyer": _bipartite(o["buyer_id"], o["product_id"].map(owner), rare),
         "reporter": _bipartite(r["reporter_id"], tgt, rare),
     }
-    img = near_image_pairs(*_listing_hashes(tables["products"], pos), max_bits)
+    listed = tables["products"].dropna(subset=["image_phash"])
+    img = near_image_pairs(*_listing_hashes(listed, pos), max_bits)
+    img = copied_listing_pairs(img, listed["title"].astype(str).tolist(), min_title_sim)
     # shared keys per pair, counted from each channel's pair rows (key = a * n + b)
     shared = {
         name: pd.Series(1, index=_pair_key(pairs_from_groups(c["k"].to_numpy(), c["m"].to_numpy(), rare), n))
