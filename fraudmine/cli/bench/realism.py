@@ -35,7 +35,9 @@ def add_parser(sub: Any) -> None:
         description="Reads DIR/raw and DIR/truth (from `fraudmine generate`). Per typology the best single "
         "per-account raw aggregate AUROC; a 5-fold LightGBM on merchant aggregates; shared-identifier count / "
         "component-size AUROCs, connected-components and Louvain ARI of rings at identifier degree cuts "
-        "2, 5, 20, 100; fraud edge homophily per identifier type; ARI of a reference multi-evidence clustering.",
+        "2, 5, 20, 100, the same on near-identical listing images (keys image:<cut>) and on identifiers and "
+        "images together (combined:<cut>); fraud edge homophily per identifier type and for images; ARI of a "
+        "reference multi-evidence clustering.",
     )
     p.add_argument("--data", type=Path, required=True, help="generated folder holding raw/ and truth/")
     p.add_argument("--seed", type=int, default=0, help="seed of the LightGBM folds and Louvain")
