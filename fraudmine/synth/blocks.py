@@ -197,7 +197,7 @@ def base_listings(blk: Block) -> dict[str, Any]:
     for j, tok in zip(spam.tolist(), rng.integers(len(tx.SPAM_TOKENS), size=spam.shape[0]).tolist(), strict=True):
         titles[j] = f"{tx.SPAM_TOKENS[tok]} {titles[j]}" if tok % 2 else f"{titles[j]} {tx.SPAM_TOKENS[tok]}"
     # honest cross-shop photos (supplier stock, brand official images); before variants, which copy them
-    shared_photos(blk, kind, cat, brand, langs, titles, descs, usd, phash)
+    shared_photos(blk, kind, cat, brand, phash)
     variant = np.flatnonzero((kind == 0) & (blk.p_local > 0) & (rng.random(n) < bg.variant_rate))
     variant = variant[kind[variant - 1] == 0]
     if variant.shape[0]:

@@ -13,10 +13,10 @@ fraud and nothing here goes into ``truth/``.
   resell supplier goods too); group sizes heavy-tailed.
 * :func:`shared_photos` (block level, called by
   :func:`fraudmine.synth.blocks.base_listings` before colour variants are drawn):
-  a member's chosen ordinary listings get the supplier photo re-encoded (a few
-  bits off), the category's title words in the shop's language and its own
-  price; listings naming a protected brand show one of the brand's official
-  images with ``official_image_prob``.  Photo hashes are seeded per group and
+  a member's chosen ordinary listings of the group's category get the supplier
+  photo re-encoded (a few bits off) under their own title and price; listings
+  naming a protected brand show one of the brand's official images with
+  ``official_image_prob``.  Photo hashes are seeded per group and
   per brand, so shops in different blocks show the same picture.
 """
 
@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from fraudmine.contracts.raw import CATEGORIES
-from fraudmine.synth import text as tx
 from fraudmine.synth.entities import PROTECTED, Plan, group_sizes
 from fraudmine.synth.util import IntArray, flip_bits
 
@@ -37,8 +35,6 @@ if TYPE_CHECKING:
 
 SUPPLIER_SALT = 7_000_017  # seed-sequence salt of supplier photos (distinct from duplicate templates)
 OFFICIAL_SALT = 7_000_019  # seed-sequence salt of brand official images
-MED = np.array([tx.PRICE[c][0] for c in CATEGORIES])  # category price law, as blocks.MED / blocks.SIG
-SIG = np.array([tx.PRICE[c][1] for c in CATEGORIES])
 
 
 def assign_photo_groups(plan: Plan, rng: np.random.Generator) -> None:
@@ -88,17 +84,13 @@ def shared_photos(
     kind: IntArray,
     cat: IntArray,
     brand: IntArray,
-    langs: list[str],
-    titles: list[str],
-    descs: list[str],
-    usd: npt.NDArray[np.float64],
     phash: npt.NDArray[np.uint64],
 ) -> None:
     """Give the block's listings their supplier stock photos and brand official images (in place).
 
-    Supplier photos go to ordinary listings without a brand (kind 0, ``brand < 0``); the listing
-    is re-titled in its shop's language for the group's category and re-priced as any listing
-    of that category in that shop (its own words and price: only the picture is shared).
+    Supplier photos go to ordinary listings without a brand (kind 0, ``brand < 0``) of the
+    group's category; only the picture changes: each shop keeps its own title, description,
+    price and category for the product, so no per-shop aggregate but the photo's moves.
     """
     p, rng = blk.plan, blk.rng
     cfg = p.scenario.photo_sharing
@@ -110,24 +102,19 @@ def shared_photos(
             continue
         lo, hi = blk.local_range(m)
         free = lo + np.flatnonzero((kind[lo:hi] == 0) & (brand[lo:hi] < 0))
-        want = p.photo_n[o0:o1]
-        take = min(int(want.sum()), free.shape[0])
-        if take == 0:
-            continue
-        chosen = rng.choice(free, size=take, replace=False)
-        rows.extend(chosen.tolist())
-        groups.extend(np.repeat(p.photo_gid[o0:o1], want)[:take].tolist())
+        for g, want in zip(p.photo_gid[o0:o1].tolist(), p.photo_n[o0:o1].tolist(), strict=True):
+            fit = free[cat[free] == p.photo_cat[g]]  # the shop's listings of that product's category
+            take = min(int(want), fit.shape[0])
+            if take == 0:
+                continue
+            chosen = rng.choice(fit, size=take, replace=False)
+            rows.extend(chosen.tolist())
+            groups.extend([g] * take)
+            free = np.setdiff1d(free, chosen)
     if rows:
-        r = np.asarray(rows, dtype=np.int64)
-        g = np.asarray(groups, dtype=np.int64)
-        c = p.photo_cat[g]
-        cat[r] = c
-        t2, d2 = tx.listing_texts(rng, [langs[j] for j in rows], c.tolist(), [None] * r.shape[0])
-        for k, j in enumerate(rows):
-            titles[j], descs[j] = t2[k], d2[k]
-        usd[r] = MED[c] * np.exp(SIG[c] * rng.standard_normal(r.shape[0]) + p.price_shift[blk.p_m[r]])
-        base = np.array([_seeded_hash(blk.seed, SUPPLIER_SALT, int(x)) for x in g.tolist()], dtype=np.uint64)
-        phash[r] = flip_bits(rng, base, cfg.max_bit_flips)
+        g_arr = np.asarray(groups, dtype=np.int64)
+        base = np.array([_seeded_hash(blk.seed, SUPPLIER_SALT, int(x)) for x in g_arr.tolist()], dtype=np.uint64)
+        phash[np.asarray(rows, dtype=np.int64)] = flip_bits(rng, base, cfg.max_bit_flips)
     if cfg.official_image_prob <= 0:
         return
     named = np.flatnonzero(brand >= 0)
