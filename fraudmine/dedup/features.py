@@ -136,20 +136,27 @@ def group_rank(
     return rank, best
 
 
+PHOTO_CONFIRMS_TEXT = 0.7  # text similarity from which a near-identical photo adds (docs/benchmarks.md, realism5)
+
+
 def unsupervised_score(feats: pd.DataFrame) -> npt.NDArray[np.float64]:
     """One similarity score in about [0, 1] from the features, no labels needed.
 
     Text similarity (the mean of TF-IDF and embedding cosine where both exist) moved up by model-number
     agreement and down by a model-number conflict; a near-identical image (Hamming ≤ 4 of 64 bits)
-    counts as agreement and a different one against (12-19 bits a little, ≥ 20 bits — about as far as
-    unrelated photos, 32 on average — strongly): duplicate-listing spam copies its photos, and equal
-    generic titles ("classic phone charger pink") with unrelated photos are different listings.
+    counts as agreement when the text already half agrees (≥ ``PHOTO_CONFIRMS_TEXT``: a shared photo
+    under unrelated titles is a supplier's or a brand's picture, not a copy) and a different one
+    against (12-19 bits a little, ≥ 20 bits — about as far as unrelated photos, 32 on average —
+    strongly): duplicate-listing spam copies its photos, and equal generic titles ("classic phone
+    charger pink") with unrelated photos are different listings.
     """
     text = feats[["tfidf_cos", "emb_cos"]].mean(axis=1, skipna=True).fillna(0.0).to_numpy()
     model = feats["model_agree"].to_numpy()
     bonus = np.where(model >= 1, 0.25, np.where(model > 0, 0.1, np.where(model < 0, -0.2, 0.0)))
     image = feats["image_hamming"].to_numpy()
-    bonus = bonus + np.where(np.nan_to_num(image, nan=64) <= 4, 0.25, 0.0)
+    # a photo confirms agreeing text, it does not make it: resellers of one supplier's product (and of a
+    # brand's official images) show the same picture under unrelated titles
+    bonus = bonus + np.where((np.nan_to_num(image, nan=64) <= 4) & (text >= PHOTO_CONFIRMS_TEXT), 0.25, 0.0)
     far = np.nan_to_num(image, nan=0)
     bonus = bonus + np.where(far >= 20, -0.6, np.where(far >= 12, -0.3, 0.0))
     brand = feats["brand_agree"].to_numpy()
