@@ -130,3 +130,23 @@ def test_find_duplicates_does_not_depend_on_the_row_order() -> None:
     pd.testing.assert_frame_equal(
         a.edges.sort_values(key).reset_index(drop=True), b.edges.sort_values(key).reset_index(drop=True)
     )
+
+
+def test_a_shared_photo_adds_to_the_score_only_when_the_texts_agree() -> None:
+    """Resellers show one supplier's photo under their own titles: the photo alone is not a copy."""
+    import pandas as pd
+
+    from fraudmine.dedup.features import unsupervised_score
+
+    feats = pd.DataFrame(
+        {
+            "tfidf_cos": [0.3, 0.3, 0.8, 0.8],
+            "emb_cos": [float("nan")] * 4,
+            "model_agree": [0.0] * 4,
+            "image_hamming": [2.0, float("nan"), 2.0, float("nan")],
+            "brand_agree": [float("nan")] * 4,
+        }
+    )
+    s = unsupervised_score(feats)
+    assert s[0] == s[1] == 0.3  # same photo, unrelated titles: as if no photo
+    assert s[2] > s[3] + 0.2  # same photo confirming agreeing titles
