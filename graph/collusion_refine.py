@@ -22,8 +22,8 @@ from pyspark.sql import functions as F
 
 from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
-from fraudmine.graph.algorithms.engine import GraphEngine
 from fraudmine.graph.algorithms import local
+from fraudmine.graph.algorithms.engine import GraphEngine
 from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_sum, to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID
 from fraudmine.graph.identity import cluster_id, cluster_id_col

@@ -451,7 +451,9 @@ def test_weak_cores_local_path_equals_the_spark_path(spark) -> None:  # type: ig
     pairs = {tuple(sorted(rng.sample(names, 2))) for _ in range(160)}
     weak = [(a, b, rng.choice([0.8, 1.2, 2.0])) for a, b in sorted(pairs)]
     links = spark.createDataFrame(weak, "src string, dst string, weight double")
-    members = spark.createDataFrame([(names[0], "c"), (names[1], "c"), (names[2], "c")], "node_id string, cluster_id string")
+    members = spark.createDataFrame(
+        [(names[0], "c"), (names[1], "c"), (names[2], "c")], "node_id string, cluster_id string"
+    )
     for k in (2, 3, 4):
         got = sorted(tuple(r) for r in weak_cores(members, links, LocalEngine(), 3, 1.0, k).collect())
         want = sorted(tuple(r) for r in weak_cores(members, links, SparkEngine(), 3, 1.0, k).collect())
