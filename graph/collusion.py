@@ -195,9 +195,9 @@ def collusion_clusters(
     ).localCheckpoint(eager=True)
     counts: dict[str, DataFrame] = {}  # evidence key -> [cluster_id, n] of the sellers each step moved
     if cfg.weak_min_degree > 0:
-        wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree)
-        if engine.name != "local":  # the local engine's rows are already a driver-side relation
-            wc = wc.localCheckpoint(eager=True)
+        wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree).localCheckpoint(
+            eager=True
+        )
         core = core.join(wc.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(wc)
     if cfg.merge_min_density > 0:  # after the weak cores: a ring's weakly tied part can sit beside its core
         core = merge_dense_pairs(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.merge_min_density)

@@ -24,7 +24,7 @@ from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms import local
 from fraudmine.graph.algorithms.engine import GraphEngine
-from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_sum, to_pandas
+from fraudmine.graph.algorithms.spark_common import exact_sum, to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID
 from fraudmine.graph.identity import cluster_id, cluster_id_col
 
@@ -72,9 +72,9 @@ def merge_dense_pairs(
         .agg(F.count(F.lit(1)).alias("_k"))
         .where(F.col("_k") >= F.lit(min_density) * F.col("_nn"))
         .select(S.SRC, S.DST)
+        .localCheckpoint(eager=True)
     )
-    cross, n = checkpoint_with_counts(cross)  # the row count rides on the checkpoint's job (no isEmpty job)
-    if n["rows"] == 0:
+    if cross.isEmpty():
         return members
     comp = engine.connected_components(cross.withColumn(S.WEIGHT, F.lit(1.0))).frame
     ren = comp.select(F.col("node").alias("_old"), F.col("component").alias("_new"))
@@ -91,8 +91,8 @@ def k_core(edges: DataFrame, k: int, max_rounds: int = 100) -> DataFrame:
     Returns:
         the edges of the core (both ends of degree ``k`` or more inside it).
     """
-    cur, counted = checkpoint_with_counts(edges)
-    n = counted["rows"]
+    cur = edges.localCheckpoint(eager=True)
+    n = cur.count()
     for _ in range(max_rounds):
         deg = (
             cur.select(F.col(S.SRC).alias("_n"))
@@ -101,12 +101,12 @@ def k_core(edges: DataFrame, k: int, max_rounds: int = 100) -> DataFrame:
             .agg(F.count(F.lit(1)).alias("_d"))
             .where(F.col("_d") >= k)
         )
-        nxt, counted = checkpoint_with_counts(
-            cur.join(deg.select(F.col("_n").alias(S.SRC)), S.SRC, "left_semi").join(
-                deg.select(F.col("_n").alias(S.DST)), S.DST, "left_semi"
-            )
+        nxt = (
+            cur.join(deg.select(F.col("_n").alias(S.SRC)), S.SRC, "left_semi")
+            .join(deg.select(F.col("_n").alias(S.DST)), S.DST, "left_semi")
+            .localCheckpoint(eager=True)
         )
-        m = counted["rows"]
+        m = nxt.count()
         cur = nxt
         if m == n:
             break
