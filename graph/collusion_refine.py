@@ -171,7 +171,10 @@ def _weak_cores_local(w: DataFrame, min_size: int, min_degree: int) -> DataFrame
         for node, label in comp.items():
             if sizes[label] >= min_size:
                 rows.append((str(node), cluster_id("collusion", f"weak:{label}")))
-    return spark.createDataFrame(rows, f"{S.NODE_ID} string, {CLUSTER_ID} string")
+    # from pandas, like the local engine's own frames: a local relation whose size Spark knows (an RDD of
+    # rows has no size estimate, and the joins downstream then plan shuffles instead of broadcasts)
+    pdf = pd.DataFrame(rows, columns=[S.NODE_ID, CLUSTER_ID], dtype=object)
+    return spark.createDataFrame(pdf, f"{S.NODE_ID} string, {CLUSTER_ID} string")
 
 
 def attach_satellites(
