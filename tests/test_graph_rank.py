@@ -37,7 +37,7 @@ _EDGES = [
 def _events(spark: Any, late: tuple[str, str, str] | None = None) -> Any:
     rows = [(s, d, t, datetime(2026, 3, 1, tzinfo=UTC), 1.0) for s, d, t in _EDGES]
     if late is not None:
-        rows.append((*late, datetime(2026, 9, 1, tzinfo=UTC), 1.0))
+        rows.append((*late, LATE, 1.0))
     return spark.createDataFrame(rows, S.EVENTS_SCHEMA)
 
 
@@ -60,16 +60,22 @@ def _folds(spark: Any) -> dict[str, int]:
     return {r[0].split(":")[1]: int(r[1]) for r in df.select("node_id", fold_col("node_id", N_FOLDS, 0)).collect()}
 
 
-LABELS = [("m1", "fraud", EARLY), ("m2", "ok", EARLY), ("m3", "fraud", EARLY), ("m4", "ok", EARLY)]
+LATE = datetime(2026, 9, 1, tzinfo=UTC)  # after the training cut-off of the time-safety test, before D
+LABELS = [("m1", "fraud", EARLY), ("m2", "ok", EARLY), ("m3", "fraud", LATE), ("m4", "ok", EARLY)]
 
 
-def test_own_label_never_moves_own_feature(spark: Any) -> None:
+@pytest.fixture(scope="module")
+def at_d(spark: Any) -> dict[str, tuple[float, float]]:
+    """Features as of D with :data:`LABELS` (shared by the tests: each call is several Spark jobs)."""
+    return _feats(spark, _events(spark), _labels(spark, LABELS), D)
+
+
+def test_own_label_never_moves_own_feature(spark: Any, at_d: dict[str, tuple[float, float]]) -> None:
     """Flip m2 from ok to fraud: m2's feature is unchanged, a neighbour's (m1/m3, other folds) may move."""
     folds = _folds(spark)
     # the guarantee bites only when m2's fold differs from a neighbour's: check the hash puts them apart
     assert len({folds["m1"], folds["m2"], folds["m3"]}) >= 2, folds
-    ev = _events(spark)
-    before = _feats(spark, ev, _labels(spark, LABELS), D)
+    ev, before = _events(spark), at_d
     flipped = [(m, "fraud" if m == "m2" else lab, at) for m, lab, at in LABELS]
     after = _feats(spark, ev, _labels(spark, flipped), D)
     assert after["m2"][1] == pytest.approx(before["m2"][1], rel=1e-9, abs=1e-12)
@@ -78,7 +84,9 @@ def test_own_label_never_moves_own_feature(spark: Any) -> None:
     assert after["m2"][0] == pytest.approx(before["m2"][0])  # plain PageRank is label-free
 
 
-def test_labels_and_edges_after_cutoff_do_not_move_training_features(spark: Any) -> None:
+def test_labels_and_edges_after_cutoff_do_not_move_training_features(
+    spark: Any, at_d: dict[str, tuple[float, float]]
+) -> None:
     """A label dated after the cut-off and an edge after it: features as of the cut-off are unchanged."""
     cut = datetime(2026, 8, 1, tzinfo=UTC)
     base = _feats(spark, _events(spark), _labels(spark, LABELS), cut)
@@ -92,13 +100,11 @@ def test_labels_and_edges_after_cutoff_do_not_move_training_features(spark: Any)
     assert moved.keys() == base.keys()
     for m, v in base.items():
         assert moved[m] == pytest.approx(v), m
-    # and as of D the late label and edge do count (the test can fail)
-    at_d = _feats(spark, ev, _labels(spark, later), D)
-    assert at_d["m4"] != pytest.approx(base["m4"])
+    assert base["c1"][1] != pytest.approx(at_d["c1"][1])  # the cut-off matters: m3's label is after it
 
 
-def test_unlabelled_accounts_take_every_seed_and_unreached_get_zero(spark: Any) -> None:
-    feats = _feats(spark, _events(spark), _labels(spark, LABELS), D)
+def test_unlabelled_accounts_take_every_seed_and_unreached_get_zero(at_d: dict[str, tuple[float, float]]) -> None:
+    feats = at_d
     assert "c1" in feats  # creators get rows too
     assert feats["m5"][1] == pytest.approx(0.0)  # its component has no seed
     assert feats["c1"][1] > 0  # unlabelled, next to the fraud-labelled m3 through p3
