@@ -1,8 +1,8 @@
 """Graph algorithms against networkx on random graphs (20 seeds) plus hub-heavy, bipartite and disconnected cases.
 
 Tolerances: components exactly equal; PageRank max absolute difference ≤ 1e-6 (local, igraph's PRPACK
-solves exactly) and ≤ 2e-4 per node with L1 ≤ 6e-6·n (Spark power iteration, stopped at L1 change < 1e-6·n,
-so its distance to the fixed point is at most d/(1-d) times that); Leiden modularity within 0.01 of
+solves exactly) and ≤ 2e-4 per node with L1 ≤ 6e-4 whatever the node count (Spark power iteration, stopped at L1 change
+< 1e-4, so its distance to the fixed point is at most d/(1-d) times that); Leiden modularity within 0.01 of
 networkx's Louvain or better; label propagation: no community spans two components, and NMI against
 the planted partition ≥ 0.9 on planted-partition graphs (networkx's semi-synchronous LPA reaches the same).
 """
@@ -107,11 +107,15 @@ def test_spark_engine_against_networkx(spark) -> None:  # type: ignore[no-untype
         cc.converged and cc.iterations is not None and cc.iterations <= 2 * int(np.ceil(np.log2(g.number_of_nodes())))
     )
 
-    pr = eng.pagerank(edges, nodes)
+    # 20,000 more isolated nodes: the stopping rule must not loosen with the node count (networkx's
+    # L1 < n * tol accepted the first iterations at m scale); isolated nodes only add teleport mass
+    padded = g.copy()
+    padded.add_nodes_from(f"iso_{i:05d}" for i in range(20_000))
+    pr = eng.pagerank(edges, spark.createDataFrame(pd.DataFrame({"node": sorted(padded.nodes())})))
     got_pr = dict(pr.frame.toPandas().itertuples(index=False, name=None))
-    exp = nx.pagerank(g, weight="weight", tol=1e-12, max_iter=1000)
+    exp = nx.pagerank(padded, weight="weight", tol=1e-12, max_iter=1000)
     diff = np.array([abs(got_pr[k] - exp[k]) for k in exp])
-    assert pr.converged and diff.max() <= 2e-4 and diff.sum() <= 6e-6 * len(exp)
+    assert pr.converged and diff.max() <= 2e-4 and diff.sum() <= 6e-4
     assert abs(sum(got_pr.values()) - 1.0) < 1e-9
 
 
@@ -185,3 +189,33 @@ def test_engine_choice_and_graphframes_capability(spark) -> None:  # type: ignor
     assert dict(res.frame.toPandas().itertuples(index=False, name=None)) == _expected_components(
         g.subgraph([n for n in g.nodes() if g.degree(n) > 0])
     )
+
+
+@pytest.mark.spark
+def test_spark_pagerank_groups_equal_one_networkx_run_per_group(spark) -> None:  # type: ignore[no-untyped-def]
+    """All seed groups in one power iteration give each group's own personalised PageRank.
+
+    Directed, so that dangling nodes (only in-edges) exist and each group's dangling mass must go to
+    its own seeds.
+    """
+    from fraudmine.graph.algorithms import spark_pagerank
+
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(_frame(_union()).itertuples(index=False, name=None))
+    assert any(g.out_degree(n) == 0 for n in g.nodes())
+    groups = {
+        0: ["g00_000", "g01_100", "g03_000"],
+        3: [min(n for n in g.nodes() if n.startswith("g02_"))],
+        7: sorted(g.nodes())[::25],
+    }
+    rows = [(n, k) for k, ns in groups.items() for n in ns] + [("not_a_node", 9)]  # group 9 has no node
+    seeds = spark.createDataFrame(pd.DataFrame(rows, columns=["node", "group"]))
+    out, it, ok = spark_pagerank.pagerank_groups(spark.createDataFrame(_frame(_union())), seeds, directed=True)
+    got = out.toPandas()
+    assert ok and it > 1 and set(got["group"]) == set(groups)
+    for k, ns in groups.items():
+        mine = got[got["group"] == k].set_index("node")["score"]
+        exp = nx.pagerank(g, weight="weight", personalization=dict.fromkeys(ns, 1.0), tol=1e-12, max_iter=2000)
+        diff = np.array([abs(mine[n] - exp[n]) for n in g.nodes()])
+        assert diff.max() <= 2e-4 and diff.sum() <= 6e-4, k
+        assert abs(mine.sum() - 1.0) < 1e-9
