@@ -47,7 +47,7 @@ from fraudmine.graph.algorithms.spark_common import (
 
 log = logging.getLogger(__name__)
 
-GROUP = "group"
+GROUP = spark_pagerank.GROUP
 """Seed-group column of :meth:`GraphEngine.pagerank_groups` (a long)."""
 
 CommunityMethod = Literal["auto", "leiden", "lpa", "infomap"]
@@ -282,6 +282,22 @@ class SparkEngine(GraphEngine):
         t0 = time.monotonic()
         out, it, ok = spark_pagerank.pagerank(
             edges, nodes, damping=damping, seeds=seeds, directed=directed, max_iter=max(self.max_iter, 100)
+        )
+        out = out.localCheckpoint(eager=True)
+        return AlgoResult(out, self.name, it, ok, time.monotonic() - t0)
+
+    def pagerank_groups(
+        self,
+        edges: DataFrame,
+        seeds: DataFrame,
+        damping: float = 0.85,
+        directed: bool = False,
+    ) -> AlgoResult:
+        """See :meth:`GraphEngine.pagerank_groups`: every group in one power iteration
+        (:func:`.spark_pagerank.pagerank_groups`)."""
+        t0 = time.monotonic()
+        out, it, ok = spark_pagerank.pagerank_groups(
+            edges, seeds, damping=damping, directed=directed, max_iter=max(self.max_iter, 100)
         )
         out = out.localCheckpoint(eager=True)
         return AlgoResult(out, self.name, it, ok, time.monotonic() - t0)
