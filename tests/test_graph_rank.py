@@ -109,3 +109,20 @@ def test_unlabelled_accounts_take_every_seed_and_unreached_get_zero(at_d: dict[s
     assert feats["m5"][1] == pytest.approx(0.0)  # its component has no seed
     assert feats["c1"][1] > 0  # unlabelled, next to the fraud-labelled m3 through p3
     assert sum(v[0] for v in feats.values()) > 0
+
+
+def test_local_pagerank_groups_equal_one_run_per_group(spark: Any) -> None:
+    """The one-collect grouped run equals ``pagerank`` per group; a group without a graph seed gives no rows."""
+    from fraudmine.graph.algorithms.engine import LocalEngine
+
+    edges = spark.createDataFrame(
+        [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a"), ("c", "e")], "src string, dst string"
+    )
+    seeds = spark.createDataFrame([("a", 0), ("c", 1), ("e", 1), ("zz", 2)], "node string, group long")
+    eng = LocalEngine()
+    got = {(r["group"], r["node"]): r["score"] for r in eng.pagerank_groups(edges, seeds).frame.collect()}
+    assert {g for g, _ in got} == {0, 1}
+    for g, names in ((0, ["a"]), (1, ["c", "e"])):
+        one = eng.pagerank(edges, seeds=spark.createDataFrame([(n,) for n in names], "node string")).frame.collect()
+        for r in one:
+            assert got[(g, r["node"])] == pytest.approx(r["score"], abs=1e-12)
