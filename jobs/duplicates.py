@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 def _pandas(ctx: StageContext, table: str) -> pd.DataFrame:
-    return ctx.read("validate", "clean", table).toPandas()
+    return pd.DataFrame(ctx.read("validate", "clean", table).toPandas())
 
 
 def write_parquet(frame: pd.DataFrame, folder: Path) -> None:
@@ -186,8 +186,10 @@ def _run_spark(ctx: StageContext, staging: Path) -> StageResult:
             )
             write_parquet(frame, staging / name)
             rows[name] = len(frame)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        log.error("duplicates (spark): failed; intermediate tables kept in %s", work)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
     return _finish(
         staging, dup.report, int(dup.report["listings"]), rows["listing_clusters"], rows["brand_violations"], rows, t0
     )
@@ -224,7 +226,7 @@ def merchant_duplicate_features_spark(members: DataFrame, listings: DataFrame, a
     )
     cols = {"merchant_id": "string", "dup_cross_share": "float64", "n_dup_listings": "int64",
             "dup_max_cluster_size": "int64", "n_dup_clusters": "int64"}  # fmt: skip
-    return agg.toPandas().sort_values("merchant_id").reset_index(drop=True)[list(cols)].astype(cols)
+    return pd.DataFrame(agg.toPandas()).sort_values("merchant_id").reset_index(drop=True)[list(cols)].astype(cols)
 
 
 def _violations_spark(
@@ -251,7 +253,7 @@ def _violations_spark(
 
     cols = ["product_id", "merchant_id", "brand_id", "title", "price", "created_at"]
     ids = products.select("product_id", "title", "brand_id").mapInPandas(flag, "product_id string")
-    subset = products.select(*cols).join(ids, "product_id").toPandas()
+    subset = pd.DataFrame(products.select(*cols).join(ids, "product_id").toPandas())
 
     def market(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -264,7 +266,7 @@ def _violations_spark(
         value = authorised.median() if len(authorised) else pdf["price"].median()
         return pd.DataFrame({"canon": [pdf["canon"].iloc[0]], "price": [value]})
 
-    prices = (
+    prices = pd.DataFrame(
         products.where(F.col("brand_id").isNotNull())
         .select("brand_id", "merchant_id", "price")
         .mapInPandas(market, "canon string, auth boolean, price double")
@@ -273,7 +275,7 @@ def _violations_spark(
         .toPandas()
     )
     market_price = pd.Series(prices["price"].to_numpy(), index=pd.Index(prices["canon"].astype(object)))
-    copied_df = (
+    copied_df = pd.DataFrame(
         members.join(members.groupBy("cluster_id").agg(F.countDistinct("merchant_id").alias("shops")), "cluster_id")
         .where(~F.col("is_canonical") & (F.col("shops") > 1))
         .select("product_id")
@@ -282,12 +284,14 @@ def _violations_spark(
     )
     merchant_ids = subset["merchant_id"].dropna().unique().tolist()
     merchants = ctx.read("validate", "clean", "merchants")
-    merchants_sub = merchants.join(
-        products.sparkSession.createDataFrame(
-            pd.DataFrame({"merchant_id": merchant_ids}, dtype=object), "merchant_id string"
-        ),
-        "merchant_id",
-    ).toPandas()
+    merchants_sub = pd.DataFrame(
+        merchants.join(
+            products.sparkSession.createDataFrame(
+                pd.DataFrame({"merchant_id": merchant_ids}, dtype=object), "merchant_id string"
+            ),
+            "merchant_id",
+        ).toPandas()
+    )
     violations = brand_violations(
         subset,
         merchants_sub,

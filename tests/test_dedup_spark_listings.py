@@ -11,17 +11,50 @@ import pytest
 
 from fraudmine.config import DedupConfig
 
-WORDS = (
-    "slim phone case galaxy shockproof black garden hose green wooden chess board ceramic coffee mug yoga mat "
-    "purple lamp desk oak chair kettle steel bottle jacket denim leather wallet travel bag usb cable fast charger"
-).split()
+WORDS = [
+    "slim",
+    "phone",
+    "case",
+    "galaxy",
+    "shockproof",
+    "black",
+    "garden",
+    "hose",
+    "green",
+    "wooden",
+    "chess",
+    "board",
+    "ceramic",
+    "coffee",
+    "mug",
+    "yoga",
+    "mat",
+    "purple",
+    "lamp",
+    "desk",
+    "oak",
+    "chair",
+    "kettle",
+    "steel",
+    "bottle",
+    "jacket",
+    "denim",
+    "leather",
+    "wallet",
+    "travel",
+    "bag",
+    "usb",
+    "cable",
+    "fast",
+    "charger",
+]
 
 
 def synthetic_listings(n_products: int = 70, seed: int = 3) -> pd.DataFrame:
     """Products listed 1-5 times (reworded, re-encoded images, other shops), variants, generic titles, no images."""
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = []
-    for p in range(n_products):
+    for _ in range(n_products):
         title = " ".join(rng.choice(WORDS, size=int(rng.integers(3, 7)), replace=False).tolist())
         if rng.random() < 0.4:
             title += f" X{int(rng.integers(100, 999))}B"  # a model number

@@ -86,12 +86,12 @@ class SparkDuplicates:
 
 
 def with_row_ids(listings: DataFrame, work: Path) -> DataFrame:
-    """``listings`` plus ``rid``: the row's position in ``product_id`` order (dense, 0-based), written under ``work``."""
+    """``listings`` plus ``rid``, the row's position in ``product_id`` order (dense, from 0), under ``work``."""
     spark = listings.sparkSession
     ids = listings.select("product_id").orderBy("product_id").withColumn("_mid", F.monotonically_increasing_id())
     ids.write.mode("overwrite").parquet(str(work / "ids"))
     ids = spark.read.parquet(str(work / "ids")).withColumn("_part", F.shiftright("_mid", 33))
-    counts = ids.groupBy("_part").count().toPandas().sort_values("_part")
+    counts = pd.DataFrame(ids.groupBy("_part").count().toPandas()).sort_values("_part")
     counts["_offset"] = counts["count"].cumsum() - counts["count"]
     offsets = spark.createDataFrame(counts[["_part", "_offset"]].astype("int64"), "_part long, _offset long")
     rid = ids.join(F.broadcast(offsets), "_part").select(
@@ -102,7 +102,7 @@ def with_row_ids(listings: DataFrame, work: Path) -> DataFrame:
 
 
 def model_key_rows(listings: DataFrame, min_len: int = 4) -> DataFrame:
-    """``[rid, key]``: one row per model number (≥ ``min_len`` characters) of each title, as :func:`.blocking.model_keys`."""
+    """``[rid, key]``: a row per model number (≥ ``min_len`` characters) of each title (:func:`.blocking.model_keys`)."""
 
     def keys(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -127,12 +127,12 @@ def document_frequencies(listings: DataFrame) -> pd.Series:
             out = [f for n in corpus.title for f in set(title_features(n.tokens))]
             yield pd.DataFrame({"f": pd.Series(out, dtype=object)})
 
-    df = listings.select("rid", "title").mapInPandas(feats, "f string").groupBy("f").count().toPandas()
+    df = pd.DataFrame(listings.select("rid", "title").mapInPandas(feats, "f string").groupBy("f").count().toPandas())
     return pd.Series(df["count"].to_numpy(dtype=np.int64), index=pd.Index(df["f"].astype(object)))
 
 
 def smooth_idf(df: pd.Series, n: int) -> pd.Series:
-    """scikit-learn's smoothed idf ``ln((1 + n) / (1 + df)) + 1`` in float32, computed as ``TfidfTransformer.fit`` does."""
+    """scikit-learn's smoothed idf ``ln((1 + n) / (1 + df)) + 1`` in float32, as ``TfidfTransformer.fit`` computes it."""
     d = df.to_numpy().astype(np.float32)
     d += 1.0
     return pd.Series(np.log((n + 1) / d) + 1, index=df.index)
@@ -266,7 +266,7 @@ def _fit_sample(scored: DataFrame, total: int, limit: int, seed: int) -> pd.Data
         rate = limit / total
         h = F.pmod(F.xxhash64("i", "j", F.lit(seed)), F.lit(1_000_000))
         part = part.where(h < F.lit(int(rate * 1_000_000)))
-    return part.toPandas().sort_values(["i", "j"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(part.toPandas()).sort_values(["i", "j"], kind="stable").reset_index(drop=True)
 
 
 def find_duplicates_spark(
@@ -316,7 +316,7 @@ def find_duplicates_spark(
     skipped_frames.append(("minhash", sk.select(F.col("key").cast("string").alias("key"), "size")))
     gens["model_keys"], sk = bucket_pairs(model_key_rows(listings), ["key"], params.bucket_cap)
     skipped_frames.append(("model", sk.select("key", "size")))
-    hashes = listings.where(F.col("image_phash").isNotNull()).select("rid", "image_phash").toPandas()
+    hashes = pd.DataFrame(listings.where(F.col("image_phash").isNotNull()).select("rid", "image_phash").toPandas())
     ph = np.zeros(n, dtype=np.uint64)
     known = np.zeros(n, dtype=bool)
     parsed = [parse_phash(h) for h in hashes["image_phash"].tolist()]
@@ -369,14 +369,7 @@ def find_duplicates_spark(
     n_fit = min(n_pairs, params.threshold_sample)
     ri, rj = random_pairs(n, n_fit, params.seed)
     rnd = spark.createDataFrame(pd.DataFrame({"k": np.arange(n_fit), "i": ri, "j": rj}), "k long, i long, j long")
-    null = (
-        score_pairs(rnd, listings, idf, False)
-        .join(rnd, ["i", "j"])
-        .dropDuplicates(["k"])
-        .toPandas()
-        .sort_values("k")
-        .reset_index(drop=True)
-    )
+    null = pd.DataFrame(score_pairs(rnd, listings, idf, False).join(rnd, ["i", "j"]).dropDuplicates(["k"]).toPandas())
     null = null.set_index("k").reindex(np.arange(n_fit)).reset_index(drop=True)
     score = sample["unsup_score"].to_numpy()
     fit = np.random.default_rng(params.seed).choice(len(score), size=min(n_fit, len(score)), replace=False)
@@ -453,7 +446,11 @@ def find_duplicates_spark(
     def per_component(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
         return cluster_component(left, right, thr, coh, cut)
 
-    out = nodes.groupBy("component").cogroup(by_comp.groupBy("edge_component")).applyInPandas(per_component, MEMBER_SCHEMA)
+    out = (
+        nodes.groupBy("component")
+        .cogroup(by_comp.groupBy("edge_component"))
+        .applyInPandas(per_component, MEMBER_SCHEMA)
+    )
     out.write.mode("overwrite").parquet(str(work / "clustered"))
     out = spark.read.parquet(str(work / "clustered"))
     stats = out.where(F.col("kind") == "s").agg(F.sum("split").alias("s"), F.sum("refused").alias("r")).first()
