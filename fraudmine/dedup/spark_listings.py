@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -102,7 +103,7 @@ def with_row_ids(listings: DataFrame, work: Path) -> DataFrame:
 
 
 def model_key_rows(listings: DataFrame, min_len: int = 4) -> DataFrame:
-    """``[rid, key]``: a row per model number (≥ ``min_len`` characters) of each title (:func:`.blocking.model_keys`)."""
+    """``[rid, key]``: a row per model number (``min_len``+ characters) of each title (:func:`.blocking.model_keys`)."""
 
     def keys(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
@@ -132,7 +133,7 @@ def document_frequencies(listings: DataFrame) -> pd.Series:
 
 
 def smooth_idf(df: pd.Series, n: int) -> pd.Series:
-    """scikit-learn's smoothed idf ``ln((1 + n) / (1 + df)) + 1`` in float32, as ``TfidfTransformer.fit`` computes it."""
+    """scikit-learn's smoothed idf ``ln((1 + n) / (1 + df)) + 1`` in float32, the way ``TfidfTransformer.fit`` does."""
     d = df.to_numpy().astype(np.float32)
     d += 1.0
     return pd.Series(np.log((n + 1) / d) + 1, index=df.index)
@@ -230,32 +231,40 @@ def cluster_component(
     sizes = np.bincount(labels, minlength=len(nodes))
     inside = sizes[labels] >= 2
     cid = np.array([f"dup:{pid[c]}" for c in canon], dtype=object)
-    members = pd.DataFrame(
-        {
-            "kind": "m",
-            "cluster_id": cid[inside],
-            "product_id": pid[inside],
-            "merchant_id": merchant[inside],
-            "created_at": nodes["created_at"].to_numpy()[inside],
-            "is_canonical": canon[inside] == np.flatnonzero(inside),
-            "canonical_product_id": pid[canon[inside]],
-        }
-    )
+    idx = np.flatnonzero(inside)
     same = labels[li] == labels[lj]
     mean = pd.Series(np.minimum(score[same], 1.0)).groupby(cid[li[same]]).mean()
-    g = members.groupby("cluster_id")
-    members["size"] = g["product_id"].transform("size").astype("int64")
-    members["n_merchants"] = g["merchant_id"].transform("nunique").astype("int64")
-    members["mean_score"] = members["cluster_id"].map(mean).fillna(0.0).astype("float64")
-    members["evidence"] = [
+    size = pd.Series(cid[idx]).map(pd.Series(cid[idx]).value_counts()).to_numpy(dtype=np.int64)
+    shops = pd.Series(merchant[idx]).groupby(cid[idx]).nunique()
+    n_shops = pd.Series(cid[idx]).map(shops).to_numpy(dtype=np.int64)
+    mean_score = pd.Series(cid[idx]).map(mean).fillna(0.0).to_numpy(dtype=np.float64)
+    evidence = [
         f"{int(s)} listings from {int(m)} shops, mean pair score {v:.2f}"
-        for s, m, v in zip(members["size"], members["n_merchants"], members["mean_score"], strict=True)
+        for s, m, v in zip(size, n_shops, mean_score, strict=True)
     ]
-    members["split"] = 0
-    members["refused"] = 0
-    out = members.reindex(range(len(members) + 1))  # one more row: the component's counts
-    out.loc[len(members), ["kind", "split", "refused"]] = ["s", stats["split_components"], stats["refused_edges"]]
-    return out.astype({"split": "int64", "refused": "int64", "size": "Int64", "n_merchants": "Int64"})
+    # one more row (kind "s"): the component's counts; every column typed explicitly for Arrow
+    created = pd.Series([*pd.to_datetime(nodes["created_at"]).iloc[idx].tolist(), pd.NaT])
+
+    def text(values: Any) -> npt.NDArray[np.object_]:
+        return np.array([*values, None], dtype=object)
+
+    return pd.DataFrame(
+        {
+            "kind": np.array(["m"] * len(idx) + ["s"], dtype=object),
+            "cluster_id": text(cid[idx]),
+            "product_id": text(pid[idx]),
+            "merchant_id": text(merchant[idx]),
+            "created_at": created,
+            "is_canonical": np.r_[canon[idx] == idx, False],
+            "size": np.r_[size, 0].astype(np.int64),
+            "n_merchants": np.r_[n_shops, 0].astype(np.int64),
+            "canonical_product_id": text(pid[canon[idx]]),
+            "mean_score": np.r_[mean_score, 0.0].astype(np.float64),
+            "evidence": text(evidence),
+            "split": np.r_[np.zeros(len(idx), dtype=np.int64), stats["split_components"]].astype(np.int64),
+            "refused": np.r_[np.zeros(len(idx), dtype=np.int64), stats["refused_edges"]].astype(np.int64),
+        }
+    )
 
 
 def _fit_sample(scored: DataFrame, total: int, limit: int, seed: int) -> pd.DataFrame:
