@@ -127,3 +127,12 @@ def test_spark_path_gives_the_local_clusters(spark: Any, tmp_path: Path) -> None
     pd.testing.assert_frame_equal(clusters, local.clusters, check_dtype=False, atol=1e-6)
     edges = got.edges.toPandas()
     pd.testing.assert_frame_equal(edges, local.edges, check_dtype=False, atol=1e-6)
+
+
+def test_duplicates_stage_picks_the_path_by_listing_count() -> None:
+    from fraudmine.jobs.duplicates import choose_path
+
+    cfg = DedupConfig(local_max_listings=100)
+    assert choose_path(cfg, 100) == "local" and choose_path(cfg, 101) == "spark"
+    assert choose_path(DedupConfig(engine="local", local_max_listings=1), 10**9) == "local"
+    assert choose_path(DedupConfig(engine="spark"), 10) == "spark"
