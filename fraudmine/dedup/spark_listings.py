@@ -202,15 +202,15 @@ def score_pairs(pairs: DataFrame, listings: DataFrame, idf: Any, variants: bool)
 def cluster_component(
     nodes: pd.DataFrame, edges: pd.DataFrame, threshold: float, min_cohesion: float, cut: float | None
 ) -> pd.DataFrame:
-    """Clusters of one connected component of confident edges, as the local path forms them.
+    """Clusters of whole connected components of confident edges, as the local path forms them.
 
     Args:
-        nodes: ``rid, product_id, merchant_id, created_at, image_phash`` of the component's listings.
-        edges: ``i, j, score`` its confident edges (``rid`` ends).
+        nodes: ``rid, product_id, merchant_id, created_at, image_phash`` of the components' listings.
+        edges: ``i, j, score``: every confident edge of those components (``rid`` ends).
 
     Returns:
         :data:`MEMBER_SCHEMA` rows: ``kind = "m"`` per member of a cluster of two or more, and one
-        ``kind = "s"`` row with the component's split / refused counts.
+        ``kind = "s"`` row with the split / refused counts.
     """
     nodes = nodes.sort_values("rid").reset_index(drop=True)
     edges = edges.sort_values(["i", "j"]).reset_index(drop=True)
@@ -443,23 +443,23 @@ def find_duplicates_spark(
     comp.write.mode("overwrite").parquet(str(work / "components"))
     comp = spark.read.parquet(str(work / "components"))
     lap("components", n_edges)
+    # components in buckets: one pandas call clusters a bucket's components together (each on its own,
+    # as cluster_pairs never merges across components), not one call per component
+    buckets = max(1, spark.sparkContext.defaultParallelism * 4)
+    bucket = F.pmod(F.xxhash64("component"), F.lit(buckets))
     nodes = listings.join(comp.withColumnRenamed("node", "product_id"), "product_id").select(
-        "component", "rid", "product_id", "merchant_id", "created_at", "image_phash"
+        "rid", "product_id", "merchant_id", "created_at", "image_phash", bucket.alias("bucket")
     )
     comp_of = spark.read.parquet(str(work / "listings")).join(
         spark.read.parquet(str(work / "components")).withColumnRenamed("node", "product_id"), "product_id"
     )
-    by_comp = conf.join(comp_of.select(F.col("rid").alias("i"), F.col("component").alias("edge_component")), "i")
+    by_comp = conf.join(comp_of.select(F.col("rid").alias("i"), bucket.alias("edge_bucket")), "i")
     thr, coh = threshold, params.min_cohesion
 
-    def per_component(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    def per_bucket(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
         return cluster_component(left, right, thr, coh, cut)
 
-    out = (
-        nodes.groupBy("component")
-        .cogroup(by_comp.groupBy("edge_component"))
-        .applyInPandas(per_component, MEMBER_SCHEMA)
-    )
+    out = nodes.groupBy("bucket").cogroup(by_comp.groupBy("edge_bucket")).applyInPandas(per_bucket, MEMBER_SCHEMA)
     out.write.mode("overwrite").parquet(str(work / "clustered"))
     out = spark.read.parquet(str(work / "clustered"))
     stats = out.where(F.col("kind") == "s").agg(F.sum("split").alias("s"), F.sum("refused").alias("r")).first()
