@@ -119,7 +119,32 @@ def one(run: Path, graph: str, algo: str, engine: str) -> dict[str, Any]:
     if algo == "cc":
         out["n_nodes"] = res.frame.count()
         out["log2_n"] = math.log2(max(out["n_nodes"], 2))
+    if algo == "pagerank" and engine == "spark":
+        out.update(_pagerank_error(res.frame, _pandas_edges(run, graph)))
     return out
+
+
+def _pagerank_error(frame: Any, pdf: Any) -> dict[str, Any]:
+    """The Spark scores against igraph's exact PRPACK solution on the same graph (not timed).
+
+    L1 and max absolute difference, and how many of igraph's top 1,000 nodes are in the Spark top 1,000.
+    """
+    import numpy as np
+
+    from fraudmine.graph.algorithms import local
+
+    lg = local.from_pandas(pdf)
+    ref = dict(zip(lg.names.tolist(), local.pagerank(lg).tolist(), strict=True))
+    got = frame.toPandas().set_index("node")["score"]
+    names = list(ref)
+    diff = np.abs(got.reindex(names).to_numpy() - np.array([ref[k] for k in names]))
+    top_ref = set(sorted(ref, key=ref.__getitem__, reverse=True)[:1000])
+    top_got = set(got.sort_values(ascending=False).index[:1000])
+    return {
+        "pagerank_l1_vs_igraph": float(diff.sum()),
+        "pagerank_max_vs_igraph": float(diff.max()),
+        "pagerank_top1000_overlap": len(top_ref & top_got) / 1000,
+    }
 
 
 def measure(args: list[str], timeout: float) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Graph algorithms against networkx on random graphs (20 seeds) plus hub-heavy, bipartite and disconnected cases.
 
 Tolerances: components exactly equal; PageRank max absolute difference ≤ 1e-6 (local, igraph's PRPACK
-solves exactly) and ≤ 2e-4 per node with L1 ≤ 6e-6·n (Spark power iteration, stopped at L1 change < 1e-6·n,
-so its distance to the fixed point is at most d/(1-d) times that); Leiden modularity within 0.01 of
+solves exactly) and ≤ 2e-4 per node with L1 ≤ 6e-4 whatever the node count (Spark power iteration, stopped at L1 change
+< 1e-4, so its distance to the fixed point is at most d/(1-d) times that); Leiden modularity within 0.01 of
 networkx's Louvain or better; label propagation: no community spans two components, and NMI against
 the planted partition ≥ 0.9 on planted-partition graphs (networkx's semi-synchronous LPA reaches the same).
 """
@@ -107,11 +107,15 @@ def test_spark_engine_against_networkx(spark) -> None:  # type: ignore[no-untype
         cc.converged and cc.iterations is not None and cc.iterations <= 2 * int(np.ceil(np.log2(g.number_of_nodes())))
     )
 
-    pr = eng.pagerank(edges, nodes)
+    # 20,000 more isolated nodes: the stopping rule must not loosen with the node count (networkx's
+    # L1 < n * tol accepted the first iterations at m scale); isolated nodes only add teleport mass
+    padded = g.copy()
+    padded.add_nodes_from(f"iso_{i:05d}" for i in range(20_000))
+    pr = eng.pagerank(edges, spark.createDataFrame(pd.DataFrame({"node": sorted(padded.nodes())})))
     got_pr = dict(pr.frame.toPandas().itertuples(index=False, name=None))
-    exp = nx.pagerank(g, weight="weight", tol=1e-12, max_iter=1000)
+    exp = nx.pagerank(padded, weight="weight", tol=1e-12, max_iter=1000)
     diff = np.array([abs(got_pr[k] - exp[k]) for k in exp])
-    assert pr.converged and diff.max() <= 2e-4 and diff.sum() <= 6e-6 * len(exp)
+    assert pr.converged and diff.max() <= 2e-4 and diff.sum() <= 6e-4
     assert abs(sum(got_pr.values()) - 1.0) < 1e-9
 
 
