@@ -5,7 +5,7 @@
 
 ``SRC_RUN_DIR/validate`` is linked (read only) into ``WORK_DIR/runs/DATE``; the stage writes
 ``WORK_DIR/runs/DATE/duplicates`` (removed first).  Prints one JSON object: ``engine``, ``seconds``
-(the stage's wall time), ``cpu_s`` (JVM + driver + finished Python workers), ``peak_rss_mib`` (largest
+(the stage's wall time), ``cpu_s`` (the driver, the JVM, its Python daemon and workers, live or reaped), ``peak_rss_mib`` (largest
 sum of the resident memory of the JVM, the driver and the Python workers, sampled every 0.5 s),
 ``load_before`` / ``load_after``, ``rows_out``, the stage report's ``step_seconds`` and, with
 ``--truth``, the duplicate-cluster pairwise precision / recall / F1 (:mod:`fraudmine.dedup.evaluation`).
@@ -50,10 +50,17 @@ def _rss_mib(pids: list[int]) -> float:
     return total / 1024
 
 
-def _cpu(pid: int) -> float:
-    """User + system seconds of ``pid`` and its waited-for children."""
-    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK")
+def _cpu(pids: list[int]) -> float:
+    """User + system seconds of the live processes ``pids`` and of their reaped children (the JVM, its
+    Python daemon and workers: a worker that exited is counted in the daemon's children times)."""
+    total = 0
+    for p in pids:
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in f[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -86,7 +93,6 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
     spark, _res, _ = nightly._start_spark(cfg, Path(a.input_dir), Path(a.work), False)
-    jvm = int(spark._jvm.java.lang.ProcessHandle.current().pid())
     me = os.getpid()
     peak = [0.0]
     stop = threading.Event()
@@ -102,10 +108,10 @@ def main() -> None:
     )  # fmt: skip
     load0 = Path("/proc/loadavg").read_text().split()[0]
     threading.Thread(target=sample, daemon=True).start()
-    c0, t0 = _cpu(jvm) + sum(os.times()[:2]), time.monotonic()
+    c0, t0 = _cpu(_tree(me)), time.monotonic()
     result = duplicates.run(ctx, out)
     wall = time.monotonic() - t0
-    cpu = _cpu(jvm) + sum(os.times()[:4]) - c0
+    cpu = _cpu(_tree(me)) - c0
     stop.set()
     report: dict[str, Any] = json.loads((out / "_report.json").read_text())
     rec: dict[str, Any] = {
