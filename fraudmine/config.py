@@ -125,7 +125,7 @@ class DedupConfig(_Strict):
         "and clustering on Spark DataFrames (fraudmine.dedup.spark_listings); auto: local up to local_max_listings",
     )
     local_max_listings: int = Field(
-        1_000_000,
+        2_000_000,
         ge=0,
         description="auto: the local path up to this many listings as of D, the Spark path above (measured, "
         "docs/benchmarks.md 'duplicates on Spark')",
