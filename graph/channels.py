@@ -188,9 +188,13 @@ def timing_channels(candidates: DataFrame, times: DataFrame, burst_days: float) 
         t = times.select("seller", F.col(col).alias("t")).where(F.col("t").isNotNull())
         t = t.withColumn("_b", F.floor(F.col("t") / F.lit(w)))
         crowd = t.groupBy("_b").agg(F.count(F.lit(1)).alias("_n"))
-        row = crowd.agg(F.avg("_n")).first()
-        expected = float(row[0]) if row and row[0] else 1.0
-        t = t.join(crowd, "_b").select("seller", "t", F.least(F.lit(1.0), F.lit(expected) / F.col("_n")).alias("_rare"))
+        # the mean bucket count joins as a one-row frame: no action of its own (it was a `first()` per channel)
+        expected = F.broadcast(crowd.agg(F.avg("_n").alias("_e")))
+        t = (
+            t.join(crowd, "_b")
+            .crossJoin(expected)
+            .select("seller", "t", F.least(F.lit(1.0), F.col("_e") / F.col("_n")).alias("_rare"))
+        )
         j = c.join(t.select(F.col("seller").alias(U), F.col("t").alias("tu"), F.col("_rare").alias("ru")), U).join(
             t.select(F.col("seller").alias(V), F.col("t").alias("tv"), F.col("_rare").alias("rv")), V
         )

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
+from fraudmine.graph.algorithms import local
 from fraudmine.graph.algorithms.engine import GraphEngine
-from fraudmine.graph.algorithms.spark_common import exact_sum
+from fraudmine.graph.algorithms.spark_common import exact_sum, to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID
-from fraudmine.graph.identity import cluster_id_col
+from fraudmine.graph.identity import cluster_id, cluster_id_col
 
 
 def big_members(members: DataFrame, min_size: int) -> DataFrame:
@@ -134,6 +136,8 @@ def weak_cores(
         .join(big.select(F.col(S.NODE_ID).alias(S.DST)), S.DST, "left_anti")
         .select(S.SRC, S.DST, S.WEIGHT)
     )
+    if engine.name == "local":  # one collect, peeled and split on the driver: no Spark job per peeling round
+        return _weak_cores_local(w, min_size, min_degree)
     core = k_core(w, min_degree)
     comp = engine.connected_components(core).frame
     sizes = comp.groupBy("component").agg(F.count(F.lit(1)).alias("_n")).where(F.col("_n") >= min_size)
@@ -141,6 +145,36 @@ def weak_cores(
         F.col("node").alias(S.NODE_ID),
         cluster_id_col("collusion", F.concat(F.lit("weak:"), F.col("component"))).alias(CLUSTER_ID),
     )
+
+
+def k_core_pandas(edges: pd.DataFrame, k: int) -> pd.DataFrame:
+    """:func:`k_core` on a pandas ``[src, dst, ...]`` frame (the same peeling rule, rows kept in order)."""
+    cur = edges
+    while True:
+        deg = pd.concat([cur[S.SRC], cur[S.DST]]).value_counts()
+        keep = set(deg.index[deg.to_numpy() >= k])
+        nxt = cur[cur[S.SRC].isin(keep) & cur[S.DST].isin(keep)]
+        if len(nxt) == len(cur):
+            return nxt
+        cur = nxt
+
+
+def _weak_cores_local(w: DataFrame, min_size: int, min_degree: int) -> DataFrame:
+    """:func:`weak_cores` after the weak links are selected, on the driver (local engine): same rows."""
+    spark = w.sparkSession
+    core = k_core_pandas(to_pandas(w.select(S.SRC, S.DST)), min_degree)
+    rows: list[tuple[str, str]] = []
+    if len(core):
+        g = local.from_pandas(core, weight=None)
+        comp = pd.Series(local.connected_components(g), index=g.names)
+        sizes = comp.value_counts()
+        for node, label in comp.items():
+            if sizes[label] >= min_size:
+                rows.append((str(node), cluster_id("collusion", f"weak:{label}")))
+    # from pandas, like the local engine's own frames: a local relation whose size Spark knows (an RDD of
+    # rows has no size estimate, and the joins downstream then plan shuffles instead of broadcasts)
+    pdf = pd.DataFrame(rows, columns=[S.NODE_ID, CLUSTER_ID], dtype=object)
+    return spark.createDataFrame(pdf, f"{S.NODE_ID} string, {CLUSTER_ID} string")
 
 
 def attach_satellites(

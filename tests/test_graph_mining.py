@@ -439,6 +439,31 @@ def test_weak_cores_need_every_member_weakly_tied_to_several_others(spark) -> No
 
 
 @pytest.mark.spark
+def test_weak_cores_local_path_equals_the_spark_path(spark) -> None:  # type: ignore[no-untyped-def]
+    """The driver-side peeling of the local engine gives the rows of the Spark k-core loop (random graph)."""
+    import random
+
+    from fraudmine.graph.algorithms.engine import LocalEngine, SparkEngine
+    from fraudmine.graph.collusion_refine import k_core_pandas, weak_cores
+
+    rng = random.Random(7)
+    names = [f"merchant:m{i:02d}" for i in range(40)]
+    pairs = {tuple(sorted(rng.sample(names, 2))) for _ in range(160)}
+    weak = [(a, b, rng.choice([0.8, 1.2, 2.0])) for a, b in sorted(pairs)]
+    links = spark.createDataFrame(weak, "src string, dst string, weight double")
+    members = spark.createDataFrame(
+        [(names[0], "c"), (names[1], "c"), (names[2], "c")], "node_id string, cluster_id string"
+    )
+    for k in (2, 3, 4):
+        got = sorted(tuple(r) for r in weak_cores(members, links, LocalEngine(), 3, 1.0, k).collect())
+        want = sorted(tuple(r) for r in weak_cores(members, links, SparkEngine(), 3, 1.0, k).collect())
+        assert got == want and (k > 3 or got)
+    import pandas as pd
+
+    assert k_core_pandas(pd.DataFrame({"src": ["a", "b"], "dst": ["b", "c"]}), 2).empty
+
+
+@pytest.mark.spark
 def test_attach_identified_needs_promotion_and_identifiers_shared_with_several(spark) -> None:  # type: ignore[no-untyped-def]
     """Creator c promotes one ring shop and shares identifiers with two: it joins.  Creator p promotes the
     same shop but shares an identifier with one member only; creator i shares identifiers with three but
