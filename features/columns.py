@@ -46,6 +46,9 @@ MERCHANT_FEATURE_REASONS: dict[str, str] = {
     "n_brand_violations": "BRAND_VIOLATION",
     "n_counterfeit_patterns": "COUNTERFEIT_PATTERN",
     "max_violation_evidence": "BRAND_VIOLATION",
+    # PageRank over the as-of commerce graph (``features/graph_rank.py``; 0 when the graph stage did not run)
+    "pagerank_rel": "NETWORK_CENTRALITY",
+    "ppr_bad_lift": "CLOSE_TO_KNOWN_FRAUD",
 }
 
 # Columns of the per-merchant duplicate table joined by ``merchant_features(..., duplicates=...)``.

@@ -98,6 +98,10 @@ MEANINGS: dict[str, str] = {
     "n_unauthorised_protected_claims": "merchant's listings naming a protected brand without a valid authorisation",
     "n_within_shop_title_dups": "merchant's listings repeating another of its listings' normalised title",
     "orders_per_buyer": "orders per distinct buyer of the {e}",
+    "pagerank_rel": "PageRank of the {e} in the as-of commerce graph (sells, orders, promotions, rare identifiers) "
+    "times its node count: 1 = the average node",
+    "ppr_bad_lift": "personalised PageRank from labelled-fraud merchants and creators (out of fold) over the {e}'s "
+    "plain PageRank: proximity to known fraud beyond what its degree implies (0: no seed reaches it)",
     "product_buyer_overlap": "most products the buyer bought in common with any one other buyer (co-purchase overlap)",
     "promoted_in_collusion_share": "share of the creator's promotions of merchants in a collusion cluster",
     "promoted_max_collusion_risk": "highest collusion-cluster risk among the merchants the creator promoted",
@@ -131,6 +135,12 @@ _STATUS = "order status as of the date, from the status-history events: a later 
 _OUTCOMES = "report outcomes reviewed before the as-of date only"
 _CLUSTERS = "clusters mined on the as-of graph of the same date (the clusters stage mines D and D − label window)"
 _OOF = "label-derived: labelled-bad cluster members counted out of fold; an entity's own label never counts"
+_PPR = (
+    "label-derived, out of fold: seeds are the accounts labelled fraud before the as-of date outside the "
+    "entity's fold (5 seeded folds, the clusters stage's); an entity's own label never feeds it; graph and "
+    "labels of the same date (D − label window for training)"
+)
+_RANK = "label-free: PageRank on the as-of graph of the same date (events strictly before it)"
 _DUP = (
     "duplicate clusters found as of D; the training table keeps only listings created before its cut-off "
     "(cluster membership itself is D's)"
@@ -153,6 +163,8 @@ LEAKAGE: dict[str, str] = {
     "reporter_n_reviewed": _OUTCOMES,
     "collusion_bad_members_oof": _OOF,
     "identity_bad_members_oof": _OOF,
+    "ppr_bad_lift": _PPR,
+    "pagerank_rel": _RANK,
     "dup_cross_share": _DUP,
     "n_dup_listings": _DUP,
     "dup_max_cluster_size": _DUP,
@@ -187,6 +199,7 @@ _SOURCE_FILES = (
     "features/buyer.py",
     "features/reporter.py",
     "features/frames.py",
+    "features/graph_rank.py",
     "graph/cluster_features.py",
     "dedup/listings.py",
     "dedup/violations.py",
@@ -209,7 +222,7 @@ def _sources() -> dict[str, str]:
 
 
 _OWN = {e: f"features/{e}.py" for e in ("merchant", "creator", "product", "buyer", "reporter")}
-_SHARED = ("features/frames.py", "graph/cluster_features.py")
+_SHARED = ("features/frames.py", "features/graph_rank.py", "graph/cluster_features.py")
 _SHARED_BY = {"merchant": ("dedup/listings.py", "dedup/violations.py")}  # the duplicates stage's per-merchant table
 _COMPUTED_BY_HELPER = {"product_buyer_overlap": "`features/buyer.py` (through `graph/algorithms/overlap.py`)"}
 

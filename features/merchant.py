@@ -6,7 +6,8 @@ filed, identities first seen); report outcomes count only once reviewed before
 ``as_of``.  Calling :func:`merchant_features` at the training cutoff and again
 at the run date gives time-safe training and scoring frames.
 
-No feature here is derived from labels, so none needs out-of-fold treatment.
+The only label-derived features are the PageRank ones joined from
+:func:`fraudmine.features.graph_rank.pagerank_features` (``ranks``), computed out of fold there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pyspark.sql import functions as F
 
 from fraudmine.features.columns import AS_OF, DUPLICATE_FEATURES, FEATURE_COLUMNS, MERCHANT_ID
 from fraudmine.features.frames import before
+from fraudmine.features.graph_rank import RANK_FEATURES, rank_facts
 from fraudmine.graph.build import identifier_degrees
 
 M = MERCHANT_ID
@@ -227,6 +229,7 @@ def merchant_features(
     hub_min_degree: int,
     duplicates: DataFrame | None = None,
     merchants: DataFrame | None = None,
+    ranks: DataFrame | None = None,
 ) -> DataFrame:
     """All baseline features for merchants registered before ``as_of`` (and in ``merchants`` if given).
 
@@ -240,6 +243,8 @@ def merchant_features(
             labelled ones only; meant for a small share: their orders' ids are broadcast).  Every value of
             a kept merchant is the same as without it: counts over other accounts (identifier degrees,
             linked shops, shops per image) still see every account.
+        ranks: :func:`~fraudmine.features.graph_rank.pagerank_features` as of the same instant (out of fold);
+            missing merchants and a missing table give 0.
 
     Returns:
         DataFrame ``[merchant_id, as_of, *FEATURE_COLUMNS]``; counts are 0 and rates
@@ -261,6 +266,12 @@ def merchant_features(
     else:
         out = out.select("*", *[F.lit(0.0).alias(c) for c in DUPLICATE_FEATURES])
     out = out.fillna(0, subset=list(DUPLICATE_FEATURES))
+    facts = rank_facts(ranks, "merchant", M)
+    if facts is not None:
+        out = out.join(facts, M, "left")
+    else:
+        out = out.select("*", *[F.lit(0.0).alias(c) for c in RANK_FEATURES])
+    out = out.fillna(0, subset=list(RANK_FEATURES))
     counts = [c for c in FEATURE_COLUMNS if c.startswith("n_")]
     out = out.fillna(0, subset=counts)
     out = out.withColumn("reviews_per_order", F.col("n_reviews") / F.greatest(F.col("n_orders"), F.lit(1)))

@@ -119,6 +119,23 @@ class DedupConfig(_Strict):
     price_ratio: float = Field(0.5, gt=0, lt=1, description="price under this share of the brand market is evidence")
     new_shop_days: int = Field(60, ge=1, description="a shop registered fewer days before the run is new")
     seed: int = 7
+    engine: Literal["auto", "local", "spark"] = Field(
+        "auto",
+        description="local: listings collected to the driver (numpy/scikit-learn); spark: blocking, pair scoring "
+        "and clustering on Spark DataFrames (fraudmine.dedup.spark_listings); auto: local up to local_max_listings",
+    )
+    local_max_listings: int = Field(
+        2_000_000,
+        ge=0,
+        description="auto: the local path up to this many listings as of D, the Spark path above (measured, "
+        "docs/benchmarks.md 'duplicates on Spark')",
+    )
+    fit_sample: int = Field(
+        2_000_000,
+        ge=1_000,
+        description="Spark path: candidate pairs collected to the driver to fit the threshold, image cut and "
+        "confirmation (all of them when fewer; a seeded hash sample otherwise)",
+    )
 
 
 class RegistryConfig(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 from pyspark.sql import DataFrame, Observation
@@ -19,6 +20,7 @@ from fraudmine.contracts.raw import RAW_TABLES
 from fraudmine.decisions.outcomes import labels_with_outcomes
 from fraudmine.features.buyer import buyer_features, linked_buyers
 from fraudmine.features.creator import creator_features
+from fraudmine.features.graph_rank import pagerank_features
 from fraudmine.features.labels import binary_targets, latest_labels
 from fraudmine.features.merchant import merchant_features
 from fraudmine.features.product import product_features
@@ -69,15 +71,34 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         brushing = members.where(F.col("cluster_type") == "brushing").join(risk, "cluster_id")
     dup = _optional(ctx, "duplicates", "members"), _optional(ctx, "duplicates", "brand_violations")
     score_date, train_date = str(d.date()), str(dt.date())
+    ranks, ranks_train = None, None
+    if ctx.path("graph", "events").exists():
+        events = ctx.read("graph", "events")
+        cc = ctx.config.clusters
+
+        def rank(when: datetime) -> DataFrame:
+            t0 = time.monotonic()
+            out = pagerank_features(events, labels, when, hub, cc.label_folds, engine=cc.engine)
+            out = out.localCheckpoint(eager=True)
+            log.info(
+                "features: PageRank as of %s, %s accounts (%.1fs)",
+                when.date(),
+                f"{out.count():,}",
+                time.monotonic() - t0,
+            )
+            return out
+
+        ranks, ranks_train = rank(d), rank(dt)
 
     def merchant_score() -> dict[str, int]:
-        m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"))
+        m_score = merchant_features(t, d, hub, _optional(ctx, "duplicates", "merchant_features"), ranks=ranks)
         return _write(m_score, staging, "merchant_score", "merchant_id", score_date)
 
     def merchant_train() -> dict[str, int]:
         # the training frame keeps labelled merchants only: compute only their rows (same values)
         m_labelled = targets("merchant", "merchant_id").select("merchant_id")
-        m_train = merchant_features(t, dt, hub, _optional(ctx, "duplicates", "merchant_features_train"), m_labelled)
+        dup_train = _optional(ctx, "duplicates", "merchant_features_train")
+        m_train = merchant_features(t, dt, hub, dup_train, m_labelled, ranks=ranks_train)
         return _write(
             labelled(m_train, "merchant", "merchant_id"), staging, "merchant_train", "merchant_id", train_date
         )

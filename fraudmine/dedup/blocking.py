@@ -227,14 +227,27 @@ def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: in
     within the radius is found whatever ``n``, except through piece values held by more than the
     guard's cap, which are skipped and reported.
     """
-    rows = np.flatnonzero(corpus.has_phash).astype(np.int64)
-    n = len(corpus)
+    return phash_pairs(corpus.phash, corpus.has_phash, guard, radius, corpus.side, chunk)
+
+
+def phash_pairs(
+    phash: npt.NDArray[np.uint64],
+    known: npt.NDArray[np.bool_],
+    guard: BucketGuard,
+    radius: int = 6,
+    side: npt.NDArray[np.int8] | None = None,
+    chunk: int = 8192,
+) -> Pairs:
+    """:func:`phash_buckets` on bare arrays (one 64-bit hash per record and whether it is known): the
+    Spark path collects only these two columns (16 bytes a listing) and runs the same search."""
+    rows = np.flatnonzero(known).astype(np.int64)
+    n = len(phash)
     if len(rows) < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     m, t = mih_plan(len(rows), radius)
     bounds = np.linspace(0, 64, m + 1).astype(int)
-    hashes = corpus.phash[rows]
+    hashes = phash[rows]
     out_i: list[IntArray] = []
     out_j: list[IntArray] = []
     for p in range(m):
@@ -265,13 +278,13 @@ def phash_buckets(corpus: Corpus, guard: BucketGuard, radius: int = 6, chunk: in
             cnt = hits[has]
             starts = np.repeat(left[has] - np.r_[0, np.cumsum(cnt)[:-1]], cnt)
             ci, cj = np.repeat(who[has], cnt), sr[starts + np.arange(int(cnt.sum()))]
-            close = (ci != cj) & (hamming(corpus.phash[ci], corpus.phash[cj]) <= radius)
+            close = (ci != cj) & (hamming(phash[ci], phash[cj]) <= radius)
             out_i.append(ci[close])
             out_j.append(cj[close])
     if not out_i:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    return canonical(np.concatenate(out_i), np.concatenate(out_j), n, corpus.side)
+    return canonical(np.concatenate(out_i), np.concatenate(out_j), n, side)
 
 
 def _direct_table(sorted_values: npt.NDArray[np.uint64], bits: int) -> IntArray:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from sklearn.isotonic import IsotonicRegression
 
 from fraudmine.config import DedupConfig
 from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_keys, phash_buckets, tfidf_matrix
@@ -23,7 +24,7 @@ from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features, unsupervised_score
 from fraudmine.dedup.pairs import BucketGuard, IntArray
-from fraudmine.dedup.threshold import image_confirmation, image_conflict_cut, mixture_threshold
+from fraudmine.dedup.threshold import fit_image_confirmation, image_conflict_cut, mixture_threshold
 from fraudmine.dedup.tokensets import TokenSets
 from fraudmine.dedup.variants import variant_pairs
 
@@ -200,26 +201,75 @@ def trusted_pairs(
     within one shop, where it is the shop re-posting its own listing. A stratum with fewer than
     ``min_stratum_images`` image pairs uses the pooled confirmation; one whose image pairs all
     agree (or all conflict) confirms all (or none) of its text-only pairs.
+
+    The same as :func:`fit_trust` on ``feats`` then :meth:`TrustModel.apply` to them (the Spark path
+    fits on a driver sample and applies on the executors).
     """
-    bits = feats["image_hamming"].to_numpy(dtype=np.float64)
-    both = np.isfinite(bits)
-    if cut is None:
-        return np.ones(len(feats), dtype=bool)
+    return fit_trust(feats, cut, strata, min_stratum_images).apply(feats, strata)
+
+
+def _text_only_score(feats: pd.DataFrame) -> npt.NDArray[np.float64]:
     text_only = feats[["tfidf_cos", "emb_cos", "model_agree", "brand_agree"]].assign(image_hamming=np.nan)
-    text_score = unsupervised_score(text_only)
-    confirmed = image_confirmation(text_score, bits, cut)
-    if confirmed is None:
-        return np.ones(len(feats), dtype=bool)
+    return unsupervised_score(text_only)
+
+
+@dataclass(frozen=True)
+class TrustModel:
+    """The image confirmation of text-only pairs, fitted (see :func:`trusted_pairs`).
+
+    Attributes:
+        cut: the image-conflict cut (``None``: every pair is trusted).
+        pooled: isotonic confirmation over all strata (``None``: the images cannot tell, all trusted).
+        strata: per stratum its own isotonic model, or a constant confirmation (0 or 1) when its image
+            pairs all conflict or all agree; strata absent here use ``pooled``.
+    """
+
+    cut: float | None
+    pooled: IsotonicRegression | None
+    strata: dict[int, IsotonicRegression | float] = field(default_factory=dict)
+
+    def apply(self, feats: pd.DataFrame, strata: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.bool_]:
+        """Trusted-pair mask of ``feats`` (columns ``tfidf_cos, emb_cos, model_agree, brand_agree, image_hamming``)."""
+        if self.cut is None or self.pooled is None:
+            return np.ones(len(feats), dtype=bool)
+        bits = feats["image_hamming"].to_numpy(dtype=np.float64)
+        text_score = _text_only_score(feats)
+        confirmed = np.asarray(self.pooled.predict(text_score), dtype=np.float64)
+        if strata is not None:
+            for s, own in self.strata.items():
+                part = strata == s
+                if not part.any():
+                    continue
+                confirmed[part] = own if isinstance(own, float) else own.predict(text_score[part])
+        return np.asarray(np.isfinite(bits) | (confirmed >= 0.5), dtype=bool)
+
+
+def fit_trust(
+    feats: pd.DataFrame,
+    cut: float | None,
+    strata: npt.NDArray[np.int64] | None = None,
+    min_stratum_images: int = 20,
+) -> TrustModel:
+    """Fit the :class:`TrustModel` of :func:`trusted_pairs` on ``feats`` (all candidate pairs, or a sample)."""
+    if cut is None:
+        return TrustModel(None, None)
+    bits = feats["image_hamming"].to_numpy(dtype=np.float64)
+    text_score = _text_only_score(feats)
+    pooled = fit_image_confirmation(text_score, bits, cut)
+    if pooled is None:
+        return TrustModel(cut, None)
+    own_models: dict[int, IsotonicRegression | float] = {}
     if strata is not None:
         for s in np.unique(strata).tolist():
             part = strata == s
             if np.isfinite(bits[part]).sum() < min_stratum_images:
                 continue  # too few image pairs to learn from: the pooled confirmation
-            own = image_confirmation(text_score[part], bits[part], cut)
+            own = fit_image_confirmation(text_score[part], bits[part], cut)
             if own is None:  # every image pair of the stratum agrees: confirmed, or never
-                own = np.full(int(part.sum()), float((bits[part][np.isfinite(bits[part])] < cut).all()))
-            confirmed[part] = own
-    return np.asarray(both | (confirmed >= 0.5), dtype=bool)
+                own_models[int(s)] = float((bits[part][np.isfinite(bits[part])] < cut).all())
+            else:
+                own_models[int(s)] = own
+    return TrustModel(cut, pooled, own_models)
 
 
 def random_pairs(n: int, size: int, seed: int) -> tuple[IntArray, IntArray]:

@@ -60,12 +60,20 @@ def spark_minhash_pairs(
         cap: buckets with more members are skipped and reported.
     """
     rows = band_key_rows(records, id_col, text_col, num_perm, bands, seed)
-    sizes = rows.groupBy("band", "key").agg(F.count(F.lit(1)).alias("size"))
+    return bucket_pairs(rows, ["band", "key"], cap)
+
+
+def bucket_pairs(rows: DataFrame, keys: list[str], cap: int) -> tuple[DataFrame, DataFrame]:
+    """All pairs ``[i, j]`` (``i < j``, distinct) of ``rid`` sharing the ``keys`` columns, and the skipped
+    hot buckets ``[*keys, size]`` (more than ``cap`` entries: :class:`~fraudmine.dedup.pairs.BucketGuard`
+    on a DataFrame; a bucket's size counts its entries, repeats included, as the local guard does)."""
+    sizes = rows.groupBy(*keys).agg(F.count(F.lit(1)).alias("size"))
     skipped = sizes.where(F.col("size") > cap)
-    kept = rows.join(sizes.where((F.col("size") >= 2) & (F.col("size") <= cap)).select("band", "key"), ["band", "key"])
+    kept = rows.join(sizes.where((F.col("size") >= 2) & (F.col("size") <= cap)).select(*keys), keys)
     a, b = kept.alias("a"), kept.alias("b")
+    cond = [F.col(f"a.{k}") == F.col(f"b.{k}") for k in keys]
     pairs = (
-        a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key")))
+        a.join(b, cond)
         .where(F.col("a.rid") < F.col("b.rid"))
         .select(F.col("a.rid").alias("i"), F.col("b.rid").alias("j"))
         .distinct()

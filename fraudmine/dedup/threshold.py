@@ -102,10 +102,19 @@ def image_confirmation(
     one where equal titles mean equal products it is high.  ``None`` when the image pairs hold one
     label only (nothing to learn from).
     """
+    iso = fit_image_confirmation(text_score, image_bits, cut)
+    return None if iso is None else np.asarray(iso.predict(text_score), dtype=np.float64)
+
+
+def fit_image_confirmation(
+    text_score: npt.NDArray[np.float64], image_bits: npt.NDArray[np.float64], cut: float
+) -> IsotonicRegression | None:
+    """The isotonic model behind :func:`image_confirmation` (``None`` when the image pairs hold one label):
+    fitted on the driver, it can be applied to pairs elsewhere (the Spark path's executors)."""
     both = np.isfinite(image_bits)
     y = image_bits[both] < cut
     if y.all() or not y.any():
         return None
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
     iso.fit(text_score[both], y.astype(np.float64))
-    return np.asarray(iso.predict(text_score), dtype=np.float64)
+    return iso

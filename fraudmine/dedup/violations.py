@@ -67,6 +67,7 @@ def brand_violations(
     run_date: pd.Timestamp,
     copied: set[str] | None = None,
     params: ViolationParams | None = None,
+    market: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per (listing, protected brand) claimed or mentioned by an unauthorised seller.
 
@@ -78,6 +79,9 @@ def brand_violations(
         run_date: the as-of date of the authorisation join and shop age.
         copied: product ids whose image nearly copies another merchant's listing.
         params: evidence thresholds.
+        market: the brands' market prices (canonical brand id → price, see :func:`brand_market`) when
+            ``products`` holds only the listings that claim or mention a protected brand (the Spark
+            path); computed from ``products`` otherwise.
 
     Returns:
         Columns :data:`VIOLATION_COLUMNS`, sorted by evidence count (descending) then product id.
@@ -108,10 +112,8 @@ def brand_violations(
     )
     rows = rows[unauthorised].copy()
 
-    prod = products.assign(canon=products["brand_id"].astype(str).map(lambda b: to_canon.get(b, b)))
-    is_auth = np.array([(b, m) in auth for b, m in zip(prod["canon"], prod["merchant_id"], strict=True)], dtype=bool)
-    market = prod[is_auth].groupby("canon")["price"].median()
-    market = market.combine_first(prod[prod["brand_id"].notna()].groupby("canon")["price"].median())
+    if market is None:
+        market = brand_market(products, to_canon, auth)
     rows["price_ratio"] = rows["price"] / rows["brand_id"].map(market)
     reg = utc_series(merchants.set_index("merchant_id")["registered_at"])
     rows["shop_age_days"] = (utc(run_date) - utc_series(rows["merchant_id"].map(reg))).dt.days
@@ -142,6 +144,27 @@ def brand_violations(
     text = ("product_id", "merchant_id", "brand_id", "source", "kind", "seen", "level", "evidence")
     out = rows[list(VIOLATION_COLUMNS)].reset_index(drop=True)
     return out.astype({c: "string" for c in text} | {"price_ratio": "float64", "shop_age_days": "float64"})
+
+
+def brand_market(products: pd.DataFrame, to_canon: dict[str, str], auth: set[tuple[str, str]]) -> pd.Series:
+    """Market price per canonical brand: the median price of its listings by authorised sellers, or of
+    all its listings when none is authorised (``products``: ``brand_id, merchant_id, price``)."""
+    prod = products.assign(canon=products["brand_id"].astype(str).map(lambda b: to_canon.get(b, b)))
+    is_auth = np.array([(b, m) in auth for b, m in zip(prod["canon"], prod["merchant_id"], strict=True)], dtype=bool)
+    market = prod[is_auth].groupby("canon")["price"].median()
+    return market.combine_first(prod[prod["brand_id"].notna()].groupby("canon")["price"].median())
+
+
+def brand_context(
+    brands: pd.DataFrame, authorizations: pd.DataFrame, run_date: pd.Timestamp
+) -> tuple[dict[str, str], set[str], set[tuple[str, str]]]:
+    """``(to_canon, protected, auth)`` of :func:`brand_violations`: brand id → canonical id, the protected
+    canonical ids, and the authorised ``(canonical brand, merchant)`` pairs as of ``run_date``."""
+    canon = dedupe_brands(brands)
+    to_canon = dict(zip(canon["brand_id"].astype(str), canon["canonical_brand_id"].astype(str), strict=True))
+    protected = set(canon.loc[canon["protected"], "canonical_brand_id"].astype(str))
+    auth = {(to_canon.get(b, b), m) for b, m in authorised_as_of(authorizations, run_date)}
+    return to_canon, protected, auth
 
 
 VIOLATION_FEATURES: tuple[str, ...] = ("n_brand_violations", "n_counterfeit_patterns", "max_violation_evidence")

@@ -31,11 +31,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from fraudmine.graph.algorithms import local, spark_cc, spark_lpa, spark_pagerank
-from fraudmine.graph.algorithms.spark_common import DST, NODE, SRC, WEIGHT, to_pandas, weighted_edges
+from fraudmine.graph.algorithms.spark_common import (
+    DST,
+    NODE,
+    SRC,
+    WEIGHT,
+    EdgeFrameError,
+    require_columns,
+    to_pandas,
+    weighted_edges,
+)
 
 log = logging.getLogger(__name__)
+
+GROUP = spark_pagerank.GROUP
+"""Seed-group column of :meth:`GraphEngine.pagerank_groups` (a long)."""
 
 CommunityMethod = Literal["auto", "leiden", "lpa", "infomap"]
 EngineName = Literal["auto", "local", "spark", "graphframes"]
@@ -94,6 +107,42 @@ class GraphEngine(ABC):
         directed: bool = False,
     ) -> AlgoResult:
         """``[node, score]`` weighted PageRank; personalised when ``seeds`` (``[node]``) is given."""
+
+    def pagerank_groups(
+        self,
+        edges: DataFrame,
+        seeds: DataFrame,
+        damping: float = 0.85,
+        directed: bool = False,
+    ) -> AlgoResult:
+        """One personalised PageRank per seed group: ``[group, node, score]``.
+
+        ``seeds`` is ``[node, group]`` (``group`` a long); each group's scores sum to 1 over the graph.
+        A group none of whose seeds is a node of the graph gives no rows.  This default runs
+        :meth:`pagerank` once per group (the Spark engines); the local engine collects the graph once.
+        """
+        require_columns(seeds, [NODE, GROUP], "seeds")
+        t0 = time.monotonic()
+        groups = sorted(int(r[0]) for r in seeds.select(GROUP).distinct().collect())
+        parts: list[DataFrame] = []
+        iterations, converged = 0, True
+        for g in groups:
+            try:
+                res = self.pagerank(edges, damping=damping, seeds=seeds.where(F.col(GROUP) == g), directed=directed)
+            except EdgeFrameError:  # no seed of this group is in the graph
+                continue
+            parts.append(res.frame.select(F.lit(g).cast("long").alias(GROUP), NODE, spark_pagerank.SCORE))
+            iterations += res.iterations or 0
+            converged = converged and res.converged
+        if not parts:
+            empty = edges.sparkSession.createDataFrame(
+                [], f"{GROUP} long, {NODE} string, {spark_pagerank.SCORE} double"
+            )
+            return AlgoResult(empty, self.name, 0, True, time.monotonic() - t0)
+        out = parts[0]
+        for p in parts[1:]:
+            out = out.unionByName(p)
+        return AlgoResult(out, self.name, iterations, converged, time.monotonic() - t0)
 
 
 class LocalEngine(GraphEngine):
@@ -159,6 +208,28 @@ class LocalEngine(GraphEngine):
         out = self._frame(edges.sparkSession, g.names, spark_pagerank.SCORE, scores)
         return AlgoResult(out, self.name, None, True, time.monotonic() - t0)
 
+    def pagerank_groups(
+        self,
+        edges: DataFrame,
+        seeds: DataFrame,
+        damping: float = 0.85,
+        directed: bool = False,
+    ) -> AlgoResult:
+        """See :meth:`GraphEngine.pagerank_groups` (the graph is collected once for every group)."""
+        require_columns(seeds, [NODE, GROUP], "seeds")
+        t0 = time.monotonic()
+        g = self._collect(edges, None, directed=directed)
+        sp = to_pandas(seeds.select(F.col(NODE).cast("string"), F.col(GROUP).cast("long")))
+        present = sp[sp[NODE].isin(set(g.names.tolist()))]
+        frames = []
+        for grp, rows in sorted(present.groupby(GROUP)):
+            scores = local.pagerank(g, damping=damping, personalization=sorted(set(rows[NODE])))
+            frames.append(pd.DataFrame({GROUP: np.int64(grp), NODE: g.names.astype(str), spark_pagerank.SCORE: scores}))
+        pdf = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({GROUP: [], NODE: [], "score": []})
+        schema = f"{GROUP} long, {NODE} string, {spark_pagerank.SCORE} double"
+        out = edges.sparkSession.createDataFrame(pdf.astype({GROUP: "int64", NODE: str, "score": "float64"}), schema)
+        return AlgoResult(out, self.name, None, True, time.monotonic() - t0)
+
 
 class SparkEngine(GraphEngine):
     """Plain Spark DataFrame algorithms (no collect); see :mod:`.spark_cc`, :mod:`.spark_lpa`, :mod:`.spark_pagerank`.
@@ -215,6 +286,22 @@ class SparkEngine(GraphEngine):
         out = out.localCheckpoint(eager=True)
         return AlgoResult(out, self.name, it, ok, time.monotonic() - t0)
 
+    def pagerank_groups(
+        self,
+        edges: DataFrame,
+        seeds: DataFrame,
+        damping: float = 0.85,
+        directed: bool = False,
+    ) -> AlgoResult:
+        """See :meth:`GraphEngine.pagerank_groups`: every group in one power iteration
+        (:func:`.spark_pagerank.pagerank_groups`)."""
+        t0 = time.monotonic()
+        out, it, ok = spark_pagerank.pagerank_groups(
+            edges, seeds, damping=damping, directed=directed, max_iter=max(self.max_iter, 100)
+        )
+        out = out.localCheckpoint(eager=True)
+        return AlgoResult(out, self.name, it, ok, time.monotonic() - t0)
+
 
 def edge_count(edges: DataFrame) -> int:
     """Number of rows of an edge frame (one Spark action)."""
@@ -258,6 +345,7 @@ def choose_engine(
 
 __all__ = [
     "DST",
+    "GROUP",
     "NODE",
     "SRC",
     "WEIGHT",
