@@ -31,6 +31,25 @@ from fraudmine.dedup.variants import variant_pairs
 log = logging.getLogger(__name__)
 
 
+class StepClock:
+    """Seconds per step of a long computation, logged as each step ends (one line with its rows).
+
+    Call the clock with a step name and row count when the step ends; ``steps`` maps each name to its
+    seconds (rounded to 0.01), in the order the steps ended.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.steps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, step: str, rows: int) -> None:
+        now = time.perf_counter()
+        self.steps[step] = round(now - self._last, 2)
+        self._last = now
+        log.info("%s %s: %d rows (%.1fs)", self.prefix, step, rows, self.steps[step])
+
+
 @dataclass
 class DuplicateResult:
     """Outputs of :func:`find_duplicates`.
@@ -56,14 +75,8 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         params: the ``dedup`` section of the config (:class:`fraudmine.config.DedupConfig`).
     """
     t0 = time.perf_counter()
-    steps: dict[str, float] = {}
-    last = [t0]
-
-    def lap(step: str, rows: int) -> None:
-        now = time.perf_counter()
-        steps[step] = round(now - last[0], 2)
-        last[0] = now
-        log.info("dedup %s: %d rows (%.1fs)", step, rows, steps[step])
+    lap = StepClock("dedup")
+    steps = lap.steps
 
     # one canonical row order: the seeded samples below (threshold fit) depend on it, and a Spark
     # collect returns rows in an order that depends on the partitioning (so on the machine's cores)

@@ -50,7 +50,7 @@ from fraudmine.dedup.blocking import phash_pairs, title_features
 from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus, parse_phash
 from fraudmine.dedup.features import pair_features
-from fraudmine.dedup.listings import fit_trust, random_pairs
+from fraudmine.dedup.listings import StepClock, fit_trust, random_pairs
 from fraudmine.dedup.pairs import BucketGuard
 from fraudmine.dedup.spark_lsh import band_key_rows, bucket_pairs
 from fraudmine.dedup.threshold import image_conflict_cut, mixture_threshold
@@ -299,14 +299,8 @@ def find_duplicates_spark(
         )
     spark = products.sparkSession
     t0 = time.perf_counter()
-    steps: dict[str, float] = {}
-    last = [t0]
-
-    def lap(step: str, rows: int) -> None:
-        now = time.perf_counter()
-        steps[step] = round(now - last[0], 2)
-        last[0] = now
-        log.info("dedup (spark) %s: %d rows (%.1fs)", step, rows, steps[step])
+    lap = StepClock("dedup (spark)")
+    steps = lap.steps
 
     listings = with_row_ids(products, work)
     n = listings.count()
