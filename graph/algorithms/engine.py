@@ -39,7 +39,6 @@ from fraudmine.graph.algorithms.spark_common import (
     NODE,
     SRC,
     WEIGHT,
-    EdgeFrameError,
     require_columns,
     to_pandas,
     weighted_edges,
@@ -108,6 +107,7 @@ class GraphEngine(ABC):
     ) -> AlgoResult:
         """``[node, score]`` weighted PageRank; personalised when ``seeds`` (``[node]``) is given."""
 
+    @abstractmethod
     def pagerank_groups(
         self,
         edges: DataFrame,
@@ -118,31 +118,8 @@ class GraphEngine(ABC):
         """One personalised PageRank per seed group: ``[group, node, score]``.
 
         ``seeds`` is ``[node, group]`` (``group`` a long); each group's scores sum to 1 over the graph.
-        A group none of whose seeds is a node of the graph gives no rows.  This default runs
-        :meth:`pagerank` once per group (the Spark engines); the local engine collects the graph once.
+        A group none of whose seeds is a node of the graph gives no rows.
         """
-        require_columns(seeds, [NODE, GROUP], "seeds")
-        t0 = time.monotonic()
-        groups = sorted(int(r[0]) for r in seeds.select(GROUP).distinct().collect())
-        parts: list[DataFrame] = []
-        iterations, converged = 0, True
-        for g in groups:
-            try:
-                res = self.pagerank(edges, damping=damping, seeds=seeds.where(F.col(GROUP) == g), directed=directed)
-            except EdgeFrameError:  # no seed of this group is in the graph
-                continue
-            parts.append(res.frame.select(F.lit(g).cast("long").alias(GROUP), NODE, spark_pagerank.SCORE))
-            iterations += res.iterations or 0
-            converged = converged and res.converged
-        if not parts:
-            empty = edges.sparkSession.createDataFrame(
-                [], f"{GROUP} long, {NODE} string, {spark_pagerank.SCORE} double"
-            )
-            return AlgoResult(empty, self.name, 0, True, time.monotonic() - t0)
-        out = parts[0]
-        for p in parts[1:]:
-            out = out.unionByName(p)
-        return AlgoResult(out, self.name, iterations, converged, time.monotonic() - t0)
 
 
 class LocalEngine(GraphEngine):
@@ -225,9 +202,10 @@ class LocalEngine(GraphEngine):
         for grp, rows in sorted(present.groupby(GROUP)):
             scores = local.pagerank(g, damping=damping, personalization=sorted(set(rows[NODE])))
             frames.append(pd.DataFrame({GROUP: np.int64(grp), NODE: g.names.astype(str), spark_pagerank.SCORE: scores}))
-        pdf = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({GROUP: [], NODE: [], "score": []})
-        schema = f"{GROUP} long, {NODE} string, {spark_pagerank.SCORE} double"
-        out = edges.sparkSession.createDataFrame(pdf.astype({GROUP: "int64", NODE: str, "score": "float64"}), schema)
+        score = spark_pagerank.SCORE
+        pdf = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({GROUP: [], NODE: [], score: []})
+        schema = f"{GROUP} long, {NODE} string, {score} double"
+        out = edges.sparkSession.createDataFrame(pdf.astype({GROUP: "int64", NODE: str, score: "float64"}), schema)
         return AlgoResult(out, self.name, None, True, time.monotonic() - t0)
 
 

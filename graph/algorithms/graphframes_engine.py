@@ -98,6 +98,17 @@ class GraphFramesEngine(GraphEngine):
         out = self._named(lp, index, "label", "community").localCheckpoint(eager=True)
         return AlgoResult(out, self.name, self.max_iter, False, time.monotonic() - t0)
 
+    def pagerank_groups(
+        self,
+        edges: DataFrame,
+        seeds: DataFrame,
+        damping: float = 0.85,
+        directed: bool = False,
+    ) -> AlgoResult:
+        """See :meth:`GraphEngine.pagerank_groups`: the DataFrame engine's one power iteration for every
+        group (GraphFrames' parallel personalised PageRank is unweighted and gives one vector per seed)."""
+        return SparkEngine(self.checkpoint_interval, self.max_iter).pagerank_groups(edges, seeds, damping, directed)
+
     def pagerank(
         self,
         edges: DataFrame,

@@ -75,42 +75,13 @@ def pagerank(
         k = s.count()
         if k == 0:
             raise EdgeFrameError("pagerank: no seed node is a node of the graph")
-        tele = index.join(s.select(ID, F.lit(1.0 / k).alias("v")), ID, "left").fillna(0.0, ["v"])
+        tele = index.join(s.select(ID, F.lit(1.0 / k).alias("v0")), ID, "left").fillna(0.0, ["v0"])
     else:
-        tele = index.withColumn("v", F.lit(1.0 / n))
-    rank = tele.join(has_out, ID, "left").select(
-        ID, "v", F.coalesce("has_out", F.lit(False)).alias("has_out"), F.col("v").alias("r")
+        tele = index.withColumn("v0", F.lit(1.0 / n))
+    rank, it, converged = _power_iteration(
+        tele.select(ID, "v0"), 1, trans, has_out, damping, max_iter, tol, checkpoint_interval, "pagerank"
     )
-    rank = rank.localCheckpoint(eager=True)
-    first = rank.agg(F.sum(F.when(~F.col("has_out"), F.col("r")))).first()
-    dangling = float(first[0] or 0.0) if first else 0.0
-    it, converged = 0, False
-    while it < max_iter:
-        it += 1
-        contrib = (
-            trans.join(rank.select(F.col(ID).alias("a"), "r"), "a")
-            .groupBy("b")
-            .agg(F.sum(F.col("r") * F.col("p")).alias("c"))
-        )
-        teleport = F.lit(damping) * (F.coalesce("c", F.lit(0.0)) + F.lit(dangling) * F.col("v"))
-        new = rank.join(contrib.select(F.col("b").alias(ID), "c"), ID, "left").select(
-            ID, "v", "has_out", (teleport + F.lit(1 - damping) * F.col("v")).alias("r"), F.col("r").alias("_old")
-        )
-        new = cut_lineage(new, it, checkpoint_interval)
-        row = new.agg(
-            F.sum(F.abs(F.col("r") - F.col("_old"))).alias("err"),
-            F.sum(F.when(~F.col("has_out"), F.col("r"))).alias("d"),
-        ).first()
-        err = float(row["err"] or 0.0) if row else 0.0
-        dangling = float(row["d"] or 0.0) if row else 0.0
-        rank = new.drop("_old")
-        log.info("pagerank iteration %d: L1 change %.3g", it, err)
-        if err < tol:
-            converged = True
-            break
-    if not converged:
-        log.warning("pagerank: L1 change %.3g still above tol %.3g after max_iter=%d iterations", err, tol, max_iter)
-    out = rank.join(index, ID).select(NODE, F.col("r").alias(SCORE))
+    out = rank.join(index, ID).select(NODE, F.col("r0").alias(SCORE))
     return out, it, converged
 
 
@@ -174,20 +145,56 @@ def pagerank_groups(
         empty = edges.sparkSession.createDataFrame([], f"{GROUP} long, {NODE} string, {SCORE} double")
         return empty, 0, True
     groups = [g for g, _ in counts]
-    col = {g: i for i, g in enumerate(groups)}
-    v = [f"v{i}" for i in range(len(groups))]
-    r = [f"r{i}" for i in range(len(groups))]
-    tele = s.groupBy(ID).agg(*[F.max(F.when(F.col(GROUP) == g, F.lit(1.0 / k))).alias(v[col[g]]) for g, k in counts])
-    rank = index.select(ID).join(tele, ID, "left").join(has_out, ID, "left")
-    rank = rank.select(
+    tele = s.groupBy(ID).agg(
+        *[F.max(F.when(F.col(GROUP) == g, F.lit(1.0 / k))).alias(f"v{i}") for i, (g, k) in enumerate(counts)]
+    )
+    tele = index.select(ID).join(tele, ID, "left").fillna(0.0)
+    rank, it, converged = _power_iteration(
+        tele, len(groups), trans, has_out, damping, max_iter, tol, checkpoint_interval, "pagerank_groups"
+    )
+    pairs = ", ".join(f"{g}L, r{i}" for i, g in enumerate(groups))
+    out = (
+        rank.join(index, ID)
+        .select(NODE, F.expr(f"stack({len(groups)}, {pairs}) as ({GROUP}, {SCORE})"))
+        .select(GROUP, NODE, SCORE)
+    )
+    return out, it, converged
+
+
+def _power_iteration(
+    tele: DataFrame,
+    width: int,
+    trans: DataFrame,
+    has_out: DataFrame,
+    damping: float,
+    max_iter: int,
+    tol: float,
+    checkpoint_interval: int,
+    what: str,
+) -> tuple[DataFrame, int, bool]:
+    """Power iteration of ``width`` teleport vectors at once.
+
+    Args:
+        tele: ``[id, v0 .. v{width-1}]`` over every node, each column summing to 1.
+        trans, has_out: from :func:`_transitions`.
+        what: name in the progress and warning lines.
+
+    Returns:
+        ``([id, r0 .. r{width-1}], iterations, converged)``: converged when every vector's L1 change
+        is below ``tol``; a dangling node's mass goes to its vector's teleport distribution.
+    """
+    v = [f"v{i}" for i in range(width)]
+    r = [f"r{i}" for i in range(width)]
+    rank = tele.join(has_out, ID, "left").select(
         ID,
         F.coalesce("has_out", F.lit(False)).alias("has_out"),
-        *[F.coalesce(x, F.lit(0.0)).alias(x) for x in v],
-    ).select(ID, "has_out", *v, *[F.col(x).alias(y) for x, y in zip(v, r, strict=True)])
+        *v,
+        *[F.col(x).alias(y) for x, y in zip(v, r, strict=True)],
+    )
     rank = rank.localCheckpoint(eager=True)
     first = rank.agg(*[F.sum(F.when(~F.col("has_out"), F.col(x))).alias(x) for x in r]).first()
     dangling = [float(first[x] or 0.0) if first else 0.0 for x in r]
-    it, converged, errs = 0, False, [0.0] * len(r)
+    it, converged, errs = 0, False, [0.0] * width
     while it < max_iter:
         it += 1
         contrib = (
@@ -204,7 +211,7 @@ def pagerank_groups(
                     F.lit(damping) * (F.coalesce(f"c{i}", F.lit(0.0)) + F.lit(dangling[i]) * F.col(v[i]))
                     + F.lit(1 - damping) * F.col(v[i])
                 ).alias(r[i])
-                for i in range(len(r))
+                for i in range(width)
             ],
             *[F.col(x).alias(f"_old{i}") for i, x in enumerate(r)],
         )
@@ -213,19 +220,13 @@ def pagerank_groups(
             *[F.sum(F.abs(F.col(x) - F.col(f"_old{i}"))).alias(f"e{i}") for i, x in enumerate(r)],
             *[F.sum(F.when(~F.col("has_out"), F.col(x))).alias(f"d{i}") for i, x in enumerate(r)],
         ).first()
-        errs = [float(row[f"e{i}"] or 0.0) if row else 0.0 for i in range(len(r))]
-        dangling = [float(row[f"d{i}"] or 0.0) if row else 0.0 for i in range(len(r))]
-        rank = new.drop(*[f"_old{i}" for i in range(len(r))])
-        log.info("pagerank_groups iteration %d: largest L1 change %.3g over %d groups", it, max(errs), len(r))
+        errs = [float(row[f"e{i}"] or 0.0) if row else 0.0 for i in range(width)]
+        dangling = [float(row[f"d{i}"] or 0.0) if row else 0.0 for i in range(width)]
+        rank = new.drop(*[f"_old{i}" for i in range(width)])
+        log.info("%s iteration %d: largest L1 change %.3g over %d vector(s)", what, it, max(errs), width)
         if max(errs) < tol:
             converged = True
             break
     if not converged:
-        log.warning("pagerank_groups: L1 change %.3g still above tol %.3g after max_iter=%d", max(errs), tol, max_iter)
-    pairs = ", ".join(f"{g}L, {r[col[g]]}" for g in groups)
-    out = (
-        rank.join(index, ID)
-        .select(NODE, F.expr(f"stack({len(groups)}, {pairs}) as ({GROUP}, {SCORE})"))
-        .select(GROUP, NODE, SCORE)
-    )
-    return out, it, converged
+        log.warning("%s: L1 change %.3g still above tol %.3g after max_iter=%d", what, max(errs), tol, max_iter)
+    return rank.select(ID, *r), it, converged
