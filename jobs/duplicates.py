@@ -1,8 +1,10 @@
 """Stage ``duplicates``: near-duplicate listing clusters and brand violations with evidence.
 
-Reads the clean ``products``, ``merchants``, ``brands`` and ``brand_authorizations`` as of D,
-collects the listings to the driver (the numpy/scikit-learn path of :mod:`fraudmine.dedup`) and
-writes ``duplicates/{listing_clusters,members,edges,brand_violations,merchant_features,
+Reads the clean ``products``, ``merchants``, ``brands`` and ``brand_authorizations`` as of D and,
+up to ``dedup.local_max_listings`` listings, collects the listings to the driver (the numpy /
+scikit-learn path of :mod:`fraudmine.dedup`); above it runs the Spark path
+(:mod:`fraudmine.dedup.spark_listings`, :mod:`fraudmine.dedup.spark_brands`), which collects only
+aggregates.  Either way it writes ``duplicates/{listing_clusters,members,edges,brand_violations,merchant_features,
 merchant_features_train}`` plus ``duplicates/_report.json`` (blocking pairs per generator, what the
 hot-bucket guard skipped, threshold, splits).  ``edges`` is ``[src, dst, score, cross_merchant]``,
 the format ``clusters.duplicate_edges`` reads.  The issue named ``clusters/duplicates``; the
@@ -15,22 +17,20 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.config import DedupConfig
-from fraudmine.dedup.brands import BrandMatcher, brand_keys, mention_table, utc_series
+from fraudmine.dedup.brands import utc_series
 from fraudmine.dedup.listings import find_duplicates, merchant_duplicate_features
 from fraudmine.dedup.violations import (
     ViolationParams,
-    brand_context,
     brand_violations,
     merchant_violation_features,
 )
@@ -89,7 +89,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     log.info("duplicates: %s path (dedup.engine %s, %s listings, local up to %d)", path, cfg.engine,
              n if n >= 0 else "?", cfg.local_max_listings)  # fmt: skip
     if path == "spark":
-        return _run_spark(ctx, staging)
+        return _run_spark(ctx, staging, products)
     return _run_local(ctx, staging, products)
 
 
@@ -147,8 +147,10 @@ def _finish(
     return StageResult(rows_in={"products": n}, rows_out=rows, notes={"report": report})
 
 
-def _run_spark(ctx: StageContext, staging: Path) -> StageResult:
-    """The Spark path (:mod:`fraudmine.dedup.spark_listings`): no collect of the listings."""
+def _run_spark(ctx: StageContext, staging: Path, listings: DataFrame) -> StageResult:
+    """The Spark path (:mod:`fraudmine.dedup.spark_listings`, :mod:`fraudmine.dedup.spark_brands`): no
+    collect of the listings."""
+    from fraudmine.dedup.spark_brands import brand_violations_spark, merchant_duplicate_features_spark
     from fraudmine.dedup.spark_listings import find_duplicates_spark
     from fraudmine.graph.algorithms.engine import choose_engine
 
@@ -157,10 +159,8 @@ def _run_spark(ctx: StageContext, staging: Path) -> StageResult:
     t0 = time.perf_counter()
     as_of = pd.Timestamp(ctx.as_of)
     brands_df = ctx.read("validate", "clean", "brands")
-    products = (
-        ctx.read("validate", "clean", "products")
-        .where(F.col("created_at") < F.lit(ctx.as_of))
-        .join(F.broadcast(brands_df.select("brand_id", F.col("name").alias("brand_name"))), "brand_id", "left")
+    products = listings.join(
+        F.broadcast(brands_df.select("brand_id", F.col("name").alias("brand_name"))), "brand_id", "left"
     )
     spark = products.sparkSession
 
@@ -176,7 +176,15 @@ def _run_spark(ctx: StageContext, staging: Path) -> StageResult:
         for name, frame in (("listing_clusters", dup.clusters), ("members", dup.members), ("edges", dup.edges)):
             frame.coalesce(1).write.mode("overwrite").parquet(str(staging / name))
             rows[name] = _rows(staging / name)
-        violations, subset = _violations_spark(ctx, products, dup.members, as_of, cfg)
+        violations, subset = brand_violations_spark(
+            products,
+            dup.members,
+            ctx.read("validate", "clean", "merchants"),
+            _pandas(ctx, "brands"),
+            _pandas(ctx, "brand_authorizations"),
+            as_of,
+            ViolationParams(cfg.price_ratio, cfg.new_shop_days),
+        )
         write_parquet(violations, staging / "brand_violations")
         rows["brand_violations"] = len(violations)
         for name, when in (("merchant_features", as_of), ("merchant_features_train", pd.Timestamp(ctx.train_as_of))):
@@ -197,109 +205,3 @@ def _run_spark(ctx: StageContext, staging: Path) -> StageResult:
 
 def _rows(folder: Path) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
-
-
-def merchant_duplicate_features_spark(members: DataFrame, listings: DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """:func:`fraudmine.dedup.listings.merchant_duplicate_features` in Spark (one row per merchant collected)."""
-    when = F.lit(as_of.to_pydatetime())
-    m = members.where(F.col("created_at") < when)
-    w = Window.partitionBy("cluster_id")
-    m = m.withColumn("size", F.count(F.lit(1)).over(w)).where(F.col("size") >= 2)
-    m = m.withColumn("cross", (F.size(F.collect_set("merchant_id").over(w)) >= 2).cast("long"))
-    total = listings.where(F.col("created_at") < when).groupBy("merchant_id").agg(F.count(F.lit(1)).alias("total"))
-    agg = (
-        m.groupBy("merchant_id")
-        .agg(
-            F.count(F.lit(1)).alias("n_dup_listings"),
-            F.sum("cross").alias("cross"),
-            F.max("size").alias("dup_max_cluster_size"),
-            F.countDistinct("cluster_id").alias("n_dup_clusters"),
-        )
-        .join(total, "merchant_id", "left")
-        .select(
-            "merchant_id",
-            (F.col("cross") / F.greatest(F.coalesce(F.col("total"), F.lit(1)), F.lit(1))).alias("dup_cross_share"),
-            "n_dup_listings",
-            "dup_max_cluster_size",
-            "n_dup_clusters",
-        )
-    )
-    cols = {"merchant_id": "string", "dup_cross_share": "float64", "n_dup_listings": "int64",
-            "dup_max_cluster_size": "int64", "n_dup_clusters": "int64"}  # fmt: skip
-    return pd.DataFrame(agg.toPandas()).sort_values("merchant_id").reset_index(drop=True)[list(cols)].astype(cols)
-
-
-def _violations_spark(
-    ctx: StageContext, products: DataFrame, members: DataFrame, as_of: pd.Timestamp, cfg: DedupConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Brand violations with only the listings that claim or mention a protected brand collected.
-
-    The claims and title mentions are found per partition with the local path's matcher; the brands'
-    market prices (median per canonical brand) are computed per brand group; the rest of
-    :func:`fraudmine.dedup.violations.brand_violations` runs on the collected subset.
-    """
-    brands = _pandas(ctx, "brands")
-    auths = _pandas(ctx, "brand_authorizations")
-    to_canon, protected, auth = brand_context(brands, auths, as_of)
-    matcher = BrandMatcher(brand_keys(brands))
-
-    def flag(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            claim = pdf["brand_id"].map(lambda b: b is not None and to_canon.get(str(b), str(b)) in protected)
-            ment = mention_table(zip(pdf["product_id"], pdf["title"], strict=True), matcher)
-            hit = set(ment.loc[ment["brand_id"].isin(protected), "product_id"])
-            keep = claim.to_numpy(dtype=bool) | pdf["product_id"].isin(hit).to_numpy()
-            yield pdf.loc[keep, ["product_id"]]
-
-    cols = ["product_id", "merchant_id", "brand_id", "title", "price", "created_at"]
-    ids = products.select("product_id", "title", "brand_id").mapInPandas(flag, "product_id string")
-    subset = pd.DataFrame(products.select(*cols).join(ids, "product_id").toPandas())
-
-    def market(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            canon = pdf["brand_id"].astype(str).map(lambda b: to_canon.get(b, b))
-            is_auth = [(b, m) in auth for b, m in zip(canon, pdf["merchant_id"], strict=True)]
-            yield pd.DataFrame({"canon": canon, "auth": is_auth, "price": pdf["price"]})
-
-    def median(pdf: pd.DataFrame) -> pd.DataFrame:
-        authorised = pdf.loc[pdf["auth"], "price"]
-        value = authorised.median() if len(authorised) else pdf["price"].median()
-        return pd.DataFrame({"canon": [pdf["canon"].iloc[0]], "price": [value]})
-
-    prices = pd.DataFrame(
-        products.where(F.col("brand_id").isNotNull())
-        .select("brand_id", "merchant_id", "price")
-        .mapInPandas(market, "canon string, auth boolean, price double")
-        .groupBy("canon")
-        .applyInPandas(median, "canon string, price double")
-        .toPandas()
-    )
-    market_price = pd.Series(prices["price"].to_numpy(), index=pd.Index(prices["canon"].astype(object)))
-    copied_df = pd.DataFrame(
-        members.join(members.groupBy("cluster_id").agg(F.countDistinct("merchant_id").alias("shops")), "cluster_id")
-        .where(~F.col("is_canonical") & (F.col("shops") > 1))
-        .select("product_id")
-        .join(ids, "product_id")
-        .toPandas()
-    )
-    merchant_ids = subset["merchant_id"].dropna().unique().tolist()
-    merchants = ctx.read("validate", "clean", "merchants")
-    merchants_sub = pd.DataFrame(
-        merchants.join(
-            products.sparkSession.createDataFrame(
-                pd.DataFrame({"merchant_id": merchant_ids}, dtype=object), "merchant_id string"
-            ),
-            "merchant_id",
-        ).toPandas()
-    )
-    violations = brand_violations(
-        subset,
-        merchants_sub,
-        brands,
-        auths,
-        as_of,
-        set(copied_df["product_id"]),
-        ViolationParams(cfg.price_ratio, cfg.new_shop_days),
-        market=market_price,
-    )
-    return violations, subset
