@@ -31,9 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fraudmine.synth.realism.relational import US_PER_DAY, components, pairs_from_groups
+from fraudmine.synth.realism.relational import US_PER_DAY, components, near_hash_pairs, pairs_from_groups
 
-BANDS = 4  # 16-bit bands of a 64-bit hash: two hashes within 3 bits always share one
 BAND_BUCKET_MAX = 50  # a band value held by more listings is a common pattern, not a lead
 
 
@@ -48,15 +47,9 @@ def near_image_pairs(phash: np.ndarray, merchant: np.ndarray, max_bits: int = 8)
     Returns:
         ``a < b`` merchant ids and ``k`` = a key per near-identical listing pair (one row each).
     """
-    frames = []
-    for i in range(BANDS):
-        key = (phash >> np.uint64(16 * i)) & np.uint64(0xFFFF)
-        frames.append(pairs_from_groups(key, np.arange(phash.shape[0]), BAND_BUCKET_MAX)[["a", "b"]])
-    lp = pd.concat(frames).drop_duplicates()
-    x, y = lp["a"].to_numpy(), lp["b"].to_numpy()
-    bits = np.bitwise_count(np.bitwise_xor(phash[x], phash[y]))
+    x, y = near_hash_pairs(phash, max_bits, BAND_BUCKET_MAX)
     ma, mb = merchant[x], merchant[y]
-    keep = (bits <= max_bits) & (ma != mb)
+    keep = ma != mb
     return pd.DataFrame(
         {"a": np.minimum(ma, mb)[keep], "b": np.maximum(ma, mb)[keep], "k": x[keep] * phash.shape[0] + y[keep]}
     )

@@ -182,6 +182,23 @@ IMAGE_BANDS = 4  # 16-bit bands of the 64-bit hash: two hashes within 3 bits alw
 IMAGE_BUCKET_MAX = 5_000  # band buckets larger than this are skipped (cost bound only; far above any image's reuse)
 
 
+def near_hash_pairs(phash: np.ndarray, max_bits: int, bucket_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(x, y)`` of 64-bit hashes that differ in at most ``max_bits`` bits.
+
+    Candidates share one of four 16-bit bands (LSH, Indyk & Motwani 1998: two hashes within 3 bits always
+    share one); band buckets of more than ``bucket_max`` hashes are skipped; each candidate is then
+    checked by its Hamming distance.
+    """
+    frames = []
+    for i in range(IMAGE_BANDS):
+        key = (phash >> np.uint64(16 * i)) & np.uint64(0xFFFF)
+        frames.append(pairs_from_groups(key, np.arange(phash.shape[0]), bucket_max)[["a", "b"]])
+    lp = pd.concat(frames).drop_duplicates()
+    x, y = lp["a"].to_numpy(), lp["b"].to_numpy()
+    near = np.bitwise_count(np.bitwise_xor(phash[x], phash[y])) <= max_bits
+    return x[near], y[near]
+
+
 def image_keys(products: pd.DataFrame, pos: pd.Series, max_bits: int = 8) -> pd.DataFrame:
     """Near-identical images as shared keys: one row per (merchant ``m``, image ``h``) with ``deg``.
 
@@ -194,14 +211,8 @@ def image_keys(products: pd.DataFrame, pos: pd.Series, max_bits: int = 8) -> pd.
     merchant = p["merchant_id"].map(pos).to_numpy()
     keep = ~np.isnan(merchant)
     ph, merchant = ph[keep], merchant[keep].astype(np.int64)
-    frames = []
-    for i in range(IMAGE_BANDS):
-        key = (ph >> np.uint64(16 * i)) & np.uint64(0xFFFF)
-        frames.append(pairs_from_groups(key, np.arange(ph.shape[0]), IMAGE_BUCKET_MAX)[["a", "b"]])
-    lp = pd.concat(frames).drop_duplicates()
-    x, y = lp["a"].to_numpy(), lp["b"].to_numpy()
-    near = np.bitwise_count(np.bitwise_xor(ph[x], ph[y])) <= max_bits
-    img = components(ph.shape[0], x[near], y[near])
+    x, y = near_hash_pairs(ph, max_bits, IMAGE_BUCKET_MAX)
+    img = components(ph.shape[0], x, y)
     d = pd.DataFrame({"m": merchant, "h": img}).drop_duplicates()
     d["deg"] = d.groupby("h")["m"].transform("size")
     return d
