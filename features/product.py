@@ -135,11 +135,16 @@ def product_features(
         as_of: instant; only events strictly before it are used.
         linked_buyers: ``[buyer_id, _linked]`` buyers sharing a non-hub identifier with another buyer
             (:func:`fraudmine.features.buyer.linked_buyers`).
-        dup_members: ``duplicates/members`` (``cluster_id, product_id, merchant_id, is_canonical``) as of the
-            same date, or ``None``.
-        violations: ``duplicates/brand_violations`` (``product_id, n_evidence``) as of the same date, or ``None``.
+        dup_members: ``duplicates/members`` (``cluster_id, product_id, merchant_id, is_canonical``), or ``None``;
+            only members created before ``as_of`` count towards a cluster's size and shops.
+        violations: ``duplicates/brand_violations`` (``product_id, n_evidence``), or ``None``.
         brushing_members: ``[node_id, risk]`` of brushing-block members (``clusters/members`` joined with the
-            block risk) as of the same date, or ``None``.
+            block risk), or ``None``.
+
+    The three come from the run date's stages.  For the training rows of an earlier ``as_of`` (``product_train``)
+    they are the run date's findings on the listings that existed at ``as_of``, the same approximation as the
+    merchants' duplicate features of the training date (``duplicates/merchant_features_train``): the evidence may
+    include events between ``as_of`` and the run date, never a label.
 
     Returns:
         ``[product_id, as_of, *PRODUCT_FEATURES]`` (doubles).
@@ -158,7 +163,10 @@ def product_features(
     promo = before(t["promotions"], "started_at", as_of).groupBy(P).agg(F.count(F.lit(1)).alias("n_promotions"))
     out = out.join(rev, P, "left").join(_reports(t, as_of), P, "left").join(promo, P, "left")
     if dup_members is not None:
-        dm = dup_members.select("cluster_id", P, "merchant_id", "is_canonical")
+        # clusters found at the run date: at an earlier as_of (training rows) only the listings that existed
+        # then count (a no-op at the run date, where every member is older)
+        existed = before(t["products"], "created_at", as_of).select(P)
+        dm = dup_members.select("cluster_id", P, "merchant_id", "is_canonical").join(existed, P)
         size = dm.groupBy("cluster_id").agg(
             F.count(F.lit(1)).alias("dup_cluster_size"), F.countDistinct("merchant_id").alias("dup_cluster_shops")
         )

@@ -185,6 +185,14 @@ class ModelConfig(_Strict):
     )
     early_stopping_rounds: int = Field(50, ge=1)
     validation_fraction: float = Field(0.2, gt=0, lt=1)
+    head_vs_rule_margin: float = Field(
+        0.0,
+        ge=-1,
+        le=1,
+        description="a creator or listing head replaces its label-free rule only if its out-of-fold AUROC on the "
+        "labelled rows beats the rule's on the same rows by this much",
+    )
+    head_vs_rule_folds: int = Field(5, ge=2, description="folds of that out-of-fold comparison")
     registry: RegistryConfig = RegistryConfig()
     promotion: PromotionConfig = PromotionConfig()
 

@@ -1,9 +1,11 @@
 """Stage ``features``: time-safe features per entity type, for training (at D - window) and scoring (at D).
 
 Writes ``features/merchant_score`` and ``features/merchant_train`` (labelled), ``features/creator_score``
-and ``features/creator_train`` (labelled), and ``features/{product,buyer,reporter}_score`` (no labels
-exist for those types).  Graph inputs of the same dates come from the ``clusters`` stage
-(``entity_features[_train]``, brushing members) and the ``duplicates`` stage when they ran.
+and ``features/creator_train`` (labelled), ``features/product_score`` and ``features/product_train`` (listings
+with a moderator verdict before D, the labels of :func:`fraudmine.decisions.outcomes.outcome_labels`), and
+``features/{buyer,reporter}_score`` (no labels exist for those types).  Graph inputs of the same dates come
+from the ``clusters`` stage (``entity_features[_train]``, brushing members) and the ``duplicates`` stage when
+they ran.
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         products = product_features(t, d, linked, *dup, brushing)
         return _write(products, staging, "product_score", "product_id", score_date)
 
+    def product_train() -> dict[str, int]:
+        # listings with a moderator verdict before D, as they were at D - window (see product_features for what
+        # of the duplicates / brushing evidence is as of D); no verdicts, no rows: the listing rule scores
+        linked = linked_buyers(t["identities"], dt, hub)
+        p_train = labelled(product_features(t, dt, linked, *dup, brushing), "product", "product_id")
+        return _write(p_train, staging, "product_train", "product_id", train_date)
+
     def buyer_score() -> dict[str, int]:
         buyers = buyer_features(t, d, hub, ef, engine=ctx.config.clusters.engine)
         return _write(buyers, staging, "buyer_score", "buyer_id", score_date)
@@ -124,7 +133,16 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
 
     # independent tables: on a small input two are built at once (the driver's planning of one
     # overlaps the other's jobs); one at a time on a large one (each needs the memory to itself)
-    tasks = [merchant_score, merchant_train, creator_score, creator_train, product_score, buyer_score, reporter_score]
+    tasks = [
+        merchant_score,
+        merchant_train,
+        creator_score,
+        creator_train,
+        product_score,
+        product_train,
+        buyer_score,
+        reporter_score,
+    ]
     for part in run_concurrently(ctx.spark, tasks, ctx.workers):
         rows |= part
     return StageResult(rows_out=rows)

@@ -17,13 +17,13 @@ from fraudmine.decisions.inputs import cluster_members
 from fraudmine.decisions.outcomes import latest_label
 from fraudmine.jobs.context import StageContext, StageResult
 from fraudmine.jobs.parquet import read_parquet
-from fraudmine.report import ReportData, render_report
+from fraudmine.report import ReportData, render_report, scorer_rows
 from fraudmine.spark import run_concurrently
 
 OUTPUT = "reports"
 CALIBRATION_SOURCE = (
-    "calibrated scores at the run date against the latest label known before it (merchants and creators with a label; "
-    "these were training rows, so the curve is in-sample and optimistic)"
+    "calibrated scores at the run date against the latest label known before it (merchants, creators and listings "
+    "with a label; these were training rows, so the curve is in-sample and optimistic)"
 )
 
 
@@ -154,6 +154,7 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
     clusters, missing = got["clusters"]
     duplicates, brand_flags = got["duplicates"]
     bands = got["bands"]
+    meta = json.loads(ctx.path("model", "model.json").read_text())
     data = ReportData(
         manifest=manifest,
         kpis=kpis,
@@ -170,7 +171,8 @@ def run(ctx: StageContext, staging: Path) -> StageResult:
         queue_top=got["queue_top"],
         rejects_top=got["rejects_top"],
         review_losses=got["losses"],
-        promotion=json.loads(ctx.path("model", "model.json").read_text()).get("promotion"),
+        promotion=meta.get("promotion"),
+        scorers=scorer_rows(meta),
         drift=got["drift"],
         rendering_stage="report",
     )

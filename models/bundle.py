@@ -49,7 +49,8 @@ class Head:
         return apply_calibration(self.calib, margin), booster
 
 
-def _make(cfg: ModelConfig) -> RiskModel:
+def make_model(cfg: ModelConfig) -> RiskModel:
+    """An unfitted :class:`RiskModel` with the configured hyperparameters."""
     return RiskModel(
         n_estimators=cfg.n_estimators,
         learning_rate=cfg.learning_rate,
@@ -102,7 +103,7 @@ def train_bundle(
                 )
             meta["heads"][head] = None
             continue
-        model = _make(cfg).fit(rows[features], y)
+        model = make_model(cfg).fit(rows[features], y)
         (out / f"{head}.lgb.txt").write_text(model.booster_.model_to_string())
         meta["heads"][head] = {
             "file": f"{head}.lgb.txt",

@@ -1,11 +1,13 @@
 """The scored entity types besides merchants: id column, features, label-free rules, trainability.
 
-Merchants keep their calibrated LightGBM heads (``models/bundle.py``).  Creators get a calibrated
-LightGBM fraud head when the labels known before the run date are enough (``model.min_*_labels``),
-else the creator rule below.  Listings, buyers and reporters have no labels in the contract (the
-``labels`` table labels merchants and creators), so they are scored by their rules
+Merchants keep their calibrated LightGBM heads (``models/bundle.py``).  Creators (``labels`` rows) and
+listings (moderator verdicts on ``product_listing`` items, :func:`fraudmine.decisions.outcomes.outcome_labels`)
+get a calibrated LightGBM fraud head when the labels known before the run date are enough
+(``model.min_*_labels``) **and** the head beats its label-free rule out of fold on them
+(:mod:`fraudmine.models.head_vs_rule`); otherwise the rule below scores them
 (:mod:`fraudmine.models.rank_score`, ``calibrated=false``); the listing rule is evidence-first per typology
-(:mod:`fraudmine.models.evidence_rule`).
+(:mod:`fraudmine.models.evidence_rule`).  Buyers and reporters have no labels in the contract, so their rules
+always score them.
 
 Reporters are buyers in their role of report filers: entity type ``reporter``, the buyer's raw id.
 """
@@ -125,6 +127,7 @@ PRODUCT = EntitySpec(
             ("n_reports", 0.5),
         ),
     ),
+    trainable=True,
 )
 
 BUYER = EntitySpec(

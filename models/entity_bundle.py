@@ -7,8 +7,10 @@ named after the entity type (itself a bundle folder, :mod:`fraudmine.models.bund
     fraud.lgb.txt, low_quality.lgb.txt        merchant heads
     creator/model.json, creator/fraud.lgb.txt a trained creator head (when labels suffice)
 
-An entry is ``{"kind": "lightgbm", "dir": "creator", "heads": {head: {n_pos, n_neg, val_auroc} | null}}``
-or ``{"kind": "rank_rule", "fraud_rule": {...}, "low_quality_rule": {...} | null, "why": "..."}``
+An entry is ``{"kind": "lightgbm", "dir": "creator", "heads": {head: {n_pos, n_neg, val_auroc} | null},
+"head_vs_rule": {...}}`` or ``{"kind": "rank_rule", "fraud_rule": {...}, "low_quality_rule": {...} | null,
+"why": "...", "head_vs_rule": {...} (when a head was trained and lost)}``.  A trained head scores only when it
+beats its rule out of fold on the labels (:mod:`fraudmine.models.head_vs_rule`).
 (a :class:`fraudmine.models.rank_score.RankRule` or an
 :class:`fraudmine.models.evidence_rule.EvidenceRule` as data).  The whole folder is registered as one MLflow
 model version, so every score row of a run carries the same ``model_version``.
@@ -29,8 +31,9 @@ from fraudmine.config import ModelConfig, ScoringConfig
 from fraudmine.contracts.outputs import SCORES_DDL
 from fraudmine.features.columns import reason_codes
 from fraudmine.models.bundle import NotEnoughLabels, load_bundle, train_bundle
-from fraudmine.models.entities import ENTITY_SPECS
+from fraudmine.models.entities import ENTITY_SPECS, EntitySpec
 from fraudmine.models.evidence_rule import rule_from_json
+from fraudmine.models.head_vs_rule import HeadVsRule, compare_head_to_rule
 from fraudmine.models.rank_score import score_rank_rules
 from fraudmine.models.scoring import score_spark
 
@@ -41,6 +44,14 @@ def _rule_entry(etype: str, why: str) -> dict[str, Any]:
     spec = ENTITY_SPECS[etype]
     lq = spec.low_quality_rule.to_json() if spec.low_quality_rule else None
     return {"kind": "rank_rule", "fraud_rule": spec.fraud_rule.to_json(), "low_quality_rule": lq, "why": why}
+
+
+def _versus_rules(frame: pd.DataFrame, spec: EntitySpec, sub: dict[str, Any], cfg: ModelConfig) -> list[HeadVsRule]:
+    """Each trained head of ``sub`` against the rule of the same risk (low quality only where a rule gives it)."""
+    out = [compare_head_to_rule(frame, list(spec.features), spec.fraud_rule, cfg, "fraud")]
+    if spec.low_quality_rule is not None and sub["heads"].get("low_quality") is not None:
+        out.append(compare_head_to_rule(frame, list(spec.features), spec.low_quality_rule, cfg, "low_quality"))
+    return out
 
 
 def train_entities(train: Mapping[str, pd.DataFrame | None], cfg: ModelConfig, out: Path) -> dict[str, Any]:
@@ -71,11 +82,25 @@ def train_entities(train: Mapping[str, pd.DataFrame | None], cfg: ModelConfig, o
             log.info("train: %s scored by its rule: %s", etype, exc)
             entities[etype] = _rule_entry(etype, str(exc))
             continue
+        versus = _versus_rules(frame, spec, sub, cfg)
+        for v in versus:
+            log.info("train: %s %s", etype, v.reason())
+        lost = [v for v in versus if not v.head_wins]
+        if lost or (spec.low_quality_rule is not None and sub["heads"].get("low_quality") is None):
+            why = lost[0].reason() if lost else "low_quality head not trainable: the rule keeps both risks"
+            shutil.rmtree(out / etype, ignore_errors=True)
+            entities[etype] = _rule_entry(etype, why) | {"head_vs_rule": [v.to_dict() for v in versus]}
+            continue
         heads = {
             h: None if v is None else {k: v[k] for k in ("n_pos", "n_neg", "val_auroc")}
             for h, v in sub["heads"].items()
         }
-        entities[etype] = {"kind": "lightgbm", "dir": etype, "heads": heads}
+        entities[etype] = {
+            "kind": "lightgbm",
+            "dir": etype,
+            "heads": heads,
+            "head_vs_rule": [v.to_dict() for v in versus],
+        }
     return entities
 
 

@@ -247,13 +247,18 @@ def test_outcome_labels_are_time_safe(spark: Any) -> None:
     from fraudmine.decisions.outcomes import labels_with_outcomes, latest_label, outcome_labels
 
     tables = hand_tables(spark)
-    rows = {r["entity_id"]: r.asDict() for r in outcome_labels(tables["moderation_outcomes"], AS_OF).collect()}
-    # o3 (m1) was decided after D: a run at D must not see it
-    assert set(rows) == {"m2", "m3"}
-    assert rows["m2"]["label"] == "fraud" and rows["m2"]["labelled_at"].day == 25
-    assert rows["m3"]["label"] == "ok"
-    later = {r["entity_id"] for r in outcome_labels(tables["moderation_outcomes"], AS_OF.replace(day=3)).collect()}
-    assert later == {"m1", "m2", "m3"}
+    rows = {
+        (r["entity_type"], r["entity_id"]): r.asDict()
+        for r in outcome_labels(tables["moderation_outcomes"], AS_OF).collect()
+    }
+    # o3 (m1) was decided after D: a run at D must not see it; every verdict labels its seller and,
+    # for a listing item, the listing
+    assert set(rows) == {("merchant", "m2"), ("merchant", "m3"), ("product", "p2"), ("product", "p3")}
+    assert rows[("merchant", "m2")]["label"] == "fraud" and rows[("merchant", "m2")]["labelled_at"].day == 25
+    assert rows[("product", "p2")]["label"] == "fraud" and rows[("product", "p2")]["labelled_at"].day == 25
+    assert rows[("merchant", "m3")]["label"] == "ok" and rows[("product", "p3")]["label"] == "ok"
+    later = outcome_labels(tables["moderation_outcomes"], AS_OF.replace(day=3)).collect()
+    assert {r["entity_id"] for r in later if r["entity_type"] == "merchant"} == {"m1", "m2", "m3"}
     latest = latest_label(labels_with_outcomes(tables["labels"], tables["moderation_outcomes"], AS_OF), AS_OF)
-    got = {(r["entity_id"], r["label"]) for r in latest.collect()}
+    got = {(r["entity_id"], r["label"]) for r in latest.collect() if r["entity_type"] == "merchant"}
     assert got == {("m5", "fraud"), ("m2", "fraud"), ("m3", "ok")}

@@ -186,6 +186,32 @@ def test_product_features_point_in_time(spark: Any) -> None:
 
 
 @pytest.mark.spark
+def test_product_duplicate_features_count_only_listings_that_existed_at_the_date(spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from fraudmine.features.buyer import linked_buyers
+    from fraudmine.features.product import product_features
+
+    t = _market(spark)
+    later = ts(1, 9)  # p3 is listed on 1 September; the run date's duplicate cluster holds p1, p2 and p3
+    t["products"] = t["products"].withColumn(
+        "created_at", F.when(F.col("product_id") == "p3", F.lit(later)).otherwise(F.col("created_at"))
+    )
+    members = spark.createDataFrame(
+        [("c1", "p1", "m1", True), ("c1", "p2", "m1", False), ("c1", "p3", "m2", False)],
+        "cluster_id string, product_id string, merchant_id string, is_canonical boolean",
+    )
+
+    def dup(as_of: Any) -> dict[str, Any]:
+        rows = _by_id(product_features(t, as_of, linked_buyers(t["identities"], as_of, 20), members), "product_id")
+        return {p: (r["dup_cluster_size"], r["dup_cluster_shops"]) for p, r in rows.items()}
+
+    assert dup(AS_OF) == {"p1": (3.0, 2.0), "p2": (3.0, 2.0), "p3": (3.0, 2.0)}
+    # a training date before p3 existed: the cluster was two listings of one shop then
+    assert dup(ts(1, 8)) == {"p1": (2.0, 1.0), "p2": (2.0, 1.0)}
+
+
+@pytest.mark.spark
 def test_buyer_features_relational(spark: Any) -> None:
     from fraudmine.features.buyer import BUYER_FEATURES, buyer_features
 

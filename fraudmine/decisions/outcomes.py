@@ -5,10 +5,11 @@ holds one row per human verdict on a decided item.  Two uses, both time-safe (a 
 at D only sees verdicts with ``decided_at < D``):
 
 - :func:`outcome_labels` turns verdicts into rows of the ``labels`` table (so
-  ``features`` trains on them at the next run): per seller, any violation gives a
-  ``fraud`` label (``low_quality`` when every violation was of that type) dated at
-  the latest violation; a seller whose reviewed items were all clean gets ``ok``.
-  A clean item never overrides a violation of the same seller.
+  ``features`` trains on them at the next run), for the seller of every decided item
+  and for the listing of every decided ``product_listing`` item: per entity, any
+  violation gives a ``fraud`` label (``low_quality`` when every violation was of that
+  type) dated at the latest violation; an entity whose reviewed items were all clean
+  gets ``ok``.  A clean item never overrides a violation of the same entity.
 - :func:`realised_precision` compares the action fraudmine recommended
   (``routed_action``) with the verdict, over a window before D.
 """
@@ -24,18 +25,30 @@ LABEL_COLUMNS = ("entity_type", "entity_id", "label", "source", "labelled_at")
 
 
 def outcome_labels(outcomes: DataFrame, as_of: datetime) -> DataFrame:
-    """Seller labels derived from verdicts decided before ``as_of``.
+    """Seller and listing labels derived from verdicts decided before ``as_of``.
 
     Returns:
-        Rows in the ``labels`` contract layout (``source`` = ``manual_review``), one per seller.
+        Rows in the ``labels`` contract layout (``source`` = ``manual_review``): one per seller
+        (``entity_type`` ``merchant``) and one per listing of a ``product_listing`` item
+        (``entity_type`` ``product``).
     """
-    o = outcomes.where(F.col("merchant_id").isNotNull() & (F.col("decided_at") < F.lit(as_of)))
+    o = outcomes.where(F.col("decided_at") < F.lit(as_of))
+    listings = o.where(F.col("item_type") == "product_listing")
+    return _entity_labels(o, "merchant_id", "merchant").unionByName(_entity_labels(listings, "product_id", "product"))
+
+
+def _entity_labels(o: DataFrame, key: str, entity_type: str) -> DataFrame:
+    """One label per non-null ``key`` of the verdicts ``o`` (the rule of the module docstring)."""
     viol = F.col("verdict") == "violation"
-    per = o.groupBy("merchant_id").agg(
-        F.max(F.when(viol, F.col("decided_at"))).alias("_last_v"),
-        F.max("decided_at").alias("_last"),
-        F.sum(F.when(viol, 1).otherwise(0)).alias("_nv"),
-        F.sum(F.when(viol & (F.col("violation_type") == "low_quality"), 1).otherwise(0)).alias("_nlq"),
+    per = (
+        o.where(F.col(key).isNotNull())
+        .groupBy(key)
+        .agg(
+            F.max(F.when(viol, F.col("decided_at"))).alias("_last_v"),
+            F.max("decided_at").alias("_last"),
+            F.sum(F.when(viol, 1).otherwise(0)).alias("_nv"),
+            F.sum(F.when(viol & (F.col("violation_type") == "low_quality"), 1).otherwise(0)).alias("_nlq"),
+        )
     )
     label = (
         F.when(F.col("_nv") == 0, F.lit("ok"))
@@ -43,8 +56,8 @@ def outcome_labels(outcomes: DataFrame, as_of: datetime) -> DataFrame:
         .otherwise(F.lit("fraud"))
     )
     return per.select(
-        F.lit("merchant").alias("entity_type"),
-        F.col("merchant_id").alias("entity_id"),
+        F.lit(entity_type).alias("entity_type"),
+        F.col(key).alias("entity_id"),
         label.alias("label"),
         F.lit("manual_review").alias("source"),
         F.coalesce("_last_v", "_last").alias("labelled_at"),

@@ -45,6 +45,8 @@ class ReportData:
             "actions": [{action, previous, this}]}``, or ``None`` without a previous published run.
         rendering_stage: the stage that renders this report (its row says so instead of a duration).
         promotion: the champion/challenger decision of the train stage (``model.json`` ``promotion``).
+        scorers: per non-merchant entity type ``{entity_type, scorer, why}``: the trained head or the rule, and
+            why (the head-versus-rule comparison, or the reason no head was trained).
     """
 
     manifest: dict[str, Any]
@@ -65,6 +67,18 @@ class ReportData:
     drift: dict[str, Any] | None = None
     rendering_stage: str = "report"
     promotion: dict[str, Any] | None = None
+    scorers: list[dict[str, str]] = field(default_factory=list)
+
+
+def scorer_rows(meta: dict[str, Any]) -> list[dict[str, str]]:
+    """``{entity_type, scorer, why}`` per entity type of a bundle's ``model.json`` ``entities`` entry."""
+    rows = []
+    for etype, entry in sorted(meta.get("entities", {}).items()):
+        versus = entry.get("head_vs_rule") or []
+        why = "; ".join(v["reason"] for v in versus) if versus else str(entry.get("why", ""))
+        scorer = "LightGBM head (calibrated)" if entry["kind"] == "lightgbm" else "label-free rank rule"
+        rows.append({"entity_type": etype, "scorer": scorer, "why": why})
+    return rows
 
 
 def _b64(png: bytes) -> str:
@@ -174,6 +188,7 @@ def render_report(data: ReportData) -> str:
             rejects_top=_records(data.rejects_top),
             drift=drift,
             promotion=data.promotion,
+            scorers=data.scorers,
             missing_inputs=missing,
             images=images,
         )
