@@ -116,6 +116,18 @@ class DedupConfig(_Strict):
         description="a shop's listings with equal price and description whose titles differ in one word "
         "(colour, size) are a variation family, not duplicates (fraudmine.dedup.variants)",
     )
+    stock_photo_shops: int = Field(
+        3,
+        ge=0,
+        description="a photo (exact image hash) shown by listings of this many shops is a stock photo: no evidence "
+        "for or against a pair, which is scored as text-only (fraudmine.dedup.marketplace; 0: off)",
+    )
+    min_shop_pair_matches: int = Field(
+        3,
+        ge=1,
+        description="a cross-shop pair joins clusters only when its two shops share this many confident pairs "
+        "(copying repeats, generic titles collide once; fraudmine.dedup.marketplace; 1: off)",
+    )
     price_ratio: float = Field(0.5, gt=0, lt=1, description="price under this share of the brand market is evidence")
     new_shop_days: int = Field(60, ge=1, description="a shop registered fewer days before the run is new")
     seed: int = 7

@@ -83,6 +83,12 @@ def synthetic_listings(n_products: int = 70, seed: int = 3) -> pd.DataFrame:
             )
         if rng.random() < 0.2:  # a colour variant of the same shop: not a duplicate
             rows.append(rows[-1] | {"title": rows[-1]["title"] + " red"})
+    stock = f"{int(rng.integers(0, 1 << 63)):016x}"  # a supplier's photo under one generic title in six shops
+    rows += [
+        {"merchant_id": f"s{k}", "title": f"fast usb charger cable {WORDS[k]}", "description": None,
+         "price": 10.0 + k, "brand_name": None, "image_phash": stock}
+        for k in range(6)
+    ]  # fmt: skip
     rows += [dict(rows[k]) for k in range(0, 12)]  # word-for-word re-posts
     frame = pd.DataFrame(rows)
     frame.insert(0, "product_id", [f"p{k:04d}" for k in rng.permutation(len(frame))])
@@ -117,9 +123,12 @@ def test_spark_path_gives_the_local_clusters(spark: Any, tmp_path: Path) -> None
     # TF-IDF rows are rebuilt per batch with the corpus-wide idf: cosines equal up to float32 rounding
     assert rep["threshold"] == pytest.approx(lrep["threshold"], abs=1e-6)
     assert rep["image_conflict_bits"] == pytest.approx(lrep["image_conflict_bits"], abs=1e-6)
-    for key in ("text_only_pairs_untrusted", "variant_pairs", "confident_edges", "refused_edges", "split_components"):
+    keys = ("text_only_pairs_untrusted", "variant_pairs", "confident_edges", "refused_edges", "split_components",
+            "stock_photo_listings", "uncorroborated_cross_shop_pairs")  # fmt: skip
+    for key in keys:
         assert rep[key] == lrep[key], key
     assert lrep["clusters"] >= 10 and lrep["refused_edges"] + lrep["variant_pairs"] > 0
+    assert lrep["stock_photo_listings"] >= 6 and lrep["uncorroborated_cross_shop_pairs"] > 0
     members = got.members.toPandas()
     cols = ["cluster_id", "product_id", "merchant_id", "is_canonical"]
     pd.testing.assert_frame_equal(members[cols], local.members[cols], check_dtype=False)

@@ -65,7 +65,7 @@ def _listings(merchants: list[str], prices: list[float]) -> pd.DataFrame:
 
 
 def test_a_shops_colour_variants_are_not_duplicates_but_copies_are() -> None:
-    params = DedupConfig(minhash_bands=32)
+    params = DedupConfig(minhash_bands=32, min_shop_pair_matches=1)  # one copy per shop pair: no corroboration
     one_shop = find_duplicates(_listings(["m1"] * 4, [10.0] * 4), params)
     assert one_shop.members.empty
     assert one_shop.report["variant_pairs"] >= 3

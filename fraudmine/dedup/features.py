@@ -73,8 +73,12 @@ def pair_features(
     tfidf: sparse.csr_matrix,
     emb: npt.NDArray[np.float32] | None = None,
     sets: TokenSets | None = None,
+    stock: npt.NDArray[np.bool_] | None = None,
 ) -> pd.DataFrame:
     """Features of each candidate pair (columns :data:`FEATURES`, one row per pair, in pair order).
+
+    ``stock``: per record, whether its photo is a stock photo (:func:`fraudmine.dedup.marketplace.stock_photos`);
+    a pair with one has no image evidence (``image_hamming`` is ``nan``, the pair is scored as text-only).
 
     ``sets``: the corpus's :class:`~fraudmine.dedup.tokensets.TokenSets` when the caller scores several
     pair sets of one corpus (built here otherwise).  Set features are vectorised there; they equal
@@ -97,6 +101,8 @@ def pair_features(
         out["len_ratio"] = np.minimum(lens[i], lens[j]) / np.maximum(np.maximum(lens[i], lens[j]), 1)
     out["brand_agree"] = brand_agree(ts, i, j)
     both = corpus.has_phash[i] & corpus.has_phash[j]
+    if stock is not None:  # a supplier's picture shared by many shops says nothing about copying
+        both &= ~(stock[i] | stock[j])
     ham = hamming(corpus.phash[i], corpus.phash[j]).astype(np.float64)
     out["image_hamming"] = np.where(both, ham, np.nan)
     return add_context(out, i, j)

@@ -2,7 +2,10 @@
 
 ``find_duplicates`` takes listings as a pandas frame (the products table as of the run date) and
 returns candidate pairs with scores, duplicate clusters (chaining-controlled, with a canonical
-listing) and their members; ``merchant_duplicate_features`` turns them into per-merchant features
+listing) and their members. Two marketplace rules (:mod:`fraudmine.dedup.marketplace`) keep honest
+resellers of one supplier's product apart: a photo shown by many shops is no evidence (the pair is
+scored as text-only), and a cross-shop match joins clusters only when its two shops share other
+confident matches. ``merchant_duplicate_features`` turns them into per-merchant features
 as of any date (only listings created before it count, so training features stay time-safe).
 """
 
@@ -23,6 +26,7 @@ from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_ke
 from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features, unsupervised_score
+from fraudmine.dedup.marketplace import corroborated, stock_photos
 from fraudmine.dedup.pairs import BucketGuard, IntArray
 from fraudmine.dedup.threshold import fit_image_confirmation, image_conflict_cut, mixture_threshold
 from fraudmine.dedup.tokensets import TokenSets
@@ -120,14 +124,16 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         return _empty(report)
     tfidf = tfidf_matrix(corpus)
     sets = TokenSets.of(corpus)
-    feats = pair_features(corpus, res.i, res.j, tfidf, emb, sets)
+    stock = stock_photos(listings["image_phash"].tolist(), listings["merchant_id"].tolist(), params.stock_photo_shops)
+    report["stock_photo_listings"] = int(stock.sum())
+    feats = pair_features(corpus, res.i, res.j, tfidf, emb, sets, stock)
     score = feats["unsup_score"].to_numpy()
     lap("pair features", len(feats))
     # the mixture sees as many random pairs as candidate pairs, both capped: a 1-d fit needs no
     # more than ~10^5 draws per side, and the full 16M scores of scale m took minutes
     n_fit = min(len(res.i), params.threshold_sample)
     ri, rj = random_pairs(len(corpus), n_fit, params.seed)
-    null_feats = pair_features(corpus, ri, rj, tfidf, emb, sets)
+    null_feats = pair_features(corpus, ri, rj, tfidf, emb, sets, stock)
     null = null_feats["unsup_score"].to_numpy()
     fit = np.random.default_rng(params.seed).choice(len(score), size=n_fit, replace=False)
     threshold = mixture_threshold(np.r_[score[np.sort(fit)], null], params.seed, max_components=3)
@@ -147,6 +153,10 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         )
         report["variant_pairs"] = int(variant.sum())  # set aside: a shop's colour/size variants
         use &= ~variant
+    # seller-level repetition: a cross-shop match needs other matches between the same two shops
+    backed = corroborated(shop[res.i], shop[res.j], use & (score >= threshold), params.min_shop_pair_matches)
+    report["uncorroborated_cross_shop_pairs"] = int((use & (score >= threshold) & ~backed).sum())
+    use &= backed
     labels, stats = cluster_pairs(
         len(corpus), res.i[use], res.j[use], score[use], threshold, params.min_cohesion, cannot
     )

@@ -12,13 +12,16 @@ Each step runs the numpy / scikit-learn functions of :mod:`fraudmine.dedup` per 
    de-duplicated;
 3. **pair scoring** — candidate pairs joined with both listings' attributes; per batch a small corpus of
    the batch's listings gives :func:`.features.pair_features` (TF-IDF with the *global* document
-   frequencies, computed in Spark and broadcast), the same-shop stratum and the variants rule;
+   frequencies, computed in Spark and broadcast; the stock-photo flag from the shops per image hash,
+   :func:`with_stock_photos`), the same-shop stratum and the variants rule;
 4. **fits on the driver** — a sample of at most ``fit_sample`` scored pairs (all of them when fewer, in
    pair order, so the fits equal the local path's) and the seeded random pairs give the mixture
    threshold, the image-conflict cut and the image confirmation (:func:`.listings.fit_trust`), applied to
    every pair on the executors;
-5. **clustering** — connected components of the confident edges by the caller's graph engine, then per
-   component (``applyInPandas``) :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and
+5. **clustering** — the cross-shop confident edges whose two shops share too few confident edges are
+   dropped (:func:`corroborated_edges`, :func:`.marketplace.corroborated`), then connected components
+   of the confident edges by the caller's graph engine, then per component (``applyInPandas``)
+   :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and
    :func:`.cluster.canonical_member`: within a component the same edges in the same order as the local
    path, so the same clusters.
 
@@ -41,7 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -59,7 +62,7 @@ from fraudmine.dedup.variants import variant_pairs
 
 log = logging.getLogger(__name__)
 
-ATTRS = ("title", "description", "price", "brand_name", "image_phash", "merchant_id")
+ATTRS = ("title", "description", "price", "brand_name", "image_phash", "merchant_id", "stock_photo")
 """Listing attributes a pair's scoring reads, per side."""
 FIT_COLS = ("tfidf_cos", "emb_cos", "model_agree", "brand_agree", "image_hamming")
 SCORED_SCHEMA = (
@@ -167,7 +170,8 @@ def score_batch(pdf: pd.DataFrame, idf: pd.Series, variants: bool) -> pd.DataFra
         recs["image_phash"].tolist(),
     )
     tfidf = _tfidf([n.tokens for n in corpus.title], idf)
-    feats = pair_features(corpus, li, lj, tfidf, None, TokenSets.of(corpus))
+    stock = recs["stock_photo"].fillna(False).to_numpy(dtype=bool)
+    feats = pair_features(corpus, li, lj, tfidf, None, TokenSets.of(corpus), stock)
     shop = pd.factorize(recs["merchant_id"])[0]
     same_shop = ((shop[li] == shop[lj]) & (shop[li] >= 0)).astype(np.int64)
     variant = (
@@ -181,6 +185,34 @@ def score_batch(pdf: pd.DataFrame, idf: pd.Series, variants: bool) -> pd.DataFra
     out["same_shop"] = same_shop
     out["variant"] = variant
     return out
+
+
+def with_stock_photos(listings: DataFrame, min_shops: int) -> DataFrame:
+    """``listings`` plus ``stock_photo`` (:func:`.marketplace.stock_photos`: the image hash is shown by
+    listings of at least ``min_shops`` distinct shops; ``0``: never)."""
+    if min_shops <= 0:
+        return listings.withColumn("stock_photo", F.lit(False))
+    shops = (
+        listings.where(F.col("image_phash").isNotNull())
+        .groupBy("image_phash")
+        .agg(F.countDistinct("merchant_id").alias("_shops"))
+    )
+    flag = F.coalesce(F.col("_shops") >= F.lit(min_shops), F.lit(False))
+    return listings.join(shops, "image_phash", "left").withColumn("stock_photo", flag).drop("_shops")
+
+
+def corroborated_edges(conf: DataFrame, listings: DataFrame, min_matches: int) -> DataFrame:
+    """``conf [i, j, score]`` minus the cross-shop pairs whose two shops share fewer than ``min_matches``
+    pairs of ``conf`` (:func:`.marketplace.corroborated`; ``min_matches`` ≤ 1 keeps all)."""
+    if min_matches <= 1:
+        return conf
+    shop = listings.select("rid", "merchant_id")
+    x = conf.join(shop.select(F.col("rid").alias("i"), F.col("merchant_id").alias("_a")), "i").join(
+        shop.select(F.col("rid").alias("j"), F.col("merchant_id").alias("_b")), "j"
+    )
+    n = F.count(F.lit(1)).over(Window.partitionBy(F.least("_a", "_b"), F.greatest("_a", "_b")))
+    x = x.withColumn("_n", n)
+    return x.where((F.col("_a") == F.col("_b")) | (F.col("_n") >= F.lit(min_matches))).select("i", "j", "score")
 
 
 def score_pairs(pairs: DataFrame, listings: DataFrame, idf: Any, variants: bool) -> DataFrame:
@@ -363,7 +395,9 @@ def find_duplicates_spark(
 
     # pair scoring with the corpus-wide idf
     idf = spark.sparkContext.broadcast(smooth_idf(document_frequencies(listings), n))
-    score_pairs(pairs, listings, idf, params.variants).write.mode("overwrite").parquet(str(work / "scored"))
+    scoring = with_stock_photos(listings, params.stock_photo_shops)
+    report["stock_photo_listings"] = scoring.where("stock_photo").count()
+    score_pairs(pairs, scoring, idf, params.variants).write.mode("overwrite").parquet(str(work / "scored"))
     scored = spark.read.parquet(str(work / "scored"))
     lap("pair features", n_pairs)
 
@@ -372,7 +406,7 @@ def find_duplicates_spark(
     n_fit = min(n_pairs, params.threshold_sample)
     ri, rj = random_pairs(n, n_fit, params.seed)
     rnd = spark.createDataFrame(pd.DataFrame({"k": np.arange(n_fit), "i": ri, "j": rj}), "k long, i long, j long")
-    null = pd.DataFrame(score_pairs(rnd, listings, idf, False).join(rnd, ["i", "j"]).dropDuplicates(["k"]).toPandas())
+    null = pd.DataFrame(score_pairs(rnd, scoring, idf, False).join(rnd, ["i", "j"]).dropDuplicates(["k"]).toPandas())
     null = null.set_index("k").reindex(np.arange(n_fit)).reset_index(drop=True)
     score = sample["unsup_score"].to_numpy()
     fit = np.random.default_rng(params.seed).choice(len(score), size=min(n_fit, len(score)), replace=False)
@@ -418,6 +452,7 @@ def find_duplicates_spark(
 
     # confident edges → components (graph engine) → clusters per component
     conf = decided.where("confident").select("i", "j", "score")
+    conf = corroborated_edges(conf, listings, params.min_shop_pair_matches)
     ids = listings.select("rid", "product_id", "merchant_id")
     named = conf.join(
         ids.select(F.col("rid").alias("i"), F.col("product_id").alias("src"), F.col("merchant_id").alias("ms")), "i"
@@ -433,6 +468,7 @@ def find_duplicates_spark(
     edges.write.mode("overwrite").parquet(str(work / "edges"))
     edges = spark.read.parquet(str(work / "edges"))
     n_edges = edges.count()
+    report["uncorroborated_cross_shop_pairs"] = int(counts["c"] or 0) - n_edges
     comp = components(edges.select("src", "dst"))
     comp.write.mode("overwrite").parquet(str(work / "components"))
     comp = spark.read.parquet(str(work / "components"))
