@@ -40,3 +40,13 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 def repo_root() -> Path:
     """The repository root."""
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def xs_default(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """xs data of the default scenario, seed 2 (generated once per session; read-only for tests)."""
+    from fraudmine.synth import generate
+
+    out = tmp_path_factory.mktemp("synth_xs_default")
+    generate("xs", 2, out, REPO_ROOT / "conf" / "scenarios" / "default.yaml")
+    return out

@@ -80,3 +80,28 @@ def test_a_shared_photo_under_unrelated_titles_is_not_a_copied_listing() -> None
     got = copied_listing_pairs(img, titles, min_sim=0.4)
     assert set(zip(got["a"].tolist(), got["b"].tolist(), strict=True)) == {(0, 1)}
     assert title_tokens("蓝牙耳机") == frozenset({"蓝牙", "牙耳", "耳机"})
+
+
+def test_a_shared_identifier_and_a_registration_week_are_one_vote() -> None:
+    import pandas as pd
+
+    from fraudmine.synth.realism.reference import CHANNELS, pair_votes
+
+    # an agency's shops 0-5: every pair shares its phone and was onboarded the same week; pairs (0, 1),
+    # (1, 2) also show one supplier photo under colliding generic titles (a chance copied-listing vote).
+    # A ring 10-13: registration burst, shared buyer pool and copied listings on every pair.
+    rows = []
+    for i in range(6):
+        for j in range(i + 1, 6):
+            rows.append({"a": i, "b": j, "identifier": 1, "registration": 1, "image": int((i, j) in {(0, 1), (1, 2)})})
+    for i in range(10, 14):
+        for j in range(i + 1, 14):
+            rows.append({"a": i, "b": j, "registration": 1, "buyer": 1, "image": 1})
+    ev = pd.DataFrame(rows).fillna(0).astype(int).reindex(columns=["a", "b", *CHANNELS], fill_value=0)
+    votes = pair_votes(ev)
+    agency = ev["b"].to_numpy() < 6
+    assert votes[agency & (ev["image"].to_numpy() == 1)].tolist() == [2, 2]  # id + registration + copy: 2, not 3
+    assert set(votes[agency & (ev["image"].to_numpy() == 0)].tolist()) == {1}
+    lab = attach_to_cores(14, ev["a"].to_numpy(), ev["b"].to_numpy(), votes)
+    assert all(np.sum(lab == lab[i]) == 1 for i in range(6)), lab  # the agency forms no core ...
+    assert len({lab[i] for i in range(10, 14)}) == 1 and np.sum(lab == lab[10]) == 4  # ... the ring does

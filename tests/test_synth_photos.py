@@ -11,22 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from fraudmine.contracts.typologies import NON_MEMBER_ROLES
-from fraudmine.synth import generate
 from fraudmine.synth.realism.reference import _listing_hashes, near_image_pairs
 from fraudmine.synth.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT = REPO / "conf" / "scenarios" / "default.yaml"
-
-
-@pytest.fixture(scope="module")
-def xs_default(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("photos_xs")
-    generate("xs", 2, out, DEFAULT)
-    return out
 
 
 def test_honest_shops_share_near_identical_photos_and_are_not_fraud(xs_default: Path) -> None:

@@ -159,13 +159,7 @@ def background_orders(blk: Block) -> None:
         at = np.minimum(np.searchsorted(p.thin_buyers, buyers), p.thin_buyers.shape[0] - 1)
         drop = (p.thin_buyers[at] == buyers) & (rng.random(om.shape[0]) < p.thin_prob[at])
         buyers[drop] = np.floor(p.scale.buyers * rng.random(int(drop.sum())) ** 2).astype(np.int64)
-    share = p.scenario.collusion_ring.buyer_pool_order_share
-    ring = p.ring[om]
-    pooled = np.flatnonzero((ring >= 0) & (rng.random(om.shape[0]) < share))
-    for j, g in zip(pooled.tolist(), ring[pooled].tolist(), strict=True):
-        pool = p.ring_buyers[g]
-        if pool.shape[0]:
-            buyers[j] = pool[int(rng.integers(pool.shape[0]))]
+    _pool_buyers(blk, om, buyers)
     u = rng.random(om.shape[0])
     refund = u < p.refund_rate[om]
     cancel = ~refund & (u < p.refund_rate[om] + p.scenario.background.cancel_rate)
@@ -176,3 +170,31 @@ def background_orders(blk: Block) -> None:
     rating = np.clip(np.round(rng.normal(mean, 0.8)), 1, 5).astype(np.int64)
     rt = t[rv] + US_PER_HOUR + np.floor(rng.exponential(3 * US_PER_DAY, int(rv.sum()))).astype(np.int64)
     reviews_rows(blk, prod[rv], buyers[rv], rt, rating)
+
+
+def _pool_buyers(blk: Block, om: IntArray, buyers: IntArray) -> None:
+    """Hand a share of ring shops' orders (``om``: merchant per order, sorted) to their ring's buyer pool.
+
+    ``collusion_ring.buyer_pool_repeat`` true: each pooled order goes to a random pool buyer, so a pool
+    buyer places several orders in one shop and the shop's distinct-buyer count falls (a per-shop tell:
+    ``orders.buyers`` against ``orders.n``). False: a shop's pooled orders go to distinct pool buyers, one
+    order each (at most the pool's size; the rest keep their own buyer), as the buyers they replace would:
+    the evidence left is *which* buyers order across the ring's shops, not how many.
+    """
+    p, rng = blk.plan, blk.rng
+    cr = p.scenario.collusion_ring
+    ring = p.ring[om]
+    pooled = np.flatnonzero((ring >= 0) & (rng.random(om.shape[0]) < cr.buyer_pool_order_share))
+    if cr.buyer_pool_repeat:
+        for j, g in zip(pooled.tolist(), ring[pooled].tolist(), strict=True):
+            pool = p.ring_buyers[g]
+            if pool.shape[0]:
+                buyers[j] = pool[int(rng.integers(pool.shape[0]))]
+        return
+    shop = om[pooled]
+    starts = np.flatnonzero(np.r_[True, shop[1:] != shop[:-1]]) if pooled.shape[0] else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], pooled.shape[0]]
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        pool = p.ring_buyers[int(ring[pooled[s]])]
+        k = min(e - s, pool.shape[0])
+        buyers[pooled[s : s + k]] = rng.permutation(pool)[:k]

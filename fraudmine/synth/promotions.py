@@ -9,6 +9,14 @@ Every creator keeps its number of promotions and every shop the number it receiv
 so neither count tells a colluder or a ring shop apart; the evidence left is *who*
 promotes *whom* (several ring shops promoted by the same few creators) and the
 scenario's engagement shifts of the swapped promotions.
+
+Colluders are drawn among all creators (most have few promotions), while a shop's
+slots are drawn per promotion (most go to creators with many).  Swapping any slot
+would hand ring shops creators of smaller reach than their honest draw (the
+``promo.cdeg_*`` aggregates of the realism benchmark); with
+``creator_collusion.reach_match`` ``r > 0`` a colluder only takes the place of a
+creator whose promotion count is within a factor ``r`` of its own, so both shops
+keep creators of the reach they drew.
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ def _swap(
     for i, c in zip(idx.tolist(), creator[idx].tolist(), strict=True):
         if plan.ring[slot_m[i]] != plan.c_ring[c]:
             own[c].append(i)
+    reach = np.bincount(creator, minlength=plan.n_creators).astype(float)  # promotions per creator, before swaps
+    ratio = plan.scenario.creator_collusion.reach_match
     order = np.argsort(plan.ring, kind="stable")
     starts = np.searchsorted(plan.ring[order], np.arange(len(plan.ring_creators) + 1))
     used = np.zeros(plan.n_creators, dtype=bool)
@@ -64,6 +74,10 @@ def _swap(
                 k = int(rng.integers(ppm.min, ppm.max + 1))
                 # the shop's slots still held by honest creators (never another colluder's own slot)
                 free = [t for t in range(int(off[m]), int(off[m + 1])) if not fake[t] and plan.c_ring[creator[t]] < 0]
+                if ratio > 0:  # only a slot held by a creator of the colluder's reach (module docstring)
+                    free = [
+                        t for t in free if max(reach[creator[t]], reach[c]) <= ratio * min(reach[creator[t]], reach[c])
+                    ]
                 for t in rng.permutation(free)[:k].tolist():
                     if not mine:
                         break

@@ -110,6 +110,10 @@ class CollusionRing(_Strict):
     same_country_prob: float = Field(default=0.0, ge=0, le=1, description="members moved to the ring's country")
     buyer_pool: IntRange = IntRange(min=0, max=0)
     buyer_pool_order_share: float = Field(default=0.0, ge=0, le=1, description="members' orders from the pool")
+    buyer_pool_repeat: bool = Field(
+        default=True,
+        description="a pool buyer may place several of one shop's pooled orders (False: one each, as a typical buyer)",
+    )
 
 
 class DuplicateListing(_Strict):
@@ -218,6 +222,12 @@ class CreatorCollusion(_Strict):
     gmv_multiplier: float = Field(default=0.1, ge=0)
     like_rate: tuple[float, float] = Field(default=(8.0, 40.0), description="beta(a, b) of colluding likes/views")
     active_creators: bool = Field(default=False, description="colluders drawn like promotions (active creators)")
+    reach_match: float = Field(
+        default=0.0,
+        ge=0,
+        description="a colluder replaces only a slot whose creator's promotion count is within this factor of its own"
+        " (0: any slot)",
+    )
 
 
 class MaliciousReporting(_Strict):

@@ -10,7 +10,9 @@ copied listing (a near-identical image — Hamming distance ≤ ``max_bits`` of 
 1998 — whose two titles also agree, token Jaccard ≥ ``min_title_sim``: the same
 photo under unrelated titles is what resellers of one supplier's product look
 like), ≥ 2 shared rare reporters.  The number of agreeing channels is the
-pair's vote.
+pair's vote, with the shared identifier and the registration week counted as
+one (:func:`pair_votes`: both say "one operator set these shops up", which
+agencies and households running several shops do as much as rings).
 
 Clusters in two steps:
 
@@ -22,8 +24,11 @@ Clusters in two steps:
 
 Step 2 is a cohesion test: a merchant with two agreeing channels to half of a
 group is part of it, while the same two channels to one member are common among
-honest merchants (shops registered the same week that share a household
-identifier).
+honest merchants.  Before the operator channels were merged, a benign operator
+group (an agency's shops sharing its identifiers, onboarded the same week) had
+two votes on every pair and needed one chance third (a generic title under a
+supplier's photo, a shared small creator) to form a core its other shops then
+attached to.
 """
 
 from __future__ import annotations
@@ -168,14 +173,18 @@ def _bipartite(keys: pd.Series | np.ndarray, merchants: pd.Series | np.ndarray, 
     return df[(deg >= 2) & (deg <= max_deg)]
 
 
-def reference_clusters(
+CHANNELS: tuple[str, ...] = ("identifier", "registration", "buyer", "creator", "image", "reporter")
+OPERATOR: tuple[str, ...] = ("identifier", "registration")  # one vote together (:func:`pair_votes`)
+
+
+def evidence_pairs(
     merchant_ids: pd.Index,
     tables: dict[str, pd.DataFrame],
     rare: int = 20,
     max_bits: int = 8,
     min_title_sim: float = 0.4,
-) -> np.ndarray:
-    """Multi-evidence merchant clustering (module docstring); returns a cluster label per merchant.
+) -> pd.DataFrame:
+    """Candidate merchant pairs and which of the six evidence channels agree for each (module docstring).
 
     Args:
         merchant_ids: the merchants, in a fixed order (positions are node ids).
@@ -184,6 +193,10 @@ def reference_clusters(
         rare: most merchants a rare key (identifier, buyer, creator, reporter) may be shared by.
         max_bits: Hamming distance of near-identical image hashes.
         min_title_sim: title token Jaccard a near-identical image pair needs to count as a copy.
+
+    Returns:
+        One row per ``a < b`` candidate pair: ``a``, ``b`` (node ids) and one 0/1 ``int`` column per
+        name of :data:`CHANNELS`.
     """
     n = merchant_ids.shape[0]
     pos = pd.Series(np.arange(n), index=merchant_ids)
@@ -211,8 +224,6 @@ def reference_clusters(
     shared["image"] = pd.Series(1, index=_pair_key(img, n)).groupby(level=0).sum()
     key = np.sort(np.concatenate([s.index.to_numpy() for s in shared.values()]))
     key = key[np.r_[True, key[1:] != key[:-1]]]  # sort-based unique: np.unique's hash path is slow on these keys
-    if key.shape[0] == 0:
-        return np.arange(n)
     a, b = key // n, key % n
 
     def common(name: str) -> np.ndarray:
@@ -220,12 +231,38 @@ def reference_clusters(
         return out
 
     reg = tables["merchants"].set_index("merchant_id")["registered_at"].reindex(merchant_ids).to_numpy()
-    votes = (
-        (common("identifier") > 0).astype(int)
-        + (np.abs(reg[a] - reg[b]) <= 7 * US_PER_DAY).astype(int)
-        + (common("buyer") >= 2).astype(int)
-        + (common("creator") > 0).astype(int)
-        + (common("image") > 0).astype(int)
-        + (common("reporter") >= 2).astype(int)
-    )
-    return attach_to_cores(n, a, b, votes)
+    votes = {
+        "identifier": common("identifier") > 0,
+        "registration": np.abs(reg[a] - reg[b]) <= 7 * US_PER_DAY,
+        "buyer": common("buyer") >= 2,
+        "creator": common("creator") > 0,
+        "image": common("image") > 0,
+        "reporter": common("reporter") >= 2,
+    }
+    return pd.DataFrame({"a": a, "b": b, **{k: votes[k].astype(int) for k in CHANNELS}})
+
+
+def reference_clusters(merchant_ids: pd.Index, tables: dict[str, pd.DataFrame]) -> np.ndarray:
+    """Multi-evidence merchant clustering (module docstring); returns a cluster label per merchant.
+
+    ``merchant_ids`` and ``tables`` as :func:`evidence_pairs` (with its default parameters).
+    """
+    n = merchant_ids.shape[0]
+    ev = evidence_pairs(merchant_ids, tables)
+    if ev.shape[0] == 0:
+        return np.arange(n)
+    return attach_to_cores(n, ev["a"].to_numpy(), ev["b"].to_numpy(), pair_votes(ev))
+
+
+def pair_votes(ev: pd.DataFrame) -> np.ndarray:
+    """Votes per pair of :func:`evidence_pairs`: one per agreeing channel, :data:`OPERATOR` counted once.
+
+    A shared identifier and registration within a week both say that one operator set the two
+    shops up, which benign operators do too (agencies and households running several shops share
+    a phone or a payout account and onboard their shops together): two views of one fact, so
+    together they are one vote.  Coordinated *behaviour* (the same rare buyers, creators,
+    reporters, a copied listing) is what rings add to a benign operator group.
+    """
+    other = [c for c in CHANNELS if c not in OPERATOR]
+    votes: np.ndarray = ev[list(OPERATOR)].max(axis=1).to_numpy() + ev[other].sum(axis=1).to_numpy()
+    return votes
