@@ -45,15 +45,18 @@ def _graph(seed: int, prefix: str) -> tuple[list[tuple[str, str]], list[tuple[st
     rng = random.Random(seed)
     n = rng.randint(20, 40)
     names = [f"{prefix}:s{i:02d}" for i in range(n)]
-    members = []
-    for i, name in enumerate(names):
-        if rng.random() < 0.66:
-            members.append((name, f"{prefix}:c{rng.randint(0, 4 + i % 3)}"))
-    pairs = {tuple(sorted(rng.sample(names, 2))) for _ in range(rng.randint(n, 5 * n))}
+    inside = rng.uniform(0.3, 0.8)
+    members = [
+        (name, f"{prefix}:c{rng.randint(0, 4 + i % 3)}") for i, name in enumerate(names) if rng.random() < inside
+    ]
+    pairs = {tuple(sorted(rng.sample(names, 2))) for _ in range(rng.randint(n, 6 * n))}
     edges = [
         (a, b, rng.choice([0.3, 0.5, 1.0, 1.0, 1.2, 2.0, round(rng.uniform(0.1, 2.5), 6)])) for a, b in sorted(pairs)
     ]
     pools = [(f"{prefix}:p{rng.randint(0, 9)}", rng.choice(names)) for _ in range(rng.randint(n, 4 * n))]
+    # pools (creators) share identifiers with some sellers: the second tie of attach_by_two_ties
+    ties = {(f"{prefix}:p{rng.randint(0, 9)}", rng.choice(names)) for _ in range(2 * n)}
+    edges += [(a, b, rng.choice([0.0, 0.2, 0.9])) for a, b in sorted(ties)]
     return members, edges, pools
 
 
@@ -87,18 +90,18 @@ def _run_all(spark: Any, engine: str, members: list[Any], edges: list[Any], pool
     e = ops.table(spark.createDataFrame(edges, EDGES))
     p = ops.table(spark.createDataFrame(pools, POOLS))
     out: dict[str, Any] = {}
-    for k in (2, 3, 4):
+    for k in (2, 4):
         out[f"core{k}"] = _rows(ops, ops.core_communities(m, e, 3, 1.0, k, "collusion", "weak:"))
-    for size, dens in ((2, 0.2), (3, 0.3), (3, 0.6)):
+    for size, dens in ((2, 0.2), (3, 0.5)):
         merged = ops.merge_dense(m, e, size, 1.0, dens)
         out[f"merge{size}-{dens}"] = _rows(ops, ops.frame(merged, MEMBERS_DDL))
     for share, links in ((0.1, 1), (0.5, 2)):
         out[f"share{share}"] = _rows(ops, ops.attach_by_share(m, p, 3, share, links))
-    for pooled, linked in ((1, 1), (1, 2), (2, 2)):
+    for pooled, linked in ((1, 1), (1, 2)):
         out[f"two{pooled}{linked}"] = _rows(ops, ops.attach_by_two_ties(m, p, e, 2, pooled, linked))
-    for score, links in ((1.0, 1), (1.8, 2), (2.5, 2)):
+    for score, links in ((1.0, 1), (1.8, 2)):
         out[f"sum{score}"] = _rows(ops, ops.attach_by_link_sum(m, e, 3, score, links))
-    for surprise in (0.0, 0.5, 2.0):
+    for surprise in (0.0, 1.0):
         rows = _rows(ops, ops.attach_by_pool_surprise(m, p, e, 2, 8, 1, surprise, 0.3))
         out[f"pool{surprise}"] = [(*r[:3], round(r[3], 9)) for r in rows]
     sat = ops.attach_by_share(m, p, 2, 0.1, 1)
@@ -124,9 +127,10 @@ def test_local_operations_equal_the_spark_operations(spark, case: str) -> None: 
     dataframe = _run_all(spark, "spark", members, edges, pools)
     for key in local:
         assert local[key] == dataframe[key], key
-    if case == "random":
-        filled = [k for k, v in local.items() if v and v != ([], [])]
-        assert len(filled) >= len(local) - 3, sorted(set(local) - set(filled))
+    if case == "random":  # every operation has rows for some parameters: equality is not vacuous
+        kinds = {k.rstrip("0123456789.-") for k in local}
+        filled = {k.rstrip("0123456789.-") for k, v in local.items() if v and v != ([], [])}
+        assert filled == kinds, sorted(kinds - filled)
 
 
 def test_engines_hand_out_their_own_operations(spark) -> None:  # type: ignore[no-untyped-def]
