@@ -8,7 +8,7 @@ standardises it per channel, or caps it when the channel is already a probabilit
 * ``buyers`` — shared buyers of the sellers' buyer pools (buyers who ordered their products), scored
   by the Poisson tail surprise of the shared count (:func:`pool_links`);
 * ``promotion`` — shared creators promoting the sellers' products, scored the same way (a creator's
-  own membership of a community is decided afterwards, :func:`fraudmine.graph.collusion_refine.attach_satellites`);
+  own membership of a community is decided afterwards, :func:`fraudmine.graph.collusion_refine.refine_communities`);
 * ``duplicate`` — near-duplicate listing pairs across shops (input from the dedup stage, optional),
   noisy-or of the pair scores (a probability);
 * ``co_reported`` — shared reporters who reported the sellers (or their products), pool surprise;
@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
-from fraudmine.graph.algorithms.spark_common import checkpoint_with_counts, exact_sum
+from fraudmine.graph.algorithms.community_spark import bounded_memberships
+from fraudmine.graph.algorithms.spark_common import exact_sum
 
 CHANNEL, SCORE = "channel", "score"
 U, V = "src", "dst"
@@ -79,26 +80,6 @@ def pool_links(memberships: DataFrame, channel: str, max_pool_degree: int, min_s
     return j.select(U, V, F.lit(channel).alias(CHANNEL), tail.alias(SCORE), F.col("_k").alias("shared"))
 
 
-def bounded_memberships(memberships: DataFrame, max_pool_degree: int) -> tuple[DataFrame, float]:
-    """Distinct ``[pool, seller, _d]`` of pools linked to at most ``max_pool_degree`` sellers (``_d``: the pool's
-    degree), materialised once, and the null model's pair rate ``Σ_p d_p (d_p - 1) / (Σ_p d_p)²``.
-
-    The memberships feed several branches downstream (null-model totals, seller sizes, both sides of a
-    self-join); recomputed per branch, the orders ⋈ sells join dominated the clusters stage at scale m.  Both
-    sums are observed while the memberships materialise (no job of their own).
-    """
-    d = Window.partitionBy("pool")
-    bounded = (
-        memberships.select("pool", "seller")
-        .distinct()
-        .withColumn("_d", F.count(F.lit(1)).over(d))
-        .where(F.col("_d") <= max_pool_degree)
-    )
-    m, sums = checkpoint_with_counts(bounded, {"mass": F.sum(F.col("_d") - 1)})
-    total = float(sums["rows"])
-    return m, float(sums["mass"]) / (total * total) if total > 0 else 0.0
-
-
 def buyer_memberships(edges: DataFrame) -> DataFrame:
     """``[pool, seller]``: buyer → merchant of each ordered product (duplicates allowed)."""
     o = _edges(edges, ids.ORDERED).select(F.col(S.SRC).alias("pool"), F.col(S.DST).alias("product"))
@@ -121,7 +102,7 @@ def promotion_channel(edges: DataFrame, max_pool_degree: int) -> DataFrame:
 
     A creator's direct link to the shops it promotes is not a pair channel: a creator promoting twenty
     shops is linked to each by the same single fact.  Creators join a community afterwards when they
-    promote a large share of its members (:func:`fraudmine.graph.collusion_refine.attach_satellites`).
+    promote a large share of its members (:func:`fraudmine.graph.collusion_refine.refine_communities`).
     """
     return pool_links(promotion_memberships(edges), "promotion", max_pool_degree, 1).drop("shared")
 

@@ -13,13 +13,13 @@ Communities of the linked graph come from Leiden (Traag, Waltman & van Eck 2019)
 and from label propagation at scale (:mod:`.algorithms.engine`).  Creators (and other sellers left
 out) then join the community whose members they promote when they promote at least
 ``attach_min_share`` of it and at least ``attach_min_links`` of its members
-(:func:`attach_satellites`): a creator's link to one shop is weak, promoting most of a ring is not.
+(``attach_by_share``): a creator's link to one shop is weak, promoting most of a ring is not.
 Before the satellites: sellers outside every community whose *weak* links (at least ``weak_link``, one
-full channel) form a ``weak_min_degree``-core become communities of their own (:func:`weak_cores`), and
+full channel) form a ``weak_min_degree``-core become communities of their own (``core_communities``), and
 communities joined by weak links across at least ``merge_min_density`` of their member pairs merge
-(:func:`merge_dense_pairs`).  After them, a seller that promotes some members of a community and shares
-identifiers with ``identified_min_members`` of them joins it (:func:`attach_identified`).
-Sellers with partial evidence (:func:`attach_partial`, on when ``partial_min_score > 0``): a seller
+(``merge_dense``).  After them, a seller that promotes some members of a community and shares
+identifiers with ``identified_min_members`` of them joins it (``attach_by_two_ties``).
+Sellers with partial evidence (``attach_by_link_sum``, on when ``partial_min_score > 0``): a seller
 left outside every community (its links stay below ``min_link_score``, one channel each, say, or
 Leiden put it in a community too small to report) joins one when its combined links of at least
 ``partial_min_link`` to the community's members reach ``partial_min_score`` in sum over at least
@@ -43,19 +43,11 @@ from pyspark.sql import functions as F
 
 from fraudmine.graph import channels as ch
 from fraudmine.graph import schemas as S
+from fraudmine.graph.algorithms.community_ops import cluster_id_col
 from fraudmine.graph.algorithms.engine import GraphEngine
 from fraudmine.graph.algorithms.spark_common import exact_avg, exact_sum
 from fraudmine.graph.clusters import CLUSTER_ID, assemble_clusters
-from fraudmine.graph.collusion_refine import (
-    adopt,
-    attach_identified,
-    attach_partial,
-    attach_pooled,
-    attach_satellites,
-    merge_dense_pairs,
-    weak_cores,
-)
-from fraudmine.graph.identity import cluster_id_col
+from fraudmine.graph.collusion_refine import refine_communities
 from fraudmine.graph_config import CollusionConfig
 
 log = logging.getLogger(__name__)
@@ -192,40 +184,8 @@ def collusion_clusters(
     )
     core = comm.frame.select(
         F.col("node").alias(S.NODE_ID), cluster_id_col("collusion", F.col("community")).alias(CLUSTER_ID)
-    ).localCheckpoint(eager=True)
-    counts: dict[str, DataFrame] = {}  # evidence key -> [cluster_id, n] of the sellers each step moved
-    if cfg.weak_min_degree > 0:
-        wc = weak_cores(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.weak_min_degree).localCheckpoint(
-            eager=True
-        )
-        core = core.join(wc.select(S.NODE_ID), S.NODE_ID, "left_anti").unionByName(wc)
-    if cfg.merge_min_density > 0:  # after the weak cores: a ring's weakly tied part can sit beside its core
-        core = merge_dense_pairs(core, scored, engine, cfg.min_size, cfg.weak_link, cfg.merge_min_density)
-    if cfg.weak_min_degree > 0:  # counted in the merged communities
-        counts["weak_core_members"] = wc.select(S.NODE_ID).join(core, S.NODE_ID).groupBy(CLUSTER_ID).count()
-    promoters = ch.promotion_memberships(edges).localCheckpoint(eager=True)
-    sat = attach_satellites(core, promoters, cfg.min_size, cfg.attach_min_share, cfg.attach_min_links)
-    members, counts["attached_promoters"] = adopt(core, sat)
-    if cfg.identified_min_members > 0:
-        ident = attach_identified(
-            members, promoters, identity_links, cfg.min_size, cfg.identified_min_promoted, cfg.identified_min_members
-        )
-        members, counts["attached_identified"] = adopt(members, ident)
-    if cfg.partial_min_score > 0:
-        part = attach_partial(members, scored, cfg.min_size, cfg.partial_min_score, cfg.partial_min_links)
-        members, counts["attached_partial"] = adopt(members, part)
-    if cfg.pooled_min_surprise > 0:
-        pooled = attach_pooled(
-            members,
-            ch.buyer_memberships(edges),
-            scored,
-            cfg.min_size,
-            cfg.max_pool_degree,
-            cfg.min_shared,
-            cfg.pooled_min_surprise,
-            cfg.pooled_min_link,
-        )
-        members, counts["attached_pooled"] = adopt(members, pooled)
+    )
+    members, counts = refine_communities(core, scored, edges, identity_links, engine, cfg)
     inside = (
         links.join(members.select(F.col(S.NODE_ID).alias(S.SRC), F.col(CLUSTER_ID).alias("_cu")), S.SRC)
         .join(members.select(F.col(S.NODE_ID).alias(S.DST), F.col(CLUSTER_ID).alias("_cv")), S.DST)

@@ -45,10 +45,10 @@ from pyspark.sql import functions as F
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms import local
+from fraudmine.graph.algorithms.community_ops import cluster_id
 from fraudmine.graph.algorithms.fraudar import Block, column_weights, peel_blocks
 from fraudmine.graph.algorithms.spark_common import to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
-from fraudmine.graph.identity import cluster_id
 from fraudmine.graph_config import BrushingConfig
 
 log = logging.getLogger(__name__)

@@ -13,29 +13,18 @@ Identity clusters are the connected components of the links at or above
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
+from fraudmine.graph.algorithms.community_ops import CLUSTER_ID, cluster_id_col
 from fraudmine.graph.algorithms.engine import GraphEngine
 from fraudmine.graph.algorithms.spark_common import exact_avg, exact_sum
 
 ACCOUNT, IDENTIFIER, ID_TYPE = "account", "identifier", "identifier_type"
-CLUSTER_ID = "cluster_id"
-
-
-def cluster_id_col(kind: str, smallest_member: Column) -> Column:
-    """Stable cluster id ``<kind>-<12 hex of sha1(smallest member)>`` (same members → same id across runs)."""
-    return F.concat(F.lit(f"{kind}-"), F.substring(F.sha1(smallest_member), 1, 12))
-
-
-def cluster_id(kind: str, smallest_member: str) -> str:
-    """Python twin of :func:`cluster_id_col`."""
-    return f"{kind}-{hashlib.sha1(smallest_member.encode()).hexdigest()[:12]}"
 
 
 def account_identifiers(edges: DataFrame, account_types: tuple[str, ...]) -> DataFrame:

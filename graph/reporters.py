@@ -37,9 +37,9 @@ from scipy.stats import poisson
 from fraudmine.contracts import ids
 from fraudmine.graph import schemas as S
 from fraudmine.graph.algorithms import local
+from fraudmine.graph.algorithms.community_ops import cluster_id
 from fraudmine.graph.algorithms.spark_common import to_pandas
 from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
-from fraudmine.graph.identity import cluster_id
 
 REPORTER, TARGET = "reporter", "target"
 

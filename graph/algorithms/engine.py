@@ -34,6 +34,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fraudmine.graph.algorithms import local, spark_cc, spark_lpa, spark_pagerank
+from fraudmine.graph.algorithms.community_local import LocalCommunityOps
+from fraudmine.graph.algorithms.community_ops import Ops
+from fraudmine.graph.algorithms.community_spark import SparkCommunityOps
 from fraudmine.graph.algorithms.spark_common import (
     DST,
     NODE,
@@ -121,11 +124,23 @@ class GraphEngine(ABC):
         A group none of whose seeds is a node of the graph gives no rows.
         """
 
+    def community_ops(self, spark: SparkSession) -> Ops:
+        """The per-community table operations that go with this engine (:mod:`.community_ops`).
+
+        The DataFrame implementation (:class:`~.community_spark.SparkCommunityOps`, connected components
+        from this engine); the local engine overrides it with the driver implementation.
+        """
+        return SparkCommunityOps(self, spark)
+
 
 class LocalEngine(GraphEngine):
     """igraph on the driver: the edge frame is collected (it must fit in driver memory)."""
 
     name = "local"
+
+    def community_ops(self, spark: SparkSession) -> Ops:
+        """:class:`~.community_local.LocalCommunityOps`: pandas and igraph on the driver, one collect per input."""
+        return LocalCommunityOps(spark)
 
     def _collect(self, edges: DataFrame, nodes: DataFrame | None, directed: bool = False) -> local.LocalGraph:
         pdf = to_pandas(weighted_edges(edges))
