@@ -9,7 +9,8 @@ Every listing's text is normalised **once**, in one pass; later steps read its t
 2. **prepare** — one ``mapInPandas`` pass (:func:`prepare_batch`): :func:`.corpus.build_corpus` per Arrow
    batch gives each listing's title tokens, strong tokens, model numbers and the description tokens the
    title lacks, its MinHash band keys (one signature per distinct token sequence), parsed image hash,
-   folded brand and a 63-bit description hash; written once as Parquet (``prepared``);
+   folded brand and a 63-bit description hash (each partition sorted by description and title first, so
+   a batch holds equal texts together); written once as Parquet (``prepared``);
 3. **blocking** — band keys and model-number keys exploded from ``prepared`` and grouped in Spark with the
    hot-bucket guard (:func:`.spark_lsh.bucket_pairs`; skipped buckets counted into the report); image
    hashes: the two columns ``rid, phash`` (16 bytes a listing) are collected and searched by the same
