@@ -1,35 +1,48 @@
 """The Spark path of the nightly duplicates stage: :func:`.listings.find_duplicates` without collecting the listings.
 
 Each step runs the numpy / scikit-learn functions of :mod:`fraudmine.dedup` per partition
-(``mapInPandas`` / ``applyInPandas``), so both paths share their code, seeds and hash functions:
+(``mapInPandas`` / ``applyInPandas``), so both paths share their code, seeds and hash functions.
+Every listing's text is normalised **once**, in one pass; later steps read its tokens, not its text:
 
 1. **row ids** — ``rid`` = the listing's position in ``product_id`` order (the local path's row order):
    a range sort, ``monotonically_increasing_id`` and per-partition offsets;
-2. **blocking** — banded MinHash keys per partition (:func:`.spark_lsh.band_key_rows`) and model-number
-   keys, grouped in Spark with the hot-bucket guard (:func:`.spark_lsh.bucket_pairs`; skipped buckets
-   counted into the report); image hashes: the two columns ``rid, phash`` (16 bytes a listing) are
-   collected and searched by the same multi-index hashing (:func:`.blocking.phash_pairs`); the union,
-   de-duplicated;
-3. **pair scoring** — candidate pairs joined with both listings' attributes; per batch a small corpus of
-   the batch's listings gives :func:`.features.pair_features` (TF-IDF with the *global* document
-   frequencies, computed in Spark and broadcast; the stock-photo flag from the shops per image hash,
-   :func:`with_stock_photos`), the same-shop stratum and the variants rule;
-4. **fits on the driver** — a sample of at most ``fit_sample`` scored pairs (all of them when fewer, in
+2. **prepare** — one ``mapInPandas`` pass (:func:`prepare_batch`): :func:`.corpus.build_corpus` per Arrow
+   batch gives each listing's title tokens, strong tokens, model numbers and the description tokens the
+   title lacks, its MinHash band keys (one signature per distinct token sequence), parsed image hash,
+   folded brand and a 63-bit description hash (each partition sorted by description and title first, so
+   a batch holds equal texts together); written once as Parquet (``prepared``);
+3. **blocking** — band keys and model-number keys exploded from ``prepared`` and grouped in Spark with the
+   hot-bucket guard (:func:`.spark_lsh.bucket_pairs`; skipped buckets counted into the report); image
+   hashes: the two columns ``rid, phash`` (16 bytes a listing) are collected and searched by the same
+   multi-index hashing (:func:`.blocking.phash_pairs`); the union, de-duplicated;
+4. **pair scoring** — document frequencies of the title features counted in Spark SQL from the prepared
+   tokens (no Python pass) and broadcast as the corpus-wide idf; candidate pairs joined with both
+   listings' prepared columns (tokens and ids, not raw title and description) and sorted by first
+   listing, so an Arrow batch holds each first listing once; per batch the batch's listings become one
+   :class:`.corpus.Corpus` without normalising (:func:`corpus_of`) and :func:`.features.pair_features`
+   scores the pairs on it (:func:`score_batch`, with the same-shop stratum, the variants rule and the
+   stock-photo flag from the shops per image hash, :func:`with_stock_photos`);
+5. **fits on the driver** — a sample of at most ``fit_sample`` scored pairs (all of them when fewer, in
    pair order, so the fits equal the local path's) and the seeded random pairs give the mixture
    threshold, the image-conflict cut and the image confirmation (:func:`.listings.fit_trust`), applied to
    every pair on the executors;
-5. **clustering** — the cross-shop confident edges whose two shops share too few confident edges are
+6. **clustering** — the cross-shop confident edges whose two shops share too few confident edges are
    dropped (:func:`corroborated_edges`, :func:`.marketplace.corroborated`), then connected components
    of the confident edges by the caller's graph engine, then per component (``applyInPandas``)
-   :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and
-   :func:`.cluster.canonical_member`: within a component the same edges in the same order as the local
-   path, so the same clusters.
+   :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and :func:`.cluster.canonical_member`:
+   within a component the same edges in the same order as the local path, so the same clusters.
+
+Adding a pair feature: :func:`.features.pair_features` is the one place both paths compute features, so a
+feature of the existing :class:`.corpus.Corpus` fields needs nothing here; a feature of a new listing
+attribute also needs that attribute in :func:`prepare_batch` / :data:`PREPARED_SCHEMA`, :data:`SIDE` and
+:func:`corpus_of`.  A scored column the driver fits on goes in :data:`FIT_COLS` and :data:`SCORED_SCHEMA`.
 
 What may differ from the local path: above ``fit_sample`` candidate pairs the fits see a hash sample
 instead of all pairs (the local path fits the threshold on ``threshold_sample`` seeded draws of all
-pairs, the cut and confirmation on all pairs), so threshold and cut move by sampling error; the
-per-record context features (``rank_*``, ``gap_*``) are not computed (nothing in the unsupervised path
-reads them); embeddings are not supported here (``dedup.embeddings`` needs the local path).
+pairs, the cut and confirmation on all pairs), so threshold and cut move by sampling error; TF-IDF rows
+are built per batch with the global idf (float32 rounding); the per-record context features
+(``rank_*``, ``gap_*``) are not computed (nothing in the unsupervised path reads them); embeddings are
+not supported here (``dedup.embeddings`` needs the local path).
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,24 +60,23 @@ import numpy.typing as npt
 import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from fraudmine.config import DedupConfig
-from fraudmine.dedup.blocking import phash_pairs, title_features
+from fraudmine.dedup.blocking import band_keys, minhash_signatures, phash_pairs, shingle_sets, title_features
 from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
-from fraudmine.dedup.corpus import build_corpus, parse_phash
+from fraudmine.dedup.corpus import Corpus, build_corpus, parse_phash
 from fraudmine.dedup.features import pair_features
 from fraudmine.dedup.listings import StepClock, fit_trust, random_pairs
+from fraudmine.dedup.normalize import Normalized
 from fraudmine.dedup.pairs import BucketGuard
-from fraudmine.dedup.spark_lsh import band_key_rows, bucket_pairs
+from fraudmine.dedup.spark_lsh import bucket_pairs
 from fraudmine.dedup.threshold import image_conflict_cut, mixture_threshold
 from fraudmine.dedup.tokensets import TokenSets
 from fraudmine.dedup.variants import variant_pairs
 
 log = logging.getLogger(__name__)
 
-ATTRS = ("title", "description", "price", "brand_name", "image_phash", "merchant_id", "stock_photo")
-"""Listing attributes a pair's scoring reads, per side."""
 FIT_COLS = ("tfidf_cos", "emb_cos", "model_agree", "brand_agree", "image_hamming")
 SCORED_SCHEMA = (
     "i long, j long, unsup_score double, tfidf_cos double, emb_cos double, model_agree double, "
@@ -105,33 +118,108 @@ def with_row_ids(listings: DataFrame, work: Path) -> DataFrame:
     return spark.read.parquet(str(work / "listings"))
 
 
-def model_key_rows(listings: DataFrame, min_len: int = 4) -> DataFrame:
+PREPARED_SCHEMA = (
+    "rid long, merchant_id string, title string, price double, brand string, phash long, has_phash boolean, "
+    "desc_key long, tokens array<string>, strong array<string>, models array<string>, extra array<string>, "
+    "bands array<long>"
+)
+"""One row per listing, normalised once (:func:`prepare_listings`): everything blocking and pair scoring read."""
+SIDE = (
+    *("tokens", "strong", "models", "extra", "price", "brand", "phash", "has_phash"),
+    *("merchant_id", "desc_key", "title", "stock_photo"),
+)
+"""Prepared columns a pair carries per side into :func:`score_batch` (no description: ``desc_key`` stands for it)."""
+
+
+def prepare_batch(pdf: pd.DataFrame, num_perm: int, bands: int, seed: int) -> pd.DataFrame:
+    """:data:`PREPARED_SCHEMA` rows of listings ``rid, merchant_id, title, description, price, brand_name,
+    image_phash``: :func:`.corpus.build_corpus` once (each distinct text of the batch normalised once), the
+    MinHash band keys of :func:`.blocking.minhash_lsh` (one signature per distinct token sequence), the
+    description's 63-bit hash (``desc_key``, -1 when missing: what :func:`.variants.variant_pairs` compares)
+    and the description tokens that are not title tokens (``extra``: with ``tokens``, the record's full token set).
+    """
+    corpus = build_corpus(
+        pdf["rid"].tolist(),
+        pdf["title"].tolist(),
+        pdf["description"].tolist(),
+        pdf["price"].tolist(),
+        pdf["brand_name"].tolist(),
+        pdf["image_phash"].tolist(),
+    )
+    codes = pd.factorize(pd.Series([t.tokens for t in corpus.title], dtype=object))[0].astype(np.int64)
+    first = np.unique(codes, return_index=True)[1]
+    sig = minhash_signatures(shingle_sets([corpus.title[int(k)] for k in first]), num_perm, seed)
+    keys = band_keys(sig, bands)[codes].view(np.int64)
+    desc = pdf["description"].to_numpy(dtype=object)
+    missing = pd.isna(desc)
+    desc_key = np.full(len(pdf), -1, dtype=np.int64)
+    if (~missing).any():
+        hashed = pd.util.hash_array(desc[~missing].astype(str).astype(object), categorize=True)
+        desc_key[~missing] = (hashed >> np.uint64(1)).astype(np.int64)
+    title_sets = [set(n.tokens) for n in corpus.title]
+    return pd.DataFrame(
+        {
+            "rid": pdf["rid"].to_numpy(dtype=np.int64),
+            "merchant_id": pdf["merchant_id"],
+            "title": pdf["title"],
+            "price": corpus.price,
+            "brand": corpus.brand,
+            "phash": corpus.phash.view(np.int64),
+            "has_phash": corpus.has_phash,
+            "desc_key": desc_key,
+            "tokens": [list(n.tokens) for n in corpus.title],
+            "strong": [list(n.strong) for n in corpus.title],
+            "models": [list(n.models) for n in corpus.title],
+            "extra": [sorted(f - t) for f, t in zip(corpus.full_tokens, title_sets, strict=True)],
+            "bands": list(keys),
+        }
+    )
+
+
+def prepare_listings(listings: DataFrame, params: DedupConfig, work: Path) -> DataFrame:
+    """Every listing normalised once (:func:`prepare_batch` per Arrow batch), written under ``work``."""
+
+    def prepare(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            if len(pdf):
+                yield prepare_batch(pdf, params.minhash_perm, params.minhash_bands, params.seed)
+
+    cols = ["rid", "merchant_id", "title", "description", "price", "brand_name", "image_phash"]
+    # equal texts next to each other: build_corpus normalises each distinct text once per batch, and a
+    # marketplace repeats its descriptions (1% distinct at scale m) and titles (36%); no shuffle
+    rows = listings.select(*cols).sortWithinPartitions("description", "title")
+    rows.mapInPandas(prepare, PREPARED_SCHEMA).write.mode("overwrite").parquet(str(work / "prepared"))
+    return listings.sparkSession.read.parquet(str(work / "prepared"))
+
+
+def model_key_rows(prepared: DataFrame, min_len: int = 4) -> DataFrame:
     """``[rid, key]``: a row per model number (``min_len``+ characters) of each title (:func:`.blocking.model_keys`)."""
-
-    def keys(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            corpus = build_corpus(pdf["rid"].tolist(), pdf["title"].tolist())
-            rid, key = [], []
-            for r, norm in zip(pdf["rid"].tolist(), corpus.title, strict=True):
-                for m in norm.models:
-                    if len(m) >= min_len:
-                        rid.append(r)
-                        key.append(m)
-            yield pd.DataFrame({"rid": pd.Series(rid, dtype="int64"), "key": pd.Series(key, dtype=object)})
-
-    return listings.select("rid", "title").mapInPandas(keys, "rid long, key string")
+    return prepared.select("rid", F.explode("models").alias("key")).where(F.length("key") >= min_len)
 
 
-def document_frequencies(listings: DataFrame) -> pd.Series:
-    """TF-IDF document frequency of every title feature (:func:`.blocking.title_features`) over all listings."""
+def band_rows(prepared: DataFrame) -> DataFrame:
+    """``[rid, band, key]``: one row per listing and MinHash band (the keys of :func:`.spark_lsh.band_key_rows`)."""
+    return prepared.select("rid", F.posexplode("bands").alias("band", "key"))
 
-    def feats(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            corpus = build_corpus(pdf["rid"].tolist(), pdf["title"].tolist())
-            out = [f for n in corpus.title for f in set(title_features(n.tokens))]
-            yield pd.DataFrame({"f": pd.Series(out, dtype=object)})
 
-    df = pd.DataFrame(listings.select("rid", "title").mapInPandas(feats, "f string").groupBy("f").count().toPandas())
+def title_feature_column(tokens: Any) -> Any:
+    """The distinct :func:`.blocking.title_features` of a ``tokens`` array column, in Spark SQL: each token and
+    ``~`` + every character 3-gram of ``#token#`` (code points, as Python slices them)."""
+    grams = F.transform(
+        tokens,
+        lambda t: F.transform(
+            F.sequence(F.lit(1), F.length(t)),
+            lambda k: F.concat(F.lit("~"), F.substring(F.concat(F.lit("#"), t, F.lit("#")), k, 3)),
+        ),
+    )
+    return F.array_distinct(F.concat(tokens, F.flatten(grams)))
+
+
+def document_frequencies(prepared: DataFrame) -> pd.Series:
+    """TF-IDF document frequency of every title feature (:func:`.blocking.title_features`) over all listings
+    (Spark SQL on the prepared tokens: no Python pass)."""
+    feats = prepared.select(F.explode(title_feature_column(F.col("tokens"))).alias("f"))
+    df = pd.DataFrame(feats.groupBy("f").count().toPandas())
     return pd.Series(df["count"].to_numpy(dtype=np.int64), index=pd.Index(df["f"].astype(object)))
 
 
@@ -144,41 +232,64 @@ def smooth_idf(df: pd.Series, n: int) -> pd.Series:
 
 def _tfidf(titles: list[tuple[str, ...]], idf: pd.Series) -> Any:
     """Rows of the corpus-wide TF-IDF matrix (:func:`.blocking.tfidf_matrix`) for a batch: local columns, global idf."""
-    vec = TfidfVectorizer(analyzer=title_features, sublinear_tf=True, min_df=1, dtype=np.float32)
-    vec.fit(titles)
-    vec.idf_ = idf.reindex(vec.get_feature_names_out()).to_numpy(dtype=np.float32)
-    return vec.transform(titles).tocsr()
+    # the analyser runs once per distinct title of the batch (copies repeat titles; fit then transform of
+    # a TfidfVectorizer ran it twice per row): equal titles get equal rows
+    codes, distinct = pd.factorize(pd.Series(titles, dtype=object))
+    counts = CountVectorizer(analyzer=title_features, min_df=1, dtype=np.float32)
+    tf = counts.fit_transform(list(distinct))
+    weights = TfidfTransformer(sublinear_tf=True)
+    weights.idf_ = idf.reindex(counts.get_feature_names_out()).to_numpy(dtype=np.float32)
+    return weights.transform(tf).tocsr()[codes]
+
+
+def corpus_of(recs: pd.DataFrame) -> Corpus:
+    """The :class:`.corpus.Corpus` of prepared rows (:data:`SIDE` columns and ``rid``) without normalising again."""
+    title = [
+        Normalized("", tuple(t), tuple(s), tuple(m))
+        for t, s, m in zip(recs["tokens"].tolist(), recs["strong"].tolist(), recs["models"].tolist(), strict=True)
+    ]
+    full = [frozenset(n.tokens).union(e) for n, e in zip(title, recs["extra"].tolist(), strict=True)]
+    return Corpus(
+        [str(r) for r in recs["rid"].tolist()],
+        title,
+        full,
+        recs["price"].to_numpy(dtype=np.float64),
+        recs["brand"].tolist(),
+        recs["phash"].to_numpy(dtype=np.int64).view(np.uint64),
+        recs["has_phash"].to_numpy(dtype=bool),
+    )
 
 
 def score_batch(pdf: pd.DataFrame, idf: pd.Series, variants: bool) -> pd.DataFrame:
     """Features, unsupervised score, same-shop stratum and variants flag of the pairs ``pdf`` (``i, j`` and
-    ``a_*``/``b_*`` attributes :data:`ATTRS`), through the local path's functions."""
+    ``a_*``/``b_*`` prepared columns :data:`SIDE`), through the local path's functions.
+
+    The batch's listings become one small :class:`.corpus.Corpus` (:func:`corpus_of`, each listing once
+    however many of the batch's pairs it is in) and :func:`.features.pair_features` scores the pairs on it:
+    a feature added there is computed on both paths; one that needs another listing attribute needs it
+    in :func:`prepare_batch`, :data:`SIDE` and :func:`corpus_of`.
+    """
     sides = [
-        pdf[["i", *(f"a_{c}" for c in ATTRS)]].set_axis(["rid", *ATTRS], axis=1),
-        pdf[["j", *(f"b_{c}" for c in ATTRS)]].set_axis(["rid", *ATTRS], axis=1),
+        pdf[["i", *(f"a_{c}" for c in SIDE)]].set_axis(["rid", *SIDE], axis=1),
+        pdf[["j", *(f"b_{c}" for c in SIDE)]].set_axis(["rid", *SIDE], axis=1),
     ]
     recs = pd.concat(sides, ignore_index=True).drop_duplicates("rid").sort_values("rid").reset_index(drop=True)
     pos = pd.Index(recs["rid"])
     li = pos.get_indexer(pdf["i"]).astype(np.int64)
     lj = pos.get_indexer(pdf["j"]).astype(np.int64)
-    corpus = build_corpus(
-        recs["rid"].tolist(),
-        recs["title"].tolist(),
-        recs["description"].tolist(),
-        recs["price"].tolist(),
-        recs["brand_name"].tolist(),
-        recs["image_phash"].tolist(),
-    )
+    corpus = corpus_of(recs)
     tfidf = _tfidf([n.tokens for n in corpus.title], idf)
     stock = recs["stock_photo"].fillna(False).to_numpy(dtype=bool)
     feats = pair_features(corpus, li, lj, tfidf, None, TokenSets.of(corpus), stock)
-    shop = pd.factorize(recs["merchant_id"])[0]
+    shop = np.asarray(pd.factorize(recs["merchant_id"])[0], dtype=np.int64)
     same_shop = ((shop[li] == shop[lj]) & (shop[li] >= 0)).astype(np.int64)
-    variant = (
-        variant_pairs(li, lj, recs["merchant_id"], recs["price"], recs["description"], recs["title"])
-        if variants
-        else np.zeros(len(li), dtype=bool)
-    )
+    if variants:
+        key = recs["desc_key"].to_numpy(dtype=np.int64)
+        desc = key.astype(object)
+        desc[key < 0] = None  # no description: never a variant (as the local path's missing text)
+        variant = variant_pairs(li, lj, recs["merchant_id"], recs["price"], desc, recs["title"])
+    else:
+        variant = np.zeros(len(li), dtype=bool)
     out = feats[["unsup_score", *FIT_COLS]].astype("float64")
     out.insert(0, "j", pdf["j"].to_numpy(dtype=np.int64))
     out.insert(0, "i", pdf["i"].to_numpy(dtype=np.int64))
@@ -215,12 +326,37 @@ def corroborated_edges(conf: DataFrame, listings: DataFrame, min_matches: int) -
     return x.where((F.col("_a") == F.col("_b")) | (F.col("_n") >= F.lit(min_matches))).select("i", "j", "score")
 
 
-def score_pairs(pairs: DataFrame, listings: DataFrame, idf: Any, variants: bool) -> DataFrame:
-    """:data:`SCORED_SCHEMA` rows of ``pairs [i, j, …]`` (``idf``: a broadcast :func:`smooth_idf` series)."""
-    attrs = listings.select("rid", *ATTRS)
-    a = attrs.select(F.col("rid").alias("i"), *(F.col(c).alias(f"a_{c}") for c in ATTRS))
-    b = attrs.select(F.col("rid").alias("j"), *(F.col(c).alias(f"b_{c}") for c in ATTRS))
-    joined = pairs.select("i", "j").join(a, "i").join(b, "j")
+SCORE_BATCH_ROWS = 50_000
+"""Pairs per Arrow batch of :func:`score_pairs` (Spark's default 10,000): with the pairs sorted by first
+listing, a larger batch builds each listing's corpus row fewer times."""
+
+
+@contextmanager
+def arrow_batch_rows(spark: Any, rows: int) -> Iterator[None]:
+    """``spark.sql.execution.arrow.maxRecordsPerBatch`` set to ``rows`` for the block, restored after."""
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    old = spark.conf.get(key, None)
+    spark.conf.set(key, str(rows))
+    try:
+        yield
+    finally:
+        if old is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, old)
+
+
+def score_pairs(pairs: DataFrame, prepared: DataFrame, idf: Any, variants: bool) -> DataFrame:
+    """:data:`SCORED_SCHEMA` rows of ``pairs [i, j, …]`` (``idf``: a broadcast :func:`smooth_idf` series).
+
+    Each pair carries both listings' prepared columns (normalised tokens, not raw text); within a
+    partition the pairs are sorted by ``i`` so a batch holds each first listing once.
+    """
+    a = prepared.select(F.col("rid").alias("i"), *(F.col(c).alias(f"a_{c}") for c in SIDE))
+    b = prepared.select(F.col("rid").alias("j"), *(F.col(c).alias(f"b_{c}") for c in SIDE))
+    # join on j first: the second join leaves the rows partitioned by i, so sorting within partitions
+    # brings each first listing's pairs together
+    joined = pairs.select("i", "j").join(b, "j").join(a, "i").sortWithinPartitions("i", "j")
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         table = idf.value
@@ -345,20 +481,19 @@ def find_duplicates_spark(
     guard = BucketGuard(cap=params.bucket_cap)
     gens: dict[str, DataFrame] = {}
     skipped_frames: list[tuple[str, DataFrame]] = []
+    prepared = prepare_listings(listings, params, work)
+    lap("prepare", n)
     g0 = time.perf_counter()
-    rows = band_key_rows(listings, "rid", "title", params.minhash_perm, params.minhash_bands, params.seed)
-    gens["minhash_lsh"], sk = bucket_pairs(rows, ["band", "key"], params.bucket_cap)
+    gens["minhash_lsh"], sk = bucket_pairs(band_rows(prepared), ["band", "key"], params.bucket_cap)
     skipped_frames.append(("minhash", sk.select(F.col("key").cast("string").alias("key"), "size")))
-    gens["model_keys"], sk = bucket_pairs(model_key_rows(listings), ["key"], params.bucket_cap)
+    gens["model_keys"], sk = bucket_pairs(model_key_rows(prepared), ["key"], params.bucket_cap)
     skipped_frames.append(("model", sk.select("key", "size")))
-    hashes = pd.DataFrame(listings.where(F.col("image_phash").isNotNull()).select("rid", "image_phash").toPandas())
+    hashes = pd.DataFrame(prepared.where("has_phash").select("rid", "phash").toPandas())
     ph = np.zeros(n, dtype=np.uint64)
     known = np.zeros(n, dtype=bool)
-    parsed = [parse_phash(h) for h in hashes["image_phash"].tolist()]
     rid = hashes["rid"].to_numpy(dtype=np.int64)
-    ok = np.array([h is not None for h in parsed], dtype=bool)
-    ph[rid[ok]] = np.array([h for h in parsed if h is not None], dtype=np.uint64)
-    known[rid[ok]] = True
+    ph[rid] = hashes["phash"].to_numpy(dtype=np.int64).view(np.uint64)
+    known[rid] = True
     pi, pj = phash_pairs(ph, known, guard, params.phash_radius)
     gens["phash"] = spark.createDataFrame(pd.DataFrame({"i": pi, "j": pj}), "i long, j long")
     pairs = None
@@ -394,10 +529,13 @@ def find_duplicates_spark(
         return _empty(spark, report)
 
     # pair scoring with the corpus-wide idf
-    idf = spark.sparkContext.broadcast(smooth_idf(document_frequencies(listings), n))
-    scoring = with_stock_photos(listings, params.stock_photo_shops)
-    report["stock_photo_listings"] = scoring.where("stock_photo").count()
-    score_pairs(pairs, scoring, idf, params.variants).write.mode("overwrite").parquet(str(work / "scored"))
+    idf = spark.sparkContext.broadcast(smooth_idf(document_frequencies(prepared), n))
+    lap("document frequencies", len(idf.value))
+    stock = with_stock_photos(listings.select("rid", "image_phash", "merchant_id"), params.stock_photo_shops)
+    scoring = prepared.join(stock.select("rid", "stock_photo"), "rid")
+    report["stock_photo_listings"] = stock.where("stock_photo").count()
+    with arrow_batch_rows(spark, SCORE_BATCH_ROWS):
+        score_pairs(pairs, scoring, idf, params.variants).write.mode("overwrite").parquet(str(work / "scored"))
     scored = spark.read.parquet(str(work / "scored"))
     lap("pair features", n_pairs)
 

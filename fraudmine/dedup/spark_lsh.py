@@ -66,16 +66,24 @@ def spark_minhash_pairs(
 def bucket_pairs(rows: DataFrame, keys: list[str], cap: int) -> tuple[DataFrame, DataFrame]:
     """All pairs ``[i, j]`` (``i < j``, distinct) of ``rid`` sharing the ``keys`` columns, and the skipped
     hot buckets ``[*keys, size]`` (more than ``cap`` entries: :class:`~fraudmine.dedup.pairs.BucketGuard`
-    on a DataFrame; a bucket's size counts its entries, repeats included, as the local guard does)."""
-    sizes = rows.groupBy(*keys).agg(F.count(F.lit(1)).alias("size"))
-    skipped = sizes.where(F.col("size") > cap)
-    kept = rows.join(sizes.where((F.col("size") >= 2) & (F.col("size") <= cap)).select(*keys), keys)
-    a, b = kept.alias("a"), kept.alias("b")
-    cond = [F.col(f"a.{k}") == F.col(f"b.{k}") for k in keys]
-    pairs = (
-        a.join(b, cond)
-        .where(F.col("a.rid") < F.col("b.rid"))
-        .select(F.col("a.rid").alias("i"), F.col("b.rid").alias("j"))
-        .distinct()
+    on a DataFrame; a bucket's size counts its entries, repeats included, as the local guard does).
+
+    One aggregation per bucket (its size and its members), then each kept bucket's pairs are listed in
+    Spark SQL from its sorted distinct members: one shuffle of ``rows``, where a count, a join back and a
+    self-join took three."""
+    buckets = rows.groupBy(*keys).agg(F.count(F.lit(1)).alias("size"), F.collect_list("rid").alias("members"))
+    skipped = buckets.where(F.col("size") > cap).select(*keys, "size")
+    kept = buckets.where((F.col("size") >= 2) & (F.col("size") <= cap)).select(
+        F.array_sort(F.array_distinct("members")).alias("m")
     )
-    return pairs, skipped
+    last = F.size("m") - 1
+    pairs = F.flatten(
+        F.transform(
+            F.sequence(F.lit(0), last - 1),
+            lambda x: F.transform(
+                F.sequence(x + 1, last), lambda y: F.struct(F.col("m")[x].alias("i"), F.col("m")[y].alias("j"))
+            ),
+        )
+    )
+    out = kept.where(F.size("m") >= 2).select(F.explode(pairs).alias("p")).select("p.i", "p.j").distinct()
+    return out, skipped
