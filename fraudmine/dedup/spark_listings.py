@@ -531,8 +531,11 @@ def find_duplicates_spark(
     # pair scoring with the corpus-wide idf
     idf = spark.sparkContext.broadcast(smooth_idf(document_frequencies(prepared), n))
     lap("document frequencies", len(idf.value))
+    # the flags are read three times (the count, the candidate and the random pairs' scoring): written once
     stock = with_stock_photos(listings.select("rid", "image_phash", "merchant_id"), params.stock_photo_shops)
-    scoring = prepared.join(stock.select("rid", "stock_photo"), "rid")
+    stock.select("rid", "stock_photo").write.mode("overwrite").parquet(str(work / "stock"))
+    stock = spark.read.parquet(str(work / "stock"))
+    scoring = prepared.join(stock, "rid")
     report["stock_photo_listings"] = stock.where("stock_photo").count()
     with arrow_batch_rows(spark, SCORE_BATCH_ROWS):
         score_pairs(pairs, scoring, idf, params.variants).write.mode("overwrite").parquet(str(work / "scored"))
@@ -590,7 +593,11 @@ def find_duplicates_spark(
 
     # confident edges → components (graph engine) → clusters per component
     conf = decided.where("confident").select("i", "j", "score")
-    conf = corroborated_edges(conf, listings, params.min_shop_pair_matches)
+    # written once: the edges and the per-component clustering both read it (no second corroboration window)
+    corroborated_edges(conf, listings, params.min_shop_pair_matches).write.mode("overwrite").parquet(
+        str(work / "confident")
+    )
+    conf = spark.read.parquet(str(work / "confident"))
     ids = listings.select("rid", "product_id", "merchant_id")
     named = conf.join(
         ids.select(F.col("rid").alias("i"), F.col("product_id").alias("src"), F.col("merchant_id").alias("ms")), "i"
@@ -618,10 +625,7 @@ def find_duplicates_spark(
     nodes = listings.join(comp.withColumnRenamed("node", "product_id"), "product_id").select(
         "rid", "product_id", "merchant_id", "created_at", "image_phash", bucket.alias("bucket")
     )
-    comp_of = spark.read.parquet(str(work / "listings")).join(
-        spark.read.parquet(str(work / "components")).withColumnRenamed("node", "product_id"), "product_id"
-    )
-    by_comp = conf.join(comp_of.select(F.col("rid").alias("i"), bucket.alias("edge_bucket")), "i")
+    by_comp = conf.join(nodes.select(F.col("rid").alias("i"), F.col("bucket").alias("edge_bucket")), "i")
     thr, coh = threshold, params.min_cohesion
 
     def per_bucket(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
