@@ -363,3 +363,17 @@ def test_merchant_violation_features_count_listings_created_before_the_cut_off()
     )
     assert got.loc["m1"].tolist() == [2, 1, 3]  # two listings (p1 twice counts once), one with a pattern
     assert got.loc["m2"].tolist() == [1, 1, 1]  # p4 was created after the cut-off
+
+
+@pytest.mark.parametrize("noise", [4e-8, -4e-8])
+def test_scores_equal_to_six_decimals_are_ties_taken_in_pair_order(noise: float) -> None:
+    """A chain 0~1~2 below the cohesion bar is split by centre clustering, whose first edge decides the
+    centre: float32 noise in the 7th decimal (the local and Spark paths' TF-IDF rows) must not decide it."""
+    i, j = np.array([0, 1]), np.array([1, 2])
+    exact, _ = cluster_pairs(3, i, j, np.array([0.9, 0.9]), threshold=0.5, min_cohesion=0.8)
+    noisy, stats = cluster_pairs(3, i, j, np.array([0.9, 0.9 + noise]), threshold=0.5, min_cohesion=0.8)
+    assert stats["split_components"] == 1
+    assert exact.tolist() == noisy.tolist() == [0, 0, 2]  # pair (0, 1) comes first: 0 is the centre, 2 alone
+    # a real difference (1e-5) still orders the edges by score
+    clear, _ = cluster_pairs(3, i, j, np.array([0.9, 0.90001]), threshold=0.5, min_cohesion=0.8)
+    assert clear.tolist() == [0, 0, 0]  # pair (1, 2) first: 1 is the centre and takes 0 and 2

@@ -62,10 +62,21 @@ def unique_mapping(i: IntArray, j: IntArray, score: npt.NDArray[np.float64], thr
     return keep
 
 
+TIE_DECIMALS = 6
+"""Scores equal to this many decimals are ties, taken in pair order: the local and the Spark path build
+TF-IDF rows in float32 over different corpora (the whole table / one batch), so one pair's score can differ
+in the 7th decimal between them, and a tie broken by that noise gave the two paths different clusters."""
+
+
+def descending(score: npt.NDArray[np.float64]) -> IntArray:
+    """Pair positions by descending score rounded to :data:`TIE_DECIMALS`, ties in input order (stable)."""
+    return np.asarray(np.argsort(-np.round(score, TIE_DECIMALS), kind="stable"), dtype=np.int64)
+
+
 def _centre(i: IntArray, j: IntArray, score: npt.NDArray[np.float64], nodes: IntArray) -> dict[int, int]:
     centre: dict[int, int] = {}
     is_centre: set[int] = set()
-    for k in np.argsort(-score, kind="stable"):
+    for k in descending(score):
         a, b = int(i[k]), int(j[k])
         if a not in centre and b not in centre:
             centre[a] = a
@@ -100,7 +111,7 @@ def merge_groups(
     images: dict[int, list[int]] = {}
     if cannot is not None:
         images = {int(r): [int(cannot.phash[r])] for r in np.flatnonzero(cannot.known)}
-    for k in np.argsort(-score, kind="stable").tolist():
+    for k in descending(score).tolist():
         ra, rb = find(int(i[k])), find(int(j[k]))
         if ra == rb:
             continue
