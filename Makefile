@@ -9,6 +9,8 @@ DATE ?= 2026-11-01
 DATA ?= data/synth-$(SCALE)
 OUT ?= out/$(SCALE)
 PYTEST_ARGS ?=
+# make test's workers (pytest-xdist, whole modules per worker); PYTEST_WORKERS=0 runs in one process
+PYTEST_WORKERS ?= 2
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
@@ -36,7 +38,7 @@ demo: setup ## generate the synthetic marketplace (SCALE=s), run the nightly pip
 	$(BIN)/fraudmine serve --out $(OUT) --example
 
 test: setup ## run the test suite (Spark, pipeline, subprocess tests included; not the heavy tier)
-	$(BIN)/python -m pytest -m "not heavy" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not heavy" -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-heavy: setup ## run the heavy tier: standalone cluster, kill -9 + resume, spark-submit, full recomputes (CI runs it)
 	$(BIN)/python -m pytest -m heavy $(PYTEST_ARGS)
