@@ -57,7 +57,9 @@ async def _refresh_loop(app: FastAPI, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            refresh_once(app)
+            # In a worker thread: opening a snapshot (and, with ``preload``, reading its bodies) must not
+            # stall the requests the event loop is serving; the swap itself is one reference assignment.
+            await asyncio.to_thread(refresh_once, app)
         except Exception:  # a refresh must never take the server down
             log.exception("snapshot refresh failed; still serving the previous snapshot")
 

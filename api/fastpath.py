@@ -48,6 +48,7 @@ from fraudmine.api.stores.base import RiskStore, SnapshotReader
 from fraudmine.contracts.ids import ScoredType
 
 _RISK_PREFIX = "/v1/risk/"
+_PREFIX_LEN = len(_RISK_PREFIX)
 _KEY_HEADER = b"x-api-key"
 _JSON_HEADERS = b"application/json"
 _CONTENT_TYPE = (b"content-type", _JSON_HEADERS)
@@ -57,13 +58,11 @@ _MAX_BODY = 1 << 20  # larger batch bodies are left to FastAPI
 _NOT_FOUND = 404
 
 
-def _json_response(status: int, body: bytes) -> tuple[Message, Message]:
-    """The two ASGI messages Starlette's ``Response(body, media_type="application/json")`` sends."""
+async def _send_json(send: Send, status: int, body: bytes) -> None:
+    """Send what Starlette's ``Response(body, media_type="application/json")`` sends: two ASGI messages."""
     headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
-    return (
-        {"type": "http.response.start", "status": status, "headers": headers},
-        {"type": "http.response.body", "body": body},
-    )
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _problem(detail: str) -> bytes:
@@ -90,7 +89,9 @@ class HotRoutes:
     A single lookup is: a prefix test and split of the path, the type and id checks
     FastAPI would make, the key check, one read of the stored risk document
     (:meth:`SnapshotReader.risk_body`), two ``send`` calls and two metric updates on
-    series this object holds on to.
+    series this object holds on to.  When the reader holds every body in memory
+    (:attr:`SnapshotReader.preloaded`), a found entity skips the split and checks: the
+    path after ``/v1/risk/`` is the key, and only valid keys are held.
 
     Args:
         fallback: the full FastAPI application (its ``__call__`` without this fast path).
@@ -128,19 +129,24 @@ class HotRoutes:
             latency = self._latency[route] = self.metrics.requests.latency(route)
         latency.observe(time.perf_counter() - t0)
 
+    def record_single(self, status: int, t0: float) -> None:
+        """Count a single lookup answered by the fast path (status 200 or 404) and observe its latency."""
+        self._record("GET", RISK_ROUTE, status, t0)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a hot route's happy case, or pass the request on to FastAPI."""
+        """Answer a hot route's happy case, or pass the request on to FastAPI.
+
+        :class:`RiskApi` answers single lookups itself (:meth:`single`, inlined to spare a coroutine per
+        request) and calls this for everything else; a direct call answers single lookups the same way.
+        """
         if scope["type"] == "http" and not scope.get("root_path"):
             method: str = scope["method"]
             if method == "GET":
                 t0 = time.perf_counter()
-                answer = self._single(scope)
+                answer = self.single(scope)
                 if answer is not None:
-                    status, body = answer
-                    headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
-                    await send({"type": "http.response.start", "status": status, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
-                    self._record("GET", RISK_ROUTE, status, t0)
+                    await _send_json(send, *answer)
+                    self.record_single(answer[0], t0)
                     return
             elif method == "POST" and scope["path"] == BATCH_ROUTE:
                 rest = await self._batch(scope, receive, send)
@@ -149,15 +155,20 @@ class HotRoutes:
                 receive = rest
         await self.fallback(scope, receive, send)
 
-    def _single(self, scope: Scope) -> tuple[int, bytes] | None:
-        """Status and body of a single lookup, or ``None`` when FastAPI must answer."""
+    def single(self, scope: Scope) -> tuple[int, bytes] | None:
+        """Status and body of a single lookup (an HTTP ``GET``), or ``None`` when FastAPI must answer."""
         path: str = scope["path"]
-        if not path.startswith(_RISK_PREFIX):
-            return None
-        entity_type, sep, entity_id = path[len(_RISK_PREFIX) :].partition("/")
-        if not (sep and entity_type in _TYPES and _ID.fullmatch(entity_id) and self._authorised(scope)):
+        if not path.startswith(_RISK_PREFIX) or scope.get("root_path") or not self._authorised(scope):
             return None
         reader: SnapshotReader | None = self.store.current()
+        if reader is not None and (bodies := reader.preloaded) is not None:
+            # Every servable key is in memory: a hit is a valid path (the reader keeps no other keys).
+            body = bodies.get(path[_PREFIX_LEN:])
+            if body is not None:
+                return 200, body
+        entity_type, sep, entity_id = path[_PREFIX_LEN:].partition("/")
+        if not (sep and entity_type in _TYPES and _ID.fullmatch(entity_id)):
+            return None
         if reader is None:
             return None
         try:
@@ -204,9 +215,7 @@ class HotRoutes:
         except Exception:
             return _Replay(messages, receive)
         self.metrics.batch_size.observe(n)
-        start, message = _json_response(200, body)
-        await send(start)
-        await send(message)
+        await _send_json(send, 200, body)
         self._record("POST", BATCH_ROUTE, 200, t0)
         return None
 
@@ -224,8 +233,26 @@ class RiskApi(FastAPI):
         self.hot = HotRoutes(fallback, store, digests, metrics, max_batch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The fast path first, when enabled; FastAPI's own handling otherwise."""
-        if self.hot is not None:
-            await self.hot(scope, receive, send)
-        else:
+        """The fast path first, when enabled; FastAPI's own handling otherwise.
+
+        A single lookup's happy case is answered right here (the body of :meth:`HotRoutes.__call__`'s
+        ``GET`` branch, inlined: one coroutine per request fewer); any other ``GET`` goes to FastAPI, and
+        every other request to the fast path's ``__call__`` (batch, then FastAPI).
+        """
+        hot = self.hot
+        if hot is None:
             await super().__call__(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "GET":
+            t0 = time.perf_counter()
+            answer = hot.single(scope)
+            if answer is not None:
+                status, body = answer
+                headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                hot.record_single(status, t0)
+                return
+            await hot.fallback(scope, receive, send)
+            return
+        await hot(scope, receive, send)

@@ -13,12 +13,17 @@ Servers (each its own uvicorn process, uvloop + httptools, one worker, pinned to
   fast path for the risk routes, the default);
 - ``fastapi-route`` (unless ``--no-fastapi-route``): the same with ``FRAUDMINE_FAST_PATH=false``,
   every request through FastAPI's routing and validation (the before/after of the fast path);
+- ``api-preload`` (with ``--preload``): ``fraudmine serve --preload``, every risk body held in memory;
 - ``api-workers`` (with ``--workers N``): ``fraudmine serve --workers N``, not pinned (it then
   shares CPU 1 with the load generator, so read it as what N workers give on this 2-core box).
 
 The load generator is ``wrk`` (Debian package ``wrk``), one thread pinned to CPU 1, closed
-loop, at each concurrency (connections); single lookups cycle through up to 10,000 scored
-entity ids of the snapshot, batch lookups post bodies of ``--batch-size`` ids.  Percentiles
+loop, at each concurrency (connections); single lookups cycle through every scored entity id of the
+snapshot in a shuffled order (``--ids N`` caps it; before 2026-12-07 session 23 the cycle was 10,000 ids,
+which a per-id cache could have served from memory), batch lookups post bodies of ``--batch-size`` ids.
+``--baseline-code DIR`` adds ``api-baseline``: the same ``fraudmine serve`` over the same snapshot but
+importing ``fraudmine`` from DIR (e.g. ``git archive`` of the commit before a change), run in the same
+session as ``api`` so that before and after share the machine's conditions.  Percentiles
 come from wrk's own histogram (microsecond resolution) through a Lua ``done`` hook.
 
     flock /work/.bench.lock .venv/bin/python bench/bench_api.py --out out/s --build out/s/current out/m/current
@@ -99,8 +104,12 @@ def constant_script(path: str) -> str:
     )
 
 
-def start(kind: str, port: int, out: Path, workers: int = 1, body_bytes: int = 330) -> subprocess.Popen[bytes]:
-    """Start one server process (pinned to the server CPU unless it has several workers); wait until it answers."""
+def start(
+    kind: str, port: int, out: Path, workers: int = 1, body_bytes: int = 330, baseline: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start one server process (pinned to the server CPU unless it has several workers); wait until it answers.
+
+    ``api-baseline`` is ``api`` importing ``fraudmine`` from ``baseline`` (``PYTHONPATH``) instead of this checkout."""
     py = sys.executable
     uv = [py, "-m", "uvicorn", "--app-dir", str(REPO / "bench"), "--loop", "uvloop", "--http", "httptools"]
     uv += ["--no-access-log", "--log-level", "warning", "--port", str(port)]
@@ -111,14 +120,20 @@ def start(kind: str, port: int, out: Path, workers: int = 1, body_bytes: int = 3
         "api": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
         "fastapi-route": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
         "api-workers": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
+        "api-baseline": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port)],
+        "api-preload": [py, "-m", "fraudmine.cli", "serve", "--out", str(out), "--port", str(port), "--preload"],
     }[kind]
     if kind == "api-workers":
         cmd += ["--workers", str(workers)]
     env = {**os.environ, "FRAUDMINE_API_KEYS": KEY, "FRAUDMINE_FAST_PATH": str(kind != "fastapi-route").lower()}
     env["BENCH_BODY_BYTES"] = str(body_bytes)
+    if kind == "api-baseline":
+        if baseline is None:
+            raise ValueError("api-baseline needs --baseline-code DIR")
+        env["PYTHONPATH"] = str(baseline.resolve())
     pin = [] if kind == "api-workers" else ["taskset", "-c", SERVER_CPU]
     proc = subprocess.Popen([*pin, *cmd], env=env, cwd=REPO, stderr=subprocess.PIPE)
-    probe = "/readyz" if kind in ("api", "fastapi-route", "api-workers") else "/v1/risk/merchant/x"
+    probe = "/v1/risk/merchant/x" if kind in ("bare", "bare-sized", "fastapi-constant") else "/readyz"
     for _ in range(300):
         if proc.poll() is not None:
             raise RuntimeError(f"{kind} server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
@@ -196,8 +211,9 @@ def wrk(port: int, script: Path, connections: int, seconds: float, server_pid: i
     }
 
 
-def sample_entities(out: Path, n: int = 10_000) -> list[tuple[str, str]]:
-    """Up to ``n`` scored ``(entity_type, entity_id)`` of the current snapshot (fixed seed)."""
+def sample_entities(out: Path, n: int | None = None) -> list[tuple[str, str]]:
+    """Every scored ``(entity_type, entity_id)`` of the current snapshot in a shuffled order (fixed seed), or the
+    first ``n`` of that order."""
     con = sqlite3.connect(f"file:{(out / 'serving' / 'current').resolve()}?mode=ro", uri=True)
     rows = [(str(a), str(b)) for a, b in con.execute("SELECT entity_type, entity_id FROM scores")]
     con.close()
@@ -218,12 +234,24 @@ def mean_body_bytes(out: Path, entities: list[tuple[str, str]]) -> int:
 
 
 def load_test(
-    out: Path, concurrency: list[int], seconds: float, batch_size: int, port: int, fastapi_route: bool, workers: int
+    out: Path,
+    concurrency: list[int],
+    seconds: float,
+    batch_size: int,
+    port: int,
+    fastapi_route: bool,
+    workers: int,
+    ids: int | None = None,
+    baseline: Path | None = None,
+    preload: bool = False,
 ) -> list[dict[str, Any]]:
     """Run every (target, concurrency) pair; returns one row per pair."""
-    entities = sample_entities(out)
+    entities = sample_entities(out, ids)
     body_bytes = mean_body_bytes(out, entities)
-    print(f"mean single-lookup body: {body_bytes} bytes (the size of bare-sized's body)", flush=True)
+    print(
+        f"single lookups cycle through {len(entities)} ids; mean body {body_bytes} bytes (bare-sized's body)",
+        flush=True,
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     scripts = {
         "bare": constant_script("/"),
@@ -237,6 +265,14 @@ def load_test(
         servers.append("fastapi-route")
         scripts["fastapi-route single"] = scripts["api single"]
         scripts[f"fastapi-route batch {batch_size}"] = scripts[f"api batch {batch_size}"]
+    if preload:
+        servers.insert(servers.index("api") + 1, "api-preload")
+        scripts["api-preload single"] = scripts["api single"]
+        scripts[f"api-preload batch {batch_size}"] = scripts[f"api batch {batch_size}"]
+    if baseline is not None:
+        servers.insert(servers.index("api"), "api-baseline")
+        scripts["api-baseline single"] = scripts["api single"]
+        scripts[f"api-baseline batch {batch_size}"] = scripts[f"api batch {batch_size}"]
     if workers > 1:
         servers.append("api-workers")
         scripts[f"api-workers single (x{workers})"] = scripts["api single"]
@@ -245,7 +281,7 @@ def load_test(
         (tmp / f"{name.replace(' ', '_')}.lua").write_text(text)
     rows = []
     for server in servers:
-        proc = start(server, port, out, workers, body_bytes)
+        proc = start(server, port, out, workers, body_bytes, baseline)
         try:
             targets = [t for t in scripts if t.split(" ")[0] == server]
             for target in targets:
@@ -463,19 +499,31 @@ def markdown(result: dict[str, Any]) -> str:
         by = {(r["target"], r["concurrency"]): r for r in result["load"]}
         lines += [
             "",
-            "| concurrency | api single / bare (req/s) | FastAPI route single / bare (req/s) | api single / fastapi-constant (req/s) | api single / bare, by server CPU per request | api single / bare-sized (req/s) |",
-            "|---|---|---|---|---|---|",
+            "| concurrency | api single / bare (req/s) | FastAPI route single / bare (req/s) | api single / fastapi-constant (req/s) | api single / bare, by server CPU per request | api single / bare-sized (req/s) | api-baseline single / bare (req/s; by CPU) | api-preload single / bare (req/s; by CPU) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for c in sorted({r["concurrency"] for r in result["load"]}):
             a, b, f = by.get(("api single", c)), by.get(("bare", c)), by.get(("fastapi-constant", c))
             route, sized = by.get(("fastapi-route single", c)), by.get(("bare-sized", c))
+            base = by.get(("api-baseline single", c))
+            held = by.get(("api-preload single", c))
             if a and b and f:
                 cpu = a["server_cpu_us_per_request"]
                 slow = f"{route['rps'] / b['rps']:.0%}" if route else "-"
                 same_size = f"{a['rps'] / sized['rps']:.0%}" if sized else "-"
+                before = (
+                    f"{base['rps'] / b['rps']:.0%}; {b['server_cpu_us_per_request'] / base['server_cpu_us_per_request']:.0%}"
+                    if base
+                    else "-"
+                )
+                pre = (
+                    f"{held['rps'] / b['rps']:.0%}; {b['server_cpu_us_per_request'] / held['server_cpu_us_per_request']:.0%}"
+                    if held
+                    else "-"
+                )
                 lines.append(
                     f"| {c} | {a['rps'] / b['rps']:.0%} | {slow} | {a['rps'] / f['rps']:.0%} | "
-                    f"{b['server_cpu_us_per_request'] / cpu:.0%} | {same_size} |"
+                    f"{b['server_cpu_us_per_request'] / cpu:.0%} | {same_size} | {before} | {pre} |"
                 )
     if result.get("in_process"):
         lines += ["", "| in process (no HTTP) | CPU µs / request | load avg |", "|---|---|---|"]
@@ -507,6 +555,11 @@ def main() -> int:
     p.add_argument("--port", type=int, default=18765)
     p.add_argument("--no-fastapi-route", action="store_true", help="skip the API without its fast path")
     p.add_argument("--workers", type=int, default=1, help="also load-test `fraudmine serve --workers N` (N > 1)")
+    p.add_argument("--preload", action="store_true", help="also load-test `fraudmine serve --preload`")
+    p.add_argument("--ids", type=int, default=None, help="single lookups cycle through this many ids (default: all)")
+    p.add_argument(
+        "--baseline-code", type=Path, default=None, help="also load-test the API importing fraudmine from this folder"
+    )
     p.add_argument("--build", type=Path, nargs="*", default=[], help="run folders to time the snapshot build on")
     p.add_argument("--in-process", action="store_true", help="only the in-process CPU cost per request (no wrk)")
     p.add_argument(
@@ -527,6 +580,9 @@ def main() -> int:
             args.port,
             not args.no_fastapi_route,
             args.workers,
+            args.ids,
+            args.baseline_code,
+            args.preload,
         )
         if args.out and not args.in_process
         else [],

@@ -21,7 +21,7 @@ from fraudmine.api.app import create_app
 from fraudmine.api.fastpath import RiskApi
 from fraudmine.api.routers.risk import RISK_ROUTE
 from fraudmine.api.settings import ApiSettings
-from fraudmine.api.stores.sqlite import SqliteStore
+from fraudmine.api.stores.sqlite import SqliteSnapshot, SqliteStore
 from fraudmine.contracts.serving import SCHEMA_VERSION
 from tests.serving_runs import publish, write_run
 
@@ -114,11 +114,18 @@ CASES: list[tuple[str, str, str | None, bytes, bytes | None, int, bool]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[RiskApi, RiskApi, list[str]]:
+@pytest.fixture(scope="module", params=[False, True], ids=["sqlite-read", "preloaded"])
+def apps(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[RiskApi, RiskApi, list[str]]:
+    """The fast app (its store reading SQLite per lookup, or holding every body in memory) and FastAPI alone."""
     out = tmp_path_factory.mktemp("fast")
     publish(out, write_run(out, "2026-11-01", "2026-11-01-aaaa"))
-    fast = create_app(ApiSettings(output=out, api_keys=(KEY,), max_batch=3), SqliteStore(out))
+    preload: bool = request.param
+    fast = create_app(
+        ApiSettings(output=out, api_keys=(KEY,), max_batch=3, preload=preload), SqliteStore(out, preload=preload)
+    )
+    assert (fast.state.store.current().preloaded is not None) is preload
     slow = create_app(ApiSettings(output=out, api_keys=(KEY,), max_batch=3, fast_path=False), SqliteStore(out))
     assert fast.hot is not None and slow.hot is None
     fell_back: list[str] = []
@@ -195,6 +202,8 @@ def test_a_failing_lookup_is_answered_by_fastapi(
         raise RuntimeError("disk gone")
 
     monkeypatch.setattr(reader, "risk_body", broken)
+    if reader.preloaded is not None:  # a held body is answered without a read: make the entity a miss
+        monkeypatch.setattr(reader, "_bodies", {})
     fell_back.clear()
     with pytest.raises(RuntimeError, match="disk gone"):  # FastAPI's ServerErrorMiddleware re-raises after its 500
         call(fast, "GET", "/v1/risk/merchant/m0000001")
@@ -210,18 +219,27 @@ def test_a_body_too_large_to_buffer_is_replayed_to_fastapi(apps: tuple[RiskApi, 
     assert fell_back == ["/v1/risk:batch"]
 
 
-def _as_version_1(out: Path, dest: Path) -> None:
-    """Copy ``out``'s current snapshot under the same name into ``dest`` as a schema-1 file (no ``risk_docs``)."""
+def _edited_copy(out: Path, dest: Path, *edits: tuple[str, tuple[object, ...]]) -> Path:
+    """Copy ``out``'s current snapshot under the same name into ``dest``, apply the SQL ``edits``, point
+    ``dest``'s ``serving/current`` at it; returns the copy."""
     snap = (out / "serving" / "current").resolve()
     copy = dest / "serving" / "snapshots" / snap.name
     copy.parent.mkdir(parents=True)
     copy.write_bytes(snap.read_bytes())
     con = sqlite3.connect(copy)
-    con.execute("DROP TABLE risk_docs")
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    for sql, params in edits:
+        con.execute(sql, params)
     con.commit()
     con.close()
     (dest / "serving" / "current").symlink_to(Path("snapshots") / snap.name)
+    return copy
+
+
+def _as_version_1(out: Path, dest: Path) -> None:
+    """Copy ``out``'s current snapshot under the same name into ``dest`` as a schema-1 file (no ``risk_docs``)."""
+    _edited_copy(
+        out, dest, ("DROP TABLE risk_docs", ()), ("UPDATE meta SET value = '1' WHERE key = 'schema_version'", ())
+    )
 
 
 def test_a_version_1_snapshot_is_served_with_the_same_bytes(
@@ -237,3 +255,41 @@ def test_a_version_1_snapshot_is_served_with_the_same_bytes(
     for method, path, key, body, ctype, status, _ in CASES:
         if status in (200, 404):
             assert call(old, method, path, key, body, ctype) == call(fast, method, path, key, body, ctype), path
+
+
+def _with_unservable_keys(out: Path, dest: Path) -> Path:
+    """Copy ``out``'s current snapshot into ``dest`` with ``risk_docs`` rows under keys the route refuses."""
+    copy = "INSERT INTO risk_docs (key, doc) SELECT ?, doc FROM risk_docs WHERE key = 'merchant/m0000001'"
+    return _edited_copy(out, dest, *[(copy, (key,)) for key in UNSERVABLE])
+
+
+UNSERVABLE = ("merchant/bad id", "shop/m0000001", "merchant/m1/more", "merchant/" + "x" * 129, "merchant/")
+
+
+def test_preload_holds_every_servable_body_and_nothing_else(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    publish(out, write_run(out, "2026-11-01", "2026-11-01-aaaa"))
+    snap = _with_unservable_keys(out, tmp_path / "odd")
+    plain, held = SqliteSnapshot(snap), SqliteSnapshot(snap, preload=True)
+    assert plain.preloaded is None and held.preloaded is not None
+    keys = [k for (k,) in sqlite3.connect(snap).execute("SELECT key FROM risk_docs")]
+    servable = [k for k in keys if k not in UNSERVABLE]
+    assert len(servable) == len(keys) - len(UNSERVABLE) >= 5
+    assert held.preloaded == {k: plain.risk_body(*k.split("/", 1)) for k in servable}
+    # version 1 (no risk_docs): the same bodies, built from the scores rows
+    _as_version_1(out, tmp_path / "v1")
+    v1 = SqliteSnapshot((tmp_path / "v1" / "serving" / "current").resolve(), preload=True)
+    assert v1.info.schema_version == 1 and v1.preloaded == held.preloaded
+
+
+def test_preloaded_fast_path_leaves_unservable_paths_to_fastapi(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    publish(out, write_run(out, "2026-11-01", "2026-11-01-aaaa"))
+    odd = tmp_path / "odd"
+    _with_unservable_keys(out, odd)
+    fast = create_app(ApiSettings(output=odd, api_keys=(KEY,), preload=True), SqliteStore(odd, preload=True))
+    slow = create_app(ApiSettings(output=odd, api_keys=(KEY,), fast_path=False), SqliteStore(odd))
+    for key in UNSERVABLE:
+        expected = call(slow, "GET", "/v1/risk/" + key)
+        assert expected[0] in (404, 422) and call(fast, "GET", "/v1/risk/" + key) == expected, key
+    assert call(fast, "GET", "/v1/risk/merchant/m0000001")[0] == 200

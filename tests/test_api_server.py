@@ -39,11 +39,13 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise TimeoutError(f"{base} not ready after {timeout}s")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(params=["false", "true"], ids=["sqlite-read", "preloaded"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``fraudmine serve`` over ``tmp_path``, reading SQLite per lookup or holding every body in memory."""
     publish(tmp_path, write_run(tmp_path, "2026-11-01", "run-1", m1_risk=0.1))
     port = free_port()
     env = {**os.environ, "FRAUDMINE_API_KEYS": KEY, "FRAUDMINE_RELOAD_INTERVAL_S": "0.05"}
+    env["FRAUDMINE_PRELOAD"] = request.param
     cmd = [sys.executable, "-m", "fraudmine.cli", "serve", "--out", str(tmp_path), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

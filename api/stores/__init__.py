@@ -21,4 +21,4 @@ def make_store(settings: ApiSettings) -> RiskStore:
 
         client = redis.Redis.from_url(settings.redis_url)
         return RedisStore(client, settings.redis_prefix, out_dir=out, keep=settings.redis_keep)
-    return SqliteStore(out)
+    return SqliteStore(out, preload=settings.preload)

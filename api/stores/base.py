@@ -130,6 +130,16 @@ class SnapshotReader(Protocol):
         """The 200 body of a single lookup (see the module docstring), or ``None`` if it is not scored."""
         ...
 
+    @property
+    def preloaded(self) -> Mapping[str, bytes] | None:
+        """Every servable entity's 200 body by ``"<entity_type>/<entity_id>"`` (the lookup path after
+        ``/v1/risk/``) when the reader holds them all in memory, else ``None``.
+
+        Servable means the route would accept the path (a scored type, an id matching the API's id
+        pattern), so a hit is a request the route answers with 200 and exactly this body.
+        """
+        ...
+
     def risks_json(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
         """Risks of ``(entity_type, entity_id)`` keys as JSON text, in the same order (``None`` where not scored)."""
         ...

@@ -107,6 +107,11 @@ class RedisSnapshot:
         """The snapshot's metadata."""
         return self._info
 
+    @property
+    def preloaded(self) -> None:
+        """Never: every lookup asks Redis (see ``SnapshotReader.preloaded``)."""
+        return None
+
     def risk_json(self, entity_type: str, entity_id: str) -> str | None:
         """See ``SnapshotReader.risk_json``."""
         return _text(self._c.hget(f"{self._ns}:risk", _key(entity_type, entity_id)))

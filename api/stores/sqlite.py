@@ -11,6 +11,12 @@ A single lookup reads the entity's ready-made risk document from ``risk_docs``
 (schema version 2) and appends the snapshot stamp: one indexed read, no JSON
 work.  Version 1 snapshots (built before ``risk_docs`` existed, e.g. after a
 rollback) are served too, by building the same document from ``scores``.
+
+With ``preload`` (``FRAUDMINE_PRELOAD``) the reader reads every entity's document once
+when it opens the snapshot and keeps the finished bodies (document plus stamp) in a
+dict: a single lookup is then one dict read, no SQLite call.  This is the whole
+immutable snapshot's risk documents in memory, not a cache: no entry is added,
+evicted or depends on the traffic; the cost is memory and the load at each swap.
 """
 
 from __future__ import annotations
@@ -18,13 +24,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fraudmine.api.schemas import ID_PATTERN
 from fraudmine.api.stores.base import IncompatibleSnapshot, SnapshotInfo, parse_evidence
 from fraudmine.contracts import serving as S
+from fraudmine.contracts.ids import ScoredType
 from fraudmine.contracts.serving import risk_json
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,8 @@ log = logging.getLogger(__name__)
 _RISK_SQL = f"SELECT {', '.join(S.RISK_COLUMNS)} FROM scores WHERE entity_type = ? AND entity_id = ?"
 _DOC_SQL = "SELECT doc FROM risk_docs WHERE key = ?"
 _BATCH_CHUNK = 400  # bound variables per IN (...) list
+_SERVABLE = re.compile(f"(?:{'|'.join(re.escape(t.value) for t in ScoredType)})/{ID_PATTERN.strip('^$')}")
+"""A ``risk_docs`` key the lookup route accepts as ``/v1/risk/<key>`` (used with ``fullmatch``)."""
 
 
 class SqliteSnapshot:
@@ -39,13 +50,14 @@ class SqliteSnapshot:
 
     Args:
         path: the snapshot file.
+        preload: read every risk body into memory now (single lookups then skip SQLite).
 
     Raises:
         sqlite3.Error: the file is not a readable SQLite database.
         IncompatibleSnapshot: its schema version is not supported.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, preload: bool = False) -> None:
         self.path = path
         self._con = sqlite3.connect(
             f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False, cached_statements=32
@@ -60,6 +72,25 @@ class SqliteSnapshot:
         self._info = SnapshotInfo.from_meta(path.name.removesuffix(S.SNAPSHOT_SUFFIX), meta)
         self._docs = self._info.schema_version >= S.RISK_DOCS_SINCE
         self._suffix = self._info.body_suffix
+        self._bodies: dict[str, bytes] | None = self._all_bodies() if preload else None
+
+    def _all_bodies(self) -> dict[str, bytes]:
+        """Every servable entity's finished body (document plus stamp) by ``risk_docs`` key.
+
+        Keys the route would refuse (422) are left out, so that a hit is always a valid request.
+        """
+        cut, ok = self._suffix, _SERVABLE.fullmatch
+        if self._docs:
+            rows = self._con.execute("SELECT key, doc FROM risk_docs")
+            return {key: doc[:-1] + cut for key, doc in rows if ok(key)}
+        rows = self._con.execute(f"SELECT {', '.join(S.RISK_COLUMNS)} FROM scores")
+        keyed = ((S.risk_doc_key(r[0], r[1]), r) for r in rows)
+        return {key: risk_json(r).encode()[:-1] + cut for key, r in keyed if ok(key)}
+
+    @property
+    def preloaded(self) -> dict[str, bytes] | None:
+        """See :attr:`SnapshotReader.preloaded` (set when the reader was opened with ``preload``)."""
+        return self._bodies
 
     @property
     def info(self) -> SnapshotInfo:
@@ -76,6 +107,8 @@ class SqliteSnapshot:
 
     def risk_body(self, entity_type: str, entity_id: str) -> bytes | None:
         """See :meth:`SnapshotReader.risk_body`: the stored document with the snapshot stamp appended."""
+        if self._bodies is not None:  # preloaded: one dict read
+            return self._bodies.get(f"{entity_type}/{entity_id}")
         if self._docs:  # the hot path, inlined: one primary-key read
             row = self._cursor.execute(_DOC_SQL, (f"{entity_type}/{entity_id}",)).fetchone()
             return None if row is None else row[0][:-1] + self._suffix  # type: ignore[no-any-return]
@@ -157,10 +190,12 @@ class SqliteStore:
 
     Args:
         out_dir: the output root the nightly pipeline publishes into.
+        preload: open every snapshot with its risk bodies in memory (:class:`SqliteSnapshot`).
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, preload: bool = False) -> None:
         self.out_dir = out_dir
+        self.preload = preload
         self._link = out_dir / S.SERVING_DIR / S.CURRENT
         self._target: str | None = None
         self._failed: str | None = None
@@ -184,7 +219,7 @@ class SqliteStore:
             return False
         path = (self._link.parent / target).resolve()
         try:
-            reader = SqliteSnapshot(path)
+            reader = SqliteSnapshot(path, self.preload)
         except (sqlite3.Error, IncompatibleSnapshot, KeyError, ValueError) as exc:
             log.error("cannot open snapshot %s, keeping %s: %s", path, self._target, exc)
             self._failed = target

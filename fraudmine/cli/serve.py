@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["store"] = args.store
     if args.redis_url is not None:
         overrides["redis_url"] = args.redis_url
+    if args.preload:
+        overrides["preload"] = True
     from pydantic import ValidationError
 
     try:
@@ -83,6 +85,11 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--api-key-file", type=Path, default=None, help="file with one API key per line")
     s.add_argument("--store", choices=("sqlite", "redis"), default=None, help="back end (default sqlite)")
     s.add_argument("--redis-url", default=None, help="Redis URL for --store redis")
+    s.add_argument(
+        "--preload",
+        action="store_true",
+        help="SQLite store: hold every entity's risk body in memory (FRAUDMINE_PRELOAD; ~1 GiB at m scale)",
+    )
     s.add_argument("--example", action="store_true", help="print how to start the API and a curl example, then exit")
     s.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     s.set_defaults(func=run)
