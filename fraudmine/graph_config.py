@@ -134,6 +134,9 @@ class BrushingConfig(_Strict):
     ``window_days``, ``max_span_days``, ``expand_slack_days``, ``min_buyers`` and ``attach_min_excess``
     were chosen on synthetic seeds 7 and 8 (realistic default scenario of 2026-12-07, scale s), not on the
     reported seeds; ``attach_min_outside_days`` and ``attach_new_max_ratio`` on seeds 4, 5 and 6.
+    ``min_core_buyers``, ``min_campaign_buyers``, ``shop_relative``, ``shop_lift_prior`` and
+    ``campaign_reach_days`` (2026-12-07, session 23) on seeds 1 and 2 of the current generator, checked on
+    seeds 3 and 4 (docs/benchmarks.md, "brushing blocks"); the reach is the candidate window's 21 days.
     """
 
     min_buyer_products: int = Field(
