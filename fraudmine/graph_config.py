@@ -134,6 +134,9 @@ class BrushingConfig(_Strict):
     ``window_days``, ``max_span_days``, ``expand_slack_days``, ``min_buyers`` and ``attach_min_excess``
     were chosen on synthetic seeds 7 and 8 (realistic default scenario of 2026-12-07, scale s), not on the
     reported seeds; ``attach_min_outside_days`` and ``attach_new_max_ratio`` on seeds 4, 5 and 6.
+    ``min_core_buyers``, ``min_campaign_buyers``, ``shop_relative``, ``shop_lift_prior`` and
+    ``campaign_reach_days`` (2026-12-07, session 23) on seeds 1 and 2 of the current generator, checked on
+    seeds 3 and 4 (docs/benchmarks.md, "brushing blocks"); the reach is the candidate window's 21 days.
     """
 
     min_buyer_products: int = Field(
@@ -166,6 +169,30 @@ class BrushingConfig(_Strict):
         gt=0,
         description="... and its span buyers join only when at most this many times the block's core buyers on it "
         "(null: the excess test on whatever outside time there is, the rule before 2026-12-07)",
+    )
+    min_core_buyers: int = Field(
+        2,
+        ge=2,
+        description="smallest FRAUDAR core peeled; a core under min_buyers is kept only when its campaign adds "
+        "min_campaign_buyers (sparse brushing: few accounts ordered two targets); >= min_buyers: off (before "
+        "2026-12-07)",
+    )
+    min_campaign_buyers: int = Field(
+        5, ge=1, description="buyers a small core's campaign must add beyond it (see min_core_buyers)"
+    )
+    shop_relative: bool = Field(
+        True,
+        description="the campaign excess test expects the shop's own traffic lift in the span (its other listings): "
+        "a shop-wide sales event is not a campaign (off before 2026-12-07)",
+    )
+    shop_lift_prior: float = Field(
+        2.0, ge=0, description="pseudo-buyers shrinking the shop's lift towards 1 (a quiet shop's few orders)"
+    )
+    campaign_reach_days: float = Field(
+        21.0,
+        ge=0,
+        description="a block product's campaign window: its busiest window this long containing the block's span "
+        "(0: the span itself, the rule before 2026-12-07)",
     )
     max_blocks_per_component: int = Field(20, ge=1)
     column_weight_c: float = Field(5.0, gt=0, description="FRAUDAR column weight 1 / log(degree + c)")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -48,6 +49,7 @@ from fraudmine.graph.algorithms import local
 from fraudmine.graph.algorithms.community_ops import cluster_id
 from fraudmine.graph.algorithms.fraudar import Block, column_weights, peel_blocks
 from fraudmine.graph.algorithms.spark_common import to_pandas
+from fraudmine.graph.campaign import campaign_buyers, confirm_core, shop_lift
 from fraudmine.graph.clusters import CLUSTER_ID, ROLE, assemble_clusters
 from fraudmine.graph_config import BrushingConfig
 
@@ -111,70 +113,6 @@ def time_span(cand: pd.DataFrame, buyers: list[str], products: list[str]) -> tup
     return t.quantile(0.05), t.quantile(0.95)
 
 
-def campaign_buyers(
-    touches: pd.DataFrame,
-    products: list[str],
-    lo: pd.Timestamp,
-    hi: pd.Timestamp,
-    slack_days: float,
-    min_excess: float = 0.0,
-    as_of: pd.Timestamp | None = None,
-    core: list[str] | None = None,
-    min_outside_days: float = 0.0,
-    new_max_ratio: float | None = None,
-) -> list[str]:
-    """Buyers who ordered or reviewed one of ``products`` between ``lo`` and ``hi`` (± ``slack_days``),
-    on the products whose traffic in that span is mostly excess.
-
-    For each product, ``n_in`` buyers touched it in the span and ``n_out`` outside it, over the
-    product's observed life (first touch to ``as_of``, default the last touch of ``touches``); the
-    buyers expected in the span at the outside rate are ``n_out · span / max(life - span, span)``.
-    A product's buyers in the span join when ``1 - expected / n_in ≥ min_excess``: at 0.75, at most a
-    quarter of them are explained by the product's ordinary traffic (``min_excess ≤ 0`` is the old
-    rule, every buyer in the span).
-
-    A product observed for less than ``min_outside_days`` outside the span has no outside rate to
-    compare with (a new listing, a popular new shop whose whole traffic falls in the span): its
-    buyers in the span join only when they are at most ``new_max_ratio`` times its buyers among
-    ``core`` (the block's peeled buyers), i.e. when the span's traffic is mostly the block itself;
-    ``new_max_ratio`` ``None`` keeps the old rule (the excess test on whatever outside time there is).
-
-    Args:
-        touches: ``[buyer, product, first_ts]`` buyer-product edges (all of them, not only candidates).
-        min_excess: share of the span's buyers that must be unexplained by the product's outside rate.
-        as_of: end of the observed period.
-        core: the block's core buyers (for products without an outside rate).
-        min_outside_days: observed days outside the span needed for the excess test.
-        new_max_ratio: span buyers per core buyer allowed on a product without an outside rate.
-    """
-    slack = pd.Timedelta(days=slack_days)
-    a, b = lo - slack, hi + slack
-    t = pd.to_datetime(touches[S.FIRST_TS], utc=True)
-    end = as_of if as_of is not None else (t.max() if len(t) else b)
-    span_days = max((b - a).total_seconds() / 86400.0, 1e-9)
-    core_set = set(core or ())
-    out: set[str] = set()
-    for p in products:
-        on = (touches["product"] == p).to_numpy()
-        if not on.any():
-            continue
-        tp = t[on]
-        inside = ((tp >= a) & (tp <= b)).to_numpy()
-        n_in = int(inside.sum())
-        if n_in == 0:
-            continue
-        life = (end - tp.min()).total_seconds() / 86400.0
-        if new_max_ratio is not None and life - span_days < min_outside_days:
-            n_core = len(core_set.intersection(touches.loc[on, "buyer"].astype(str)))
-            if n_in <= new_max_ratio * max(n_core, 1):
-                out.update(touches.loc[on, "buyer"].to_numpy()[inside].astype(str).tolist())
-            continue
-        expected = (on.sum() - n_in) * span_days / max(life - span_days, span_days)
-        if 1.0 - expected / n_in >= min_excess:
-            out.update(touches.loc[on, "buyer"].to_numpy()[inside].astype(str).tolist())
-    return sorted(out)
-
-
 def find_blocks(
     cand: pd.DataFrame,
     min_buyers: int,
@@ -229,10 +167,101 @@ def find_blocks(
     return out
 
 
+@dataclass(frozen=True)
+class CampaignBlock:
+    """A brushing block: its buyers (core and campaign), products, FRAUDAR block and time span."""
+
+    buyers: list[str]
+    core: list[str]
+    products: list[str]
+    block: Block
+    lo: pd.Timestamp
+    hi: pd.Timestamp
+
+    @property
+    def span_days(self) -> float:
+        """Days between the 5 % and 95 % quantiles of the block's edge times."""
+        return float((self.hi - self.lo).total_seconds()) / 86400.0
+
+
+def dense_in_time(
+    cand: pd.DataFrame, cfg: BrushingConfig
+) -> list[tuple[list[str], list[str], Block, pd.Timestamp, pd.Timestamp]]:
+    """FRAUDAR blocks of the candidate edges (cores from ``min_core_buyers``) dense in time (``max_span_days``).
+
+    Returns:
+        ``(core buyers, products, block, lo, hi)`` per block, ``[lo, hi]`` its :func:`time_span`.
+    """
+    found = find_blocks(
+        cand,
+        min(cfg.min_core_buyers, cfg.min_buyers),
+        cfg.min_products,
+        cfg.min_fill,
+        cfg.max_blocks_per_component,
+        cfg.column_weight_c,
+    )
+    out = []
+    for buyers, products, blk in found:
+        lo, hi = time_span(cand, buyers, products)
+        if (hi - lo).total_seconds() / 86400.0 <= cfg.max_span_days:
+            out.append((buyers, products, blk, lo, hi))
+    log.info("brushing: %d FRAUDAR blocks, %d dense in time", len(found), len(out))
+    return out
+
+
+def campaign_blocks(
+    cand: pd.DataFrame,
+    touches: pd.DataFrame,
+    cfg: BrushingConfig,
+    as_of: pd.Timestamp | None = None,
+) -> list[CampaignBlock]:
+    """Brushing blocks from collected candidate edges: FRAUDAR cores dense in time, completed by their
+    campaign buyers and kept when the core or the campaign is large enough (:mod:`fraudmine.graph.campaign`).
+
+    Args:
+        cand: candidate edges (columns as :func:`candidate_edges`).
+        touches: ``[buyer, product, seller, first_ts]`` every buyer-product edge of the candidate
+            sellers' listings (the block products' traffic and, with ``shop_relative``, the shop's other
+            listings as the reference of :func:`~fraudmine.graph.campaign.shop_lift`).
+        cfg: the ``clusters.brushing`` config section.
+        as_of: end of the observed period; default the last touch.
+    """
+    if as_of is None and len(touches):
+        as_of = pd.to_datetime(touches[S.FIRST_TS], utc=True).max()
+    seller_of = dict(zip(cand["product"], cand["seller"], strict=False))
+    out = []
+    for core, products, blk, lo, hi in dense_in_time(cand, cfg):
+        on = touches["product"].isin(products)
+        lift = 1.0
+        if cfg.shop_relative and as_of is not None:
+            shops = {seller_of[p] for p in products}
+            ref = touches[~on & touches["seller"].isin(shops)]
+            mid, half = lo + (hi - lo) / 2, pd.Timedelta(days=cfg.campaign_reach_days / 2)
+            a, b = (mid - half, mid + half) if hi - lo < 2 * half else (lo, hi)
+            lift = shop_lift(ref, a, b, cfg.expand_slack_days, as_of, cfg.shop_lift_prior, cfg.attach_min_outside_days)
+        joined = campaign_buyers(
+            touches[on],
+            products,
+            lo,
+            hi,
+            cfg.expand_slack_days,
+            cfg.attach_min_excess,
+            as_of,
+            core,
+            cfg.attach_min_outside_days,
+            cfg.attach_new_max_ratio,
+            lift,
+            cfg.campaign_reach_days,
+        )
+        if confirm_core(core, joined, cfg.min_buyers, cfg.min_campaign_buyers):
+            out.append(CampaignBlock(sorted(set(core) | set(joined)), core, products, blk, lo, hi))
+    return out
+
+
 def brushing_blocks(
     edges: DataFrame, nodes: DataFrame, cfg: BrushingConfig, as_of: datetime | None = None
 ) -> tuple[DataFrame, DataFrame]:
-    """Brushing blocks as cluster rows.
+    """Brushing blocks as cluster rows (:func:`campaign_blocks` on the collected candidates).
 
     Args:
         edges: typed edges as of the date.
@@ -245,51 +274,30 @@ def brushing_blocks(
         (role ``buyer``) and products (role ``target``).
     """
     spark: SparkSession = edges.sparkSession
-    # built once: the candidates and, after the peel, the targets' buyers both read it
+    # built once: the candidates and, after the peel, the candidate shops' traffic both read it
     bp = buyer_product_edges(edges).localCheckpoint(eager=True)
     cand = to_pandas(candidate_pairs(bp, cfg.min_buyer_products, cfg.window_days))
     log.info("brushing: %d candidate buyer-product edges", len(cand))
-    found = find_blocks(
-        cand, cfg.min_buyers, cfg.min_products, cfg.min_fill, cfg.max_blocks_per_component, cfg.column_weight_c
-    )
-    blocks = []
-    for buyers, products, blk in found:
-        lo, hi = time_span(cand, buyers, products)
-        span = (hi - lo).total_seconds() / 86400.0
-        if span <= cfg.max_span_days:
-            blocks.append((buyers, products, blk, lo, hi, span))
-    log.info("brushing: %d FRAUDAR blocks, %d dense in time", len(found), len(blocks))
-    touches = pd.DataFrame(columns=["buyer", "product", S.FIRST_TS])
-    if blocks:
-        targets = spark.createDataFrame([(p,) for b in blocks for p in b[1]], "product string").distinct()
-        touches = to_pandas(bp.join(F.broadcast(targets), "product").select("buyer", "product", S.FIRST_TS))
-    end = pd.Timestamp(as_of) if as_of is not None else None
+    touches = pd.DataFrame(columns=["buyer", "product", "seller", S.FIRST_TS])
+    if len(cand):
+        # the shops of the blocks are among the candidates' shops (few): their whole traffic is collected
+        shops = spark.createDataFrame([(s,) for s in sorted(set(cand["seller"]))], "seller string")
+        touches = to_pandas(bp.join(F.broadcast(shops), "seller").select("buyer", "product", "seller", S.FIRST_TS))
+    blocks = campaign_blocks(cand, touches, cfg, pd.Timestamp(as_of) if as_of is not None else None)
     rows, summ = [], []
-    for core, products, blk, lo, hi, span in blocks:
-        joined = campaign_buyers(
-            touches,
-            products,
-            lo,
-            hi,
-            cfg.expand_slack_days,
-            cfg.attach_min_excess,
-            end,
-            core,
-            cfg.attach_min_outside_days,
-            cfg.attach_new_max_ratio,
-        )
-        buyers = sorted(set(core) | set(joined))
+    for cb in blocks:
+        core, products, blk = cb.core, cb.products, cb.block
         cid = cluster_id("brushing", f"{products[0]}|{core[0]}")  # two blocks may share a buyer
-        rows += [(cid, b, "buyer") for b in buyers] + [(cid, p, "target") for p in products]
+        rows += [(cid, b, "buyer") for b in cb.buyers] + [(cid, p, "target") for p in products]
         ev = {
-            "buyers": len(buyers),
+            "buyers": len(cb.buyers),
             "core_buyers": len(core),
             "products": len(products),
             "edges": blk.n_edges,
             "fill": round(blk.n_edges / (len(core) * len(products)), 3),
             "density": round(blk.density, 4),
-            "active_days": round(float(span), 1),
-            "first_ts": str(lo),
+            "active_days": round(cb.span_days, 1),
+            "first_ts": str(cb.lo),
             "products_list": products[:20],
         }
         summ.append((cid, float(1.0 - np.exp(-blk.density)), json.dumps(ev)))
