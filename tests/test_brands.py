@@ -44,6 +44,16 @@ def test_mentions_find_exact_typo_squat_and_homoglyph(title: str, kind: str) -> 
     assert [m.kind for m in found] == [kind]
 
 
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [("Nike经典运动鞋红色", "exact"), ("Louis Vuittonクラシックパーカーレッド", "exact"),
+     ("Nіke经典运动鞋", "homoglyph"), ("Nlke经典运动鞋", "typo_squat")],
+)  # fmt: skip
+def test_a_brand_run_into_another_script_is_no_homoglyph(title: str, kind: str) -> None:
+    # CJK titles write the brand in Latin letters with no space before the next word
+    assert [m.kind for m in BrandMatcher(brand_keys(BRANDS)).mentions(title)] == [kind]
+
+
 @pytest.mark.parametrize("title", ["like a bike, nice mug", "Nikon camera", "unrelated acne cream"])
 def test_ordinary_words_are_not_brand_squats(title: str) -> None:
     assert [m for m in BrandMatcher(brand_keys(BRANDS)).mentions(title) if m.brand_id != "b5"] == []
@@ -88,3 +98,24 @@ def test_violations_separate_sloppy_claims_from_counterfeit_patterns() -> None:
     assert "registered 12 days" in v.loc["p4", "evidence"]
     assert "copies another merchant" in v.loc["p5", "evidence"] and "market median" in v.loc["p5", "evidence"]
     assert v.index[-1] == "p3" and v.loc["p5", "n_evidence"] == 3  # most evidence first
+
+
+def test_a_typo_of_the_declared_brand_is_the_claim_not_a_squat() -> None:
+    products = pd.DataFrame(
+        {
+            "product_id": ["p1", "p2", "p3"],
+            "merchant_id": ["honest", "fake", "honest"],
+            "brand_id": ["b1", None, "b3"],
+            "title": ["Nkie running shoes", "Nkie running shoes", "Nkie sneakers"],
+            "price": [100.0, 100.0, 100.0],
+        }
+    )
+    merchants = pd.DataFrame({"merchant_id": ["honest", "fake"], "registered_at": pd.to_datetime(["2020-01-01"] * 2)})
+    auth = pd.DataFrame(columns=["brand_id", "merchant_id", "valid_from", "valid_to"])
+    v = brand_violations(products, merchants, BRANDS, auth, pd.Timestamp("2026-11-01"))
+    kinds = {(p, b): k for p, b, k in zip(v["product_id"], v["brand_id"], v["kind"], strict=True)}
+    # p1 declares Nike: its misspelt title is a typo of the claim; p2 declares nothing: the squat evades the
+    # brand field; p3 declares Adidas: its "Nkie" is still a squat of another protected brand
+    want = {("p1", "b1"): "exact", ("p2", "b1"): "typo_squat", ("p3", "b3"): "exact", ("p3", "b1"): "typo_squat"}
+    assert kinds == want
+    assert v.set_index("product_id").loc["p1", "level"] == "unauthorised_claim"

@@ -124,7 +124,7 @@ def test_spark_path_gives_the_local_clusters(spark: Any, tmp_path: Path) -> None
     assert rep["threshold"] == pytest.approx(lrep["threshold"], abs=1e-6)
     assert rep["image_conflict_bits"] == pytest.approx(lrep["image_conflict_bits"], abs=1e-6)
     keys = ("text_only_pairs_untrusted", "variant_pairs", "confident_edges", "refused_edges", "split_components",
-            "stock_photo_listings", "uncorroborated_cross_shop_pairs")  # fmt: skip
+            "stock_photo_listings", "uncorroborated_cross_shop_pairs", "text_only_pairs_vouched")  # fmt: skip
     for key in keys:
         assert rep[key] == lrep[key], key
     assert lrep["clusters"] >= 10 and lrep["refused_edges"] + lrep["variant_pairs"] > 0

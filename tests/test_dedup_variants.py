@@ -45,6 +45,17 @@ def test_variant_pairs_needs_same_shop_price_and_description() -> None:
     assert variant_pairs(i[:0], j[:0], merchant, price, desc, titles).shape == (0,)
 
 
+def test_a_missing_description_is_unknown_not_a_difference() -> None:
+    titles = ["denim jacket red", "denim jacket red blue"] * 4
+    i, j = np.arange(0, 8, 2), np.arange(1, 8, 2)
+    merchant = ["m1"] * 8
+    price = [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 12.0]
+    desc = ["d", None, None, None, None, "d", None, None]
+    got = variant_pairs(i, j, merchant, price, desc, titles)
+    # pairs 0-2: one or both descriptions missing, same shop, price and a one-word edit; 3: two prices
+    assert got.tolist() == [True, True, True, False]
+
+
 def _listings(merchants: list[str], prices: list[float]) -> pd.DataFrame:
     base = "ultra slim phone case for galaxy s21 shockproof"
     colours = ["black", "red", "blue", "green"]

@@ -7,7 +7,8 @@ mapped to Latin (a Unicode-confusables subset: Cyrillic, Greek, full-width; afte
 spaces and punctuation dropped: "NIKE, Inc.", "Nike Official Store" and "N I K E" share ``nike``.
 
 Mentions: each title window of one to three tokens is skeletonised and compared with the brand
-keys: equal → ``exact`` (``homoglyph`` when the raw text needed a look-alike mapping to match);
+keys: equal → ``exact`` (``homoglyph`` when the raw text needed a look-alike mapping to match; letters
+of other scripts run into the brand, as CJK titles write it, are dropped and no look-alike);
 a visual imitation (``Nlke``, ``N1ke``, ``rn`` for ``m``), an adjacent swap or a doubled letter, or
 for keys of five or more characters any single edit (Damerau-Levenshtein) → ``typo_squat``.
 """
@@ -37,6 +38,7 @@ _SUFFIXES = (
 )
 _SUFFIX_RE = re.compile(rf"(?:[\s,.&-]+(?:{_SUFFIXES})\.?)+$")
 _WORD = re.compile(r"[^\s,;:!?()\[\]{}\"'/|+]+")
+_NOT_SKELETON = re.compile(r"[^0-9a-z|!$@]+")  # what a skeleton keeps: Latin letters, digits, look-alike signs
 
 
 def skeleton(text: str | None) -> str:
@@ -206,12 +208,13 @@ class BrandMatcher:
         for n in (3, 2, 1):
             for s in range(0, max(len(raw_words) - n + 1, 0)):
                 raw = "".join(raw_words[s : s + n])
-                plain = re.sub(r"[^0-9a-z\u0080-\uffff]+", "", raw)
-                skel = re.sub(r"[^0-9a-z|!$@]+", "", raw.translate(_CONFUSABLES))
+                skel = re.sub(_NOT_SKELETON, "", raw.translate(_CONFUSABLES))
                 if len(skel) < 3:
                     continue
                 if skel.isalnum() and skel in self.keys:
-                    kind = "exact" if plain == skel else "homoglyph"
+                    # homoglyph only when a look-alike letter made the match: a brand written in Latin
+                    # and run into a word of another script ("Rolex经典…", "Pumaポータブル…") is exact
+                    kind = "exact" if re.sub(_NOT_SKELETON, "", raw) == skel else "homoglyph"
                     self._add(found, Mention(self.keys[skel], kind, " ".join(raw_words[s : s + n])))
                     continue
                 for key in self.squatted_keys(skel):

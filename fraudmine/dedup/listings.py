@@ -26,7 +26,7 @@ from fraudmine.dedup.blocking import block, embedding_knn, minhash_lsh, model_ke
 from fraudmine.dedup.cluster import CannotLink, canonical_member, cluster_pairs
 from fraudmine.dedup.corpus import build_corpus
 from fraudmine.dedup.features import pair_features, unsupervised_score
-from fraudmine.dedup.marketplace import corroborated, stock_photos
+from fraudmine.dedup.marketplace import corroborated, stock_photos, vouched
 from fraudmine.dedup.pairs import BucketGuard, IntArray
 from fraudmine.dedup.threshold import fit_image_confirmation, image_conflict_cut, mixture_threshold
 from fraudmine.dedup.tokensets import TokenSets
@@ -145,8 +145,9 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
     cannot = CannotLink(corpus.phash, corpus.has_phash, cut) if cut is not None else None
     shop = pd.factorize(listings["merchant_id"])[0]
     same_shop = ((shop[res.i] == shop[res.j]) & (shop[res.i] >= 0)).astype(np.int64)
-    use = trusted_pairs(feats, cut, same_shop)
-    report["text_only_pairs_untrusted"] = int((~use & (score >= threshold)).sum())
+    trusted = trusted_pairs(feats, cut, same_shop)
+    report["text_only_pairs_untrusted"] = int((~trusted & (score >= threshold)).sum())
+    use = trusted.copy()
     if params.variants:
         variant = variant_pairs(
             res.i, res.j, listings["merchant_id"], listings["price"], listings["description"], listings["title"]
@@ -154,9 +155,16 @@ def find_duplicates(listings: pd.DataFrame, params: DedupConfig) -> DuplicateRes
         report["variant_pairs"] = int(variant.sum())  # set aside: a shop's colour/size variants
         use &= ~variant
     # seller-level repetition: a cross-shop match needs other matches between the same two shops
-    backed = corroborated(shop[res.i], shop[res.j], use & (score >= threshold), params.min_shop_pair_matches)
-    report["uncorroborated_cross_shop_pairs"] = int((use & (score >= threshold) & ~backed).sum())
-    use &= backed
+    confident = use & (score >= threshold)
+    backed = corroborated(shop[res.i], shop[res.j], confident, params.min_shop_pair_matches)
+    report["uncorroborated_cross_shop_pairs"] = int((confident & ~backed).sum())
+    # ... and two shops known to copy each other vouch for their text-only matches
+    rescued = vouched(shop[res.i], shop[res.j], confident, params.min_shop_pair_matches)
+    rescued &= ~trusted & (score >= threshold)
+    if params.variants:
+        rescued &= ~variant
+    report["text_only_pairs_vouched"] = int(rescued.sum())
+    use = (use & backed) | rescued
     labels, stats = cluster_pairs(
         len(corpus), res.i[use], res.j[use], score[use], threshold, params.min_cohesion, cannot
     )

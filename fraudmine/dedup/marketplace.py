@@ -14,7 +14,10 @@ abuse is a behaviour that repeats):
 * **shop-pair corroboration** (:func:`corroborated`) — a shop that copies another shop's listings
   copies several of them, while two honest shops selling one generic product ("classic lipstick
   white") collide once.  A cross-shop confident pair joins clusters only when its two shops share
-  at least ``min_matches`` confident pairs; pairs within one shop are not affected.
+  at least ``min_matches`` confident pairs; pairs within one shop are not affected.  The same
+  evidence vouches for a text-only pair (an image missing, or a stock photo) between two such
+  shops (:func:`vouched`): once two shops are known to copy each other, a title match between them
+  is a copy whether or not its photo can confirm it.
 
 Both are neutral where the context is absent (no shop or no photo column, as in the public
 entity-resolution benchmarks, which never call them).  Measured in ``docs/benchmarks.md``
@@ -73,3 +76,15 @@ def corroborated(shop_i: IntArray, shop_j: IntArray, confident: BoolArray, min_m
     if min_matches <= 1:
         return np.ones(len(shop_i), dtype=bool)
     return np.asarray((shop_i == shop_j) | (shop_pair_support(shop_i, shop_j, confident) >= min_matches), dtype=bool)
+
+
+def vouched(shop_i: IntArray, shop_j: IntArray, confident: BoolArray, min_matches: int) -> BoolArray:
+    """Cross-shop pairs whose two shops share at least ``min_matches`` confident pairs (none when
+    ``min_matches`` ≤ 1: without the corroboration rule no shop pair is known to copy).
+
+    The caller trusts a text-only pair above the threshold that :func:`fraudmine.dedup.listings.trusted_pairs`
+    left out when its shop pair is vouched for by the ``confident`` (trusted, image-bearing or confirmed) pairs.
+    """
+    if min_matches <= 1:
+        return np.zeros(len(shop_i), dtype=bool)
+    return np.asarray((shop_i != shop_j) & (shop_pair_support(shop_i, shop_j, confident) >= min_matches), dtype=bool)

@@ -27,7 +27,9 @@ Every listing's text is normalised **once**, in one pass; later steps read its t
    threshold, the image-conflict cut and the image confirmation (:func:`.listings.fit_trust`), applied to
    every pair on the executors;
 6. **clustering** — the cross-shop confident edges whose two shops share too few confident edges are
-   dropped (:func:`corroborated_edges`, :func:`.marketplace.corroborated`), then connected components
+   dropped (:func:`corroborated_edges`, :func:`.marketplace.corroborated`) and the untrusted text-only
+   pairs between shops that share enough are added (:func:`vouched_edges`, :func:`.marketplace.vouched`),
+   then connected components
    of the confident edges by the caller's graph engine, then per component (``applyInPandas``)
    :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and :func:`.cluster.canonical_member`:
    within a component the same edges in the same order as the local path, so the same clusters.
@@ -286,7 +288,7 @@ def score_batch(pdf: pd.DataFrame, idf: pd.Series, variants: bool) -> pd.DataFra
     if variants:
         key = recs["desc_key"].to_numpy(dtype=np.int64)
         desc = key.astype(object)
-        desc[key < 0] = None  # no description: never a variant (as the local path's missing text)
+        desc[key < 0] = None  # no description: unknown (as the local path's missing text)
         variant = variant_pairs(li, lj, recs["merchant_id"], recs["price"], desc, recs["title"])
     else:
         variant = np.zeros(len(li), dtype=bool)
@@ -324,6 +326,25 @@ def corroborated_edges(conf: DataFrame, listings: DataFrame, min_matches: int) -
     n = F.count(F.lit(1)).over(Window.partitionBy(F.least("_a", "_b"), F.greatest("_a", "_b")))
     x = x.withColumn("_n", n)
     return x.where((F.col("_a") == F.col("_b")) | (F.col("_n") >= F.lit(min_matches))).select("i", "j", "score")
+
+
+def vouched_edges(text_only: DataFrame, conf: DataFrame, listings: DataFrame, min_matches: int) -> DataFrame:
+    """``text_only [i, j, score]`` pairs across two shops that share at least ``min_matches`` pairs of
+    ``conf`` (:func:`.marketplace.vouched`; none when ``min_matches`` ≤ 1)."""
+    if min_matches <= 1:
+        return text_only.select("i", "j", "score").limit(0)
+    shop = listings.select("rid", "merchant_id")
+
+    def shops(df: DataFrame) -> DataFrame:
+        x = df.join(shop.select(F.col("rid").alias("i"), F.col("merchant_id").alias("_a")), "i").join(
+            shop.select(F.col("rid").alias("j"), F.col("merchant_id").alias("_b")), "j"
+        )
+        return x.where(F.col("_a") != F.col("_b")).select(
+            "i", "j", "score", F.least("_a", "_b").alias("_lo"), F.greatest("_a", "_b").alias("_hi")
+        )
+
+    support = shops(conf).groupBy("_lo", "_hi").count().where(F.col("count") >= F.lit(min_matches))
+    return shops(text_only).join(support.select("_lo", "_hi"), ["_lo", "_hi"]).select("i", "j", "score")
 
 
 SCORE_BATCH_ROWS = 50_000
@@ -594,10 +615,15 @@ def find_duplicates_spark(
     # confident edges → components (graph engine) → clusters per component
     conf = decided.where("confident").select("i", "j", "score")
     # written once: the edges and the per-component clustering both read it (no second corroboration window)
-    corroborated_edges(conf, listings, params.min_shop_pair_matches).write.mode("overwrite").parquet(
-        str(work / "confident")
-    )
+    # text-only matches (untrusted: no image confirmation) between two shops the confident pairs show copying
+    text_only = decided.where(F.col("untrusted") & ~F.col("variant")).select("i", "j", "score")
+    backed = corroborated_edges(conf, listings, params.min_shop_pair_matches).withColumn("vouched", F.lit(False))
+    rescued = vouched_edges(text_only, conf, listings, params.min_shop_pair_matches).withColumn("vouched", F.lit(True))
+    backed.unionByName(rescued).write.mode("overwrite").parquet(str(work / "confident"))
     conf = spark.read.parquet(str(work / "confident"))
+    n_vouched = conf.where("vouched").count()
+    report["text_only_pairs_vouched"] = n_vouched
+    conf = conf.select("i", "j", "score")
     ids = listings.select("rid", "product_id", "merchant_id")
     named = conf.join(
         ids.select(F.col("rid").alias("i"), F.col("product_id").alias("src"), F.col("merchant_id").alias("ms")), "i"
@@ -613,7 +639,7 @@ def find_duplicates_spark(
     edges.write.mode("overwrite").parquet(str(work / "edges"))
     edges = spark.read.parquet(str(work / "edges"))
     n_edges = edges.count()
-    report["uncorroborated_cross_shop_pairs"] = int(counts["c"] or 0) - n_edges
+    report["uncorroborated_cross_shop_pairs"] = int(counts["c"] or 0) - (n_edges - n_vouched)
     comp = components(edges.select("src", "dst"))
     comp.write.mode("overwrite").parquet(str(work / "components"))
     comp = spark.read.parquet(str(work / "components"))

@@ -11,8 +11,9 @@ re-posted word for word stays a duplicate (its titles are equal).
 
 :func:`variant_pairs` marks candidate pairs that look like a variation family so the
 duplicate stage keeps them out of its match edges and reports how many it set aside. The rule
-is structural (no colour lexicon): same shop, equal price, equal description, and titles that
-differ in exactly one place by at most ``max_chars`` characters containing no space.
+is structural (no colour lexicon): same shop, equal price, equal description (a description missing
+on either side is unknown, not a difference: shops leave it empty on some of a family's listings), and
+titles that differ in exactly one place by at most ``max_chars`` characters containing no space.
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ def variant_pairs(
 
     Args:
         i, j: row positions of the pair's listings.
-        merchant, price, description, title: per listing; missing merchant, price or
-            description never matches (a pair without them is judged as usual).
+        merchant, price, description, title: per listing; a missing merchant or price never
+            matches (a pair without them is judged as usual); a missing description is compatible
+            with any (shop, price and the one-word title edit decide).
         max_chars: longest differing run of a title.
 
     Returns:
@@ -96,8 +98,7 @@ def variant_pairs(
     same = (
         (m_code[i] == m_code[j])
         & (m_code[i] >= 0)
-        & (d_code[i] == d_code[j])
-        & (d_code[i] >= 0)
+        & ((d_code[i] == d_code[j]) | (d_code[i] < 0) | (d_code[j] < 0))
         & np.isfinite(pr[i])
         & (pr[i] == pr[j])
     )

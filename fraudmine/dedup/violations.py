@@ -3,7 +3,8 @@
 A claim alone is not the signal (honest shops are sloppy with brand fields); the flag level comes
 from evidence:
 
-* ``evasion`` — the title writes the brand as a typo-squat or with look-alike letters;
+* ``evasion`` — the title writes the brand as a typo-squat or with look-alike letters (a misspelling
+  of the brand the listing declares in its brand field is a typo, not evasion: the claim is kept);
 * ``price`` — the price is far under the brand's market (median price of its listings by
   authorised sellers, or of all its listings when none is authorised);
 * ``copied_image`` — the listing's image is a near copy of another merchant's listing;
@@ -99,7 +100,12 @@ def brand_violations(
     matcher = BrandMatcher(brand_keys(brands))
     ment = mention_table(zip(products["product_id"], products["title"], strict=True), matcher)
     ment["source"] = "title"
-    allm = pd.concat([ment, claims], ignore_index=True)
+    # a typo of a brand the listing declares in its brand field evades nothing: the claim stands (exact)
+    declared = set(zip(claims["product_id"], claims["brand_id"], strict=True))
+    typo = ment["kind"].eq("typo_squat").to_numpy() & np.array(
+        [(pid, b) in declared for pid, b in zip(ment["product_id"], ment["brand_id"], strict=True)], dtype=bool
+    )
+    allm = pd.concat([ment[~typo], claims], ignore_index=True)
     allm = allm[allm["brand_id"].isin(protected)]
     rank = allm["kind"].map({"exact": 0, "homoglyph": 1, "typo_squat": 2})
     # keep the evasive form when both a claim and an evasive mention exist
