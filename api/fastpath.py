@@ -129,16 +129,8 @@ class HotRoutes:
             latency = self._latency[route] = self.metrics.requests.latency(route)
         latency.observe(time.perf_counter() - t0)
 
-    def record_single(self, status: int, t0: float) -> None:
-        """Count a single lookup answered by the fast path (status 200 or 404) and observe its latency."""
-        self._record("GET", RISK_ROUTE, status, t0)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a hot route's happy case, or pass the request on to FastAPI.
-
-        :class:`RiskApi` answers single lookups itself (:meth:`single`, inlined to spare a coroutine per
-        request) and calls this for everything else; a direct call answers single lookups the same way.
-        """
+        """Answer a hot route's happy case, or pass the request on to FastAPI."""
         if scope["type"] == "http" and not scope.get("root_path"):
             method: str = scope["method"]
             if method == "GET":
@@ -146,7 +138,7 @@ class HotRoutes:
                 answer = self.single(scope)
                 if answer is not None:
                     await _send_json(send, *answer)
-                    self.record_single(answer[0], t0)
+                    self._record("GET", RISK_ROUTE, answer[0], t0)
                     return
             elif method == "POST" and scope["path"] == BATCH_ROUTE:
                 rest = await self._batch(scope, receive, send)
@@ -233,26 +225,8 @@ class RiskApi(FastAPI):
         self.hot = HotRoutes(fallback, store, digests, metrics, max_batch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The fast path first, when enabled; FastAPI's own handling otherwise.
-
-        A single lookup's happy case is answered right here (the body of :meth:`HotRoutes.__call__`'s
-        ``GET`` branch, inlined: one coroutine per request fewer); any other ``GET`` goes to FastAPI, and
-        every other request to the fast path's ``__call__`` (batch, then FastAPI).
-        """
-        hot = self.hot
-        if hot is None:
+        """The fast path first, when enabled; FastAPI's own handling otherwise."""
+        if self.hot is not None:
+            await self.hot(scope, receive, send)
+        else:
             await super().__call__(scope, receive, send)
-            return
-        if scope["type"] == "http" and scope["method"] == "GET":
-            t0 = time.perf_counter()
-            answer = hot.single(scope)
-            if answer is not None:
-                status, body = answer
-                headers = [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE]
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                hot.record_single(status, t0)
-                return
-            await hot.fallback(scope, receive, send)
-            return
-        await hot(scope, receive, send)
