@@ -27,8 +27,8 @@ Every listing's text is normalised **once**, in one pass; later steps read its t
    threshold, the image-conflict cut and the image confirmation (:func:`.listings.fit_trust`), applied to
    every pair on the executors;
 6. **clustering** — the cross-shop confident edges whose two shops share too few confident edges are
-   dropped (:func:`corroborated_edges`, :func:`.marketplace.corroborated`) and the untrusted text-only
-   pairs between shops that share enough are added (:func:`vouched_edges`, :func:`.marketplace.vouched`),
+   dropped (:func:`.marketplace.corroborated`) and the untrusted text-only pairs between shops that share
+   enough are added (:func:`.marketplace.vouched`), both in :func:`shop_rule_edges`,
    then connected components
    of the confident edges by the caller's graph engine, then per component (``applyInPandas``)
    :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and :func:`.cluster.canonical_member`:
@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
@@ -314,37 +314,32 @@ def with_stock_photos(listings: DataFrame, min_shops: int) -> DataFrame:
     return listings.join(shops, "image_phash", "left").withColumn("stock_photo", flag).drop("_shops")
 
 
-def corroborated_edges(conf: DataFrame, listings: DataFrame, min_matches: int) -> DataFrame:
-    """``conf [i, j, score]`` minus the cross-shop pairs whose two shops share fewer than ``min_matches``
-    pairs of ``conf`` (:func:`.marketplace.corroborated`; ``min_matches`` ≤ 1 keeps all)."""
-    if min_matches <= 1:
-        return conf
+def _with_shops(pairs: DataFrame, listings: DataFrame) -> DataFrame:
+    """``pairs [i, j, score]`` plus both listings' shops ``_a``, ``_b`` and the unordered shop pair ``_lo``, ``_hi``."""
     shop = listings.select("rid", "merchant_id")
-    x = conf.join(shop.select(F.col("rid").alias("i"), F.col("merchant_id").alias("_a")), "i").join(
+    x = pairs.join(shop.select(F.col("rid").alias("i"), F.col("merchant_id").alias("_a")), "i").join(
         shop.select(F.col("rid").alias("j"), F.col("merchant_id").alias("_b")), "j"
     )
-    n = F.count(F.lit(1)).over(Window.partitionBy(F.least("_a", "_b"), F.greatest("_a", "_b")))
-    x = x.withColumn("_n", n)
-    return x.where((F.col("_a") == F.col("_b")) | (F.col("_n") >= F.lit(min_matches))).select("i", "j", "score")
+    return x.select(
+        "i", "j", "score", "_a", "_b", F.least("_a", "_b").alias("_lo"), F.greatest("_a", "_b").alias("_hi")
+    )
 
 
-def vouched_edges(text_only: DataFrame, conf: DataFrame, listings: DataFrame, min_matches: int) -> DataFrame:
-    """``text_only [i, j, score]`` pairs across two shops that share at least ``min_matches`` pairs of
-    ``conf`` (:func:`.marketplace.vouched`; none when ``min_matches`` ≤ 1)."""
+def shop_rule_edges(conf: DataFrame, text_only: DataFrame, listings: DataFrame, min_matches: int) -> DataFrame:
+    """``[i, j, score, vouched]``: the pairs of ``conf`` that :func:`.marketplace.corroborated` keeps (same
+    shop, or two shops sharing at least ``min_matches`` pairs of ``conf``), plus (``vouched`` true) the
+    ``text_only`` cross-shop pairs between two such shops (:func:`.marketplace.vouched`).  ``min_matches``
+    ≤ 1 keeps every confident pair and vouches for none.  The shop pairs' support is counted once for both."""
     if min_matches <= 1:
-        return text_only.select("i", "j", "score").limit(0)
-    shop = listings.select("rid", "merchant_id")
-
-    def shops(df: DataFrame) -> DataFrame:
-        x = df.join(shop.select(F.col("rid").alias("i"), F.col("merchant_id").alias("_a")), "i").join(
-            shop.select(F.col("rid").alias("j"), F.col("merchant_id").alias("_b")), "j"
-        )
-        return x.where(F.col("_a") != F.col("_b")).select(
-            "i", "j", "score", F.least("_a", "_b").alias("_lo"), F.greatest("_a", "_b").alias("_hi")
-        )
-
-    support = shops(conf).groupBy("_lo", "_hi").count().where(F.col("count") >= F.lit(min_matches))
-    return shops(text_only).join(support.select("_lo", "_hi"), ["_lo", "_hi"]).select("i", "j", "score")
+        return conf.select("i", "j", "score", F.lit(False).alias("vouched"))
+    x = _with_shops(conf, listings)
+    support = x.groupBy("_lo", "_hi").count().where(F.col("count") >= F.lit(min_matches)).select("_lo", "_hi")
+    same = x.where(F.col("_a") == F.col("_b"))
+    cross = x.where(F.col("_a") != F.col("_b")).join(support, ["_lo", "_hi"])
+    backed = same.unionByName(cross).select("i", "j", "score", F.lit(False).alias("vouched"))
+    t = _with_shops(text_only, listings).where(F.col("_a") != F.col("_b"))
+    rescued = t.join(support, ["_lo", "_hi"]).select("i", "j", "score", F.lit(True).alias("vouched"))
+    return backed.unionByName(rescued)
 
 
 SCORE_BATCH_ROWS = 50_000
@@ -614,12 +609,11 @@ def find_duplicates_spark(
 
     # confident edges → components (graph engine) → clusters per component
     conf = decided.where("confident").select("i", "j", "score")
-    # written once: the edges and the per-component clustering both read it (no second corroboration window)
+    # written once: the edges and the per-component clustering both read it
     # text-only matches (untrusted: no image confirmation) between two shops the confident pairs show copying
     text_only = decided.where(F.col("untrusted") & ~F.col("variant")).select("i", "j", "score")
-    backed = corroborated_edges(conf, listings, params.min_shop_pair_matches).withColumn("vouched", F.lit(False))
-    rescued = vouched_edges(text_only, conf, listings, params.min_shop_pair_matches).withColumn("vouched", F.lit(True))
-    backed.unionByName(rescued).write.mode("overwrite").parquet(str(work / "confident"))
+    edges_in = shop_rule_edges(conf, text_only, listings, params.min_shop_pair_matches)
+    edges_in.write.mode("overwrite").parquet(str(work / "confident"))
     conf = spark.read.parquet(str(work / "confident"))
     n_vouched = conf.where("vouched").count()
     report["text_only_pairs_vouched"] = n_vouched
