@@ -21,14 +21,14 @@ Every listing's text is normalised **once**, in one pass; later steps read its t
    listing, so an Arrow batch holds each first listing once; per batch the batch's listings become one
    :class:`.corpus.Corpus` without normalising (:func:`corpus_of`) and :func:`.features.pair_features`
    scores the pairs on it (:func:`score_batch`, with the same-shop stratum, the variants rule and the
-   stock-photo flag from the shops per image hash, :func:`with_stock_photos`);
+   stock-photo flag from the shops per image hash, :func:`.spark_marketplace.with_stock_photos`);
 5. **fits on the driver** — a sample of at most ``fit_sample`` scored pairs (all of them when fewer, in
    pair order, so the fits equal the local path's) and the seeded random pairs give the mixture
    threshold, the image-conflict cut and the image confirmation (:func:`.listings.fit_trust`), applied to
    every pair on the executors;
 6. **clustering** — the cross-shop confident edges whose two shops share too few confident edges are
    dropped (:func:`.marketplace.corroborated`) and the untrusted text-only pairs between shops that share
-   enough are added (:func:`.marketplace.vouched`), both in :func:`shop_rule_edges`,
+   enough are added (:func:`.marketplace.vouched`), both in :func:`.spark_marketplace.shop_rule_edges`,
    then connected components
    of the confident edges by the caller's graph engine, then per component (``applyInPandas``)
    :func:`.cluster.cluster_pairs` (cannot-link, cohesion split) and :func:`.cluster.canonical_member`:
@@ -73,6 +73,7 @@ from fraudmine.dedup.listings import StepClock, fit_trust, random_pairs
 from fraudmine.dedup.normalize import Normalized
 from fraudmine.dedup.pairs import BucketGuard
 from fraudmine.dedup.spark_lsh import bucket_pairs
+from fraudmine.dedup.spark_marketplace import shop_rule_edges, with_stock_photos
 from fraudmine.dedup.threshold import image_conflict_cut, mixture_threshold
 from fraudmine.dedup.tokensets import TokenSets
 from fraudmine.dedup.variants import variant_pairs
@@ -298,48 +299,6 @@ def score_batch(pdf: pd.DataFrame, idf: pd.Series, variants: bool) -> pd.DataFra
     out["same_shop"] = same_shop
     out["variant"] = variant
     return out
-
-
-def with_stock_photos(listings: DataFrame, min_shops: int) -> DataFrame:
-    """``listings`` plus ``stock_photo`` (:func:`.marketplace.stock_photos`: the image hash is shown by
-    listings of at least ``min_shops`` distinct shops; ``0``: never)."""
-    if min_shops <= 0:
-        return listings.withColumn("stock_photo", F.lit(False))
-    shops = (
-        listings.where(F.col("image_phash").isNotNull())
-        .groupBy("image_phash")
-        .agg(F.countDistinct("merchant_id").alias("_shops"))
-    )
-    flag = F.coalesce(F.col("_shops") >= F.lit(min_shops), F.lit(False))
-    return listings.join(shops, "image_phash", "left").withColumn("stock_photo", flag).drop("_shops")
-
-
-def _with_shops(pairs: DataFrame, listings: DataFrame) -> DataFrame:
-    """``pairs [i, j, score]`` plus both listings' shops ``_a``, ``_b`` and the unordered shop pair ``_lo``, ``_hi``."""
-    shop = listings.select("rid", "merchant_id")
-    x = pairs.join(shop.select(F.col("rid").alias("i"), F.col("merchant_id").alias("_a")), "i").join(
-        shop.select(F.col("rid").alias("j"), F.col("merchant_id").alias("_b")), "j"
-    )
-    return x.select(
-        "i", "j", "score", "_a", "_b", F.least("_a", "_b").alias("_lo"), F.greatest("_a", "_b").alias("_hi")
-    )
-
-
-def shop_rule_edges(conf: DataFrame, text_only: DataFrame, listings: DataFrame, min_matches: int) -> DataFrame:
-    """``[i, j, score, vouched]``: the pairs of ``conf`` that :func:`.marketplace.corroborated` keeps (same
-    shop, or two shops sharing at least ``min_matches`` pairs of ``conf``), plus (``vouched`` true) the
-    ``text_only`` cross-shop pairs between two such shops (:func:`.marketplace.vouched`).  ``min_matches``
-    ≤ 1 keeps every confident pair and vouches for none.  The shop pairs' support is counted once for both."""
-    if min_matches <= 1:
-        return conf.select("i", "j", "score", F.lit(False).alias("vouched"))
-    x = _with_shops(conf, listings)
-    support = x.groupBy("_lo", "_hi").count().where(F.col("count") >= F.lit(min_matches)).select("_lo", "_hi")
-    same = x.where(F.col("_a") == F.col("_b"))
-    cross = x.where(F.col("_a") != F.col("_b")).join(support, ["_lo", "_hi"])
-    backed = same.unionByName(cross).select("i", "j", "score", F.lit(False).alias("vouched"))
-    t = _with_shops(text_only, listings).where(F.col("_a") != F.col("_b"))
-    rescued = t.join(support, ["_lo", "_hi"]).select("i", "j", "score", F.lit(True).alias("vouched"))
-    return backed.unionByName(rescued)
 
 
 SCORE_BATCH_ROWS = 50_000
@@ -609,10 +568,10 @@ def find_duplicates_spark(
 
     # confident edges → components (graph engine) → clusters per component
     conf = decided.where("confident").select("i", "j", "score")
-    # written once: the edges and the per-component clustering both read it
     # text-only matches (untrusted: no image confirmation) between two shops the confident pairs show copying
     text_only = decided.where(F.col("untrusted") & ~F.col("variant")).select("i", "j", "score")
     edges_in = shop_rule_edges(conf, text_only, listings, params.min_shop_pair_matches)
+    # written once: the edges and the per-component clustering both read it
     edges_in.write.mode("overwrite").parquet(str(work / "confident"))
     conf = spark.read.parquet(str(work / "confident"))
     n_vouched = conf.where("vouched").count()
